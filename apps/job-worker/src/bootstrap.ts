@@ -1,0 +1,22 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
+import type { AppConfig } from '@app/config';
+import { createFastifyAdapter } from '@app/observability';
+import { JobWorkerModule } from './job-worker.module.js';
+
+/**
+ * The job-worker: BullMQ processors. Its HTTP server serves only the health
+ * routes on `JOB_WORKER_HEALTH_PORT`; there is no API here.
+ */
+export async function createJobWorkerApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    JobWorkerModule.forRoot(config),
+    createFastifyAdapter(),
+    {
+      bufferLogs: true,
+    },
+  );
+  app.useLogger(app.get(Logger));
+  return app;
+}

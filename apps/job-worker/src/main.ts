@@ -1,0 +1,16 @@
+import 'reflect-metadata';
+import { Logger } from 'nestjs-pino';
+import { loadConfigOrExit } from '@app/config';
+import { closeOnSignals, exitOnBootFailure } from '@app/observability';
+import { createJobWorkerApp } from './bootstrap.js';
+
+const config = loadConfigOrExit();
+try {
+  const app = await createJobWorkerApp(config);
+  const logger = app.get(Logger);
+  closeOnSignals(app, config.shutdownGraceMs, logger);
+  await app.listen(config.jobWorker.healthPort, config.host);
+  logger.log(`job-worker processing; health on ${config.host}:${config.jobWorker.healthPort}`, 'Bootstrap');
+} catch (err) {
+  exitOnBootFailure('job-worker')(err);
+}

@@ -1,0 +1,49 @@
+// @ts-check
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        URL: 'readonly',
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // No consistent-type-imports: with emitDecoratorMetadata, Nest's DI needs
+      // constructor parameter types imported as values.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message:
+            'Read configuration through AppConfig (libs/config); only libs/config and test setup read process.env.',
+        },
+      ],
+    },
+  },
+  {
+    files: [
+      'libs/config/src/**',
+      'test/**',
+      'scripts/**',
+      '**/*.spec.ts',
+      '**/*.e2e-spec.ts',
+      '**/*.int-spec.ts',
+      '*.config.js',
+      '*.config.mjs',
+    ],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  prettier,
+);

@@ -1,0 +1,47 @@
+/** One AES-256 key of the `ENCRYPTION_KEYS` ring. */
+export interface EncryptionKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+/**
+ * The typed configuration of every app, built once at boot by `loadConfig()`.
+ * Injected by class (`constructor(private readonly config: AppConfig)`);
+ * nothing else in the code reads `process.env`.
+ */
+export abstract class AppConfig {
+  abstract readonly env: 'development' | 'test' | 'production';
+  abstract readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  abstract readonly host: string;
+  abstract readonly shutdownGraceMs: number;
+  abstract readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+  };
+  abstract readonly redis: {
+    readonly url: string;
+    /** BullMQ key prefix. */
+    readonly keyPrefix: string;
+    /** Prepended to every event-transport channel name. */
+    readonly channelPrefix: string;
+  };
+  abstract readonly gateway: {
+    readonly port: number;
+    readonly publicBaseUrl: string;
+  };
+  abstract readonly eventWorker: { readonly healthPort: number };
+  abstract readonly jobWorker: { readonly healthPort: number; readonly concurrency: number };
+  abstract readonly auth:
+    | { readonly mode: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
+    | { readonly mode: 'jwks'; readonly jwksUri: string; readonly issuer?: string; readonly audience?: string };
+  abstract readonly encryption: {
+    /** The first key encrypts; every key decrypts (rotation). */
+    readonly keys: readonly EncryptionKey[];
+  };
+  abstract readonly notion: {
+    readonly apiBaseUrl: string;
+    readonly version: string;
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The environment variables every app reads, with their defaults and parsers.
+ *
+ * This file and `load-config.ts` are the only places that know variable names;
+ * `.env.example` and the README's table document the same list (a unit spec
+ * checks that `.env.example` names every variable here).
+ */
+
+/** Thrown by a parser: the message says what is wrong, never echoes a secret. */
+export class InvalidValue extends Error {}
+
+export type Parser<T> = (raw: string) => T;
+
+export interface VariableSpec<T> {
+  /** Used when the variable is unset or empty; `undefined` means optional. */
+  readonly default?: string;
+  /** True for secrets: their value is never echoed in an error message. */
+  readonly secret?: boolean;
+  readonly parse: Parser<T>;
+  /** One line for `.env.example` and the README: meaning and unit. */
+  readonly doc: string;
+}
+
+const spec = <T>(s: VariableSpec<T>): VariableSpec<T> => s;
+
+export const parsers = {
+  oneOf:
+    <const T extends string>(...allowed: T[]): Parser<T> =>
+    (raw) => {
+      if ((allowed as string[]).includes(raw)) return raw as T;
+      throw new InvalidValue(`must be one of ${allowed.join(', ')}`);
+    },
+  int:
+    (min: number, max: number): Parser<number> =>
+    (raw) => {
+      if (!/^-?\d+$/.test(raw)) throw new InvalidValue('must be a whole number');
+      const n = Number(raw);
+      if (n < min || n > max) throw new InvalidValue(`must be between ${min} and ${max}`);
+      return n;
+    },
+  url:
+    (...protocols: string[]): Parser<string> =>
+    (raw) => {
+      let url: URL;
+      try {
+        url = new URL(raw);
+      } catch {
+        throw new InvalidValue(`must be a URL (${protocols.join(' or ')})`);
+      }
+      if (!protocols.includes(url.protocol.replace(/:$/, ''))) {
+        throw new InvalidValue(`must use ${protocols.join(' or ')}, not ${url.protocol}`);
+      }
+      return raw;
+    },
+  text:
+    (pattern?: RegExp, hint?: string): Parser<string> =>
+    (raw) => {
+      if (pattern && !pattern.test(raw)) throw new InvalidValue(hint ?? `must match ${pattern}`);
+      return raw;
+    },
+};
+
+/** Development defaults for secrets: refused when NODE_ENV=production. */
+export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
+// 32 bytes of zeros is obviously not a secret; it is only for local runs and tests.
+export const DEV_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32).toString('base64')}`;
+
+export const ENV_SCHEMA = {
+  NODE_ENV: spec({
+    default: 'development',
+    parse: parsers.oneOf('development', 'test', 'production'),
+    doc: 'development, test or production; production refuses the development secrets below',
+  }),
+  LOG_LEVEL: spec({
+    default: 'info',
+    parse: parsers.oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    doc: 'pino log level',
+  }),
+  DATABASE_URL: spec({
+    default: 'postgres://postgres@127.0.0.1:5432/notion_sync',
+    secret: true,
+    parse: parsers.url('postgres', 'postgresql'),
+    doc: 'PostgreSQL connection URL; `npm start` creates the database if it is missing',
+  }),
+  DATABASE_POOL_SIZE: spec({
+    default: '20',
+    parse: parsers.int(1, 500),
+    doc: 'connections per app process',
+  }),
+  DATABASE_CONNECT_TIMEOUT_MS: spec({
+    default: '3000',
+    parse: parsers.int(100, 600_000),
+    doc: 'milliseconds to wait for a connection before failing (no unbounded waits)',
+  }),
+  DATABASE_STATEMENT_TIMEOUT_MS: spec({
+    default: '5000',
+    parse: parsers.int(100, 3_600_000),
+    doc: 'milliseconds after which Postgres cancels a statement',
+  }),
+  REDIS_URL: spec({
+    default: 'redis://127.0.0.1:6379',
+    secret: true,
+    parse: parsers.url('redis', 'rediss'),
+    doc: 'Redis connection URL (BullMQ and the event transport)',
+  }),
+  REDIS_KEY_PREFIX: spec({
+    default: 'notion-sync',
+    parse: parsers.text(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 of A-Z a-z 0-9 . _ -'),
+    doc: 'prefix of every BullMQ key, so several deployments or test runs can share one Redis',
+  }),
+  REDIS_CHANNEL_PREFIX: spec({
+    default: 'notion-sync:',
+    parse: parsers.text(/^[A-Za-z0-9._:-]{0,64}$/, 'must be up to 64 of A-Z a-z 0-9 . _ : -'),
+    doc: 'prefix of every event-transport channel (pub/sub ignores key prefixes and database numbers)',
+  }),
+  PORT: spec({
+    default: '3000',
+    parse: parsers.int(1, 65535),
+    doc: 'api-gateway HTTP port (API and its health routes)',
+  }),
+  HOST: spec({
+    default: '0.0.0.0',
+    parse: parsers.text(/^[0-9A-Za-z.:-]+$/, 'must be a host name or an IP address'),
+    doc: 'address every app binds its HTTP port to',
+  }),
+  PUBLIC_BASE_URL: spec({
+    default: 'http://localhost:3000',
+    parse: parsers.url('http', 'https'),
+    doc: 'public origin of the gateway, used to build webhook URLs',
+  }),
+  EVENT_WORKER_HEALTH_PORT: spec({
+    default: '3001',
+    parse: parsers.int(1, 65535),
+    doc: 'event-worker port for /health/live and /health/ready',
+  }),
+  JOB_WORKER_HEALTH_PORT: spec({
+    default: '3002',
+    parse: parsers.int(1, 65535),
+    doc: 'job-worker port for /health/live and /health/ready',
+  }),
+  JOB_WORKER_CONCURRENCY: spec({
+    default: '10',
+    parse: parsers.int(1, 1000),
+    doc: 'jobs one job-worker process runs at once',
+  }),
+  SHUTDOWN_GRACE_MS: spec({
+    default: '10000',
+    parse: parsers.int(0, 600_000),
+    doc: 'milliseconds an app may take to drain on SIGTERM/SIGINT before it exits anyway',
+  }),
+  JWT_SECRET: spec({
+    // Applied only when JWT_JWKS_URI is unset (see load-config.ts).
+    default: DEV_JWT_SECRET,
+    secret: true,
+    parse: parsers.text(/^.{32,}$/s, 'must be at least 32 characters'),
+    doc: 'HS256 key for client tokens; unset it when JWT_JWKS_URI is set',
+  }),
+  JWT_JWKS_URI: spec({
+    parse: parsers.url('https', 'http'),
+    doc: 'JWKS endpoint (RS256/ES256) of your identity provider; when set, tokens are checked against it alone',
+  }),
+  JWT_ISSUER: spec({
+    parse: parsers.text(/^\S+$/, 'must not contain spaces'),
+    doc: 'required `iss` of client tokens, when set',
+  }),
+  JWT_AUDIENCE: spec({
+    parse: parsers.text(/^\S+$/, 'must not contain spaces'),
+    doc: 'required `aud` of client tokens, when set',
+  }),
+  ENCRYPTION_KEYS: spec({
+    default: DEV_ENCRYPTION_KEYS,
+    secret: true,
+    parse: parsers.text(/^\S+$/, 'must not contain spaces'),
+    doc: 'comma-separated keyId:base64key (32-byte AES-256 keys); the first encrypts, all decrypt',
+  }),
+  NOTION_API_BASE_URL: spec({
+    default: 'https://api.notion.com',
+    parse: parsers.url('https', 'http'),
+    doc: 'Notion API origin (tests point it at the fake Notion server)',
+  }),
+  NOTION_VERSION: spec({
+    default: '2026-03-11',
+    parse: parsers.text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-03-11'),
+    doc: 'Notion-Version header sent on every Notion call',
+  }),
+} as const;
+
+export type EnvName = keyof typeof ENV_SCHEMA;
+/** The parsed type of one variable. */
+export type EnvValue<K extends EnvName> = ReturnType<(typeof ENV_SCHEMA)[K]['parse']>;

@@ -1,0 +1,135 @@
+import { AppConfig, type EncryptionKey } from './app-config.js';
+import {
+  DEV_ENCRYPTION_KEYS,
+  DEV_JWT_SECRET,
+  ENV_SCHEMA,
+  InvalidValue,
+  type EnvName,
+  type EnvValue,
+} from './env.schema.js';
+
+/** Raised at boot when one or more variables are missing or invalid; names each one. */
+export class ConfigValidationError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `Invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p}`).join('\n'),
+    );
+    this.name = 'ConfigValidationError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function parseEncryptionKeys(raw: string): EncryptionKey[] {
+  const keys = raw.split(',').map((entry) => {
+    const sep = entry.indexOf(':');
+    const id = entry.slice(0, sep);
+    const b64 = entry.slice(sep + 1);
+    if (sep <= 0 || !/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+      throw new InvalidValue('each entry must be keyId:base64key with a key id of 1 to 32 of A-Z a-z 0-9 _ -');
+    }
+    const key = Buffer.from(b64, 'base64');
+    if (key.length !== 32 || key.toString('base64') !== b64) {
+      throw new InvalidValue(`key "${id}" must be exactly 32 bytes, base64-encoded`);
+    }
+    return { id, key };
+  });
+  const ids = new Set(keys.map((k) => k.id));
+  if (ids.size !== keys.length) throw new InvalidValue('key ids must be unique');
+  return keys;
+}
+
+/**
+ * Validates the environment once and returns the typed config.
+ * Throws a `ConfigValidationError` naming every bad variable at once.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const values = new Map<EnvName, unknown>();
+  const isSet = (name: EnvName) => env[name] !== undefined && env[name] !== '';
+
+  for (const name of Object.keys(ENV_SCHEMA) as EnvName[]) {
+    const spec = ENV_SCHEMA[name] as { default?: string; secret?: boolean; parse: (raw: string) => unknown };
+    let raw = isSet(name) ? env[name]!.trim() : spec.default;
+    // The HS256 development secret must not shadow a JWKS configuration.
+    if (name === 'JWT_SECRET' && !isSet(name) && isSet('JWT_JWKS_URI')) raw = undefined;
+    if (raw === undefined) continue;
+    try {
+      values.set(name, spec.parse(raw));
+    } catch (err) {
+      if (!(err instanceof InvalidValue)) throw err;
+      problems.push(`${name} ${err.message}${spec.secret ? '' : ` (got "${raw}")`}`);
+    }
+  }
+  const get = <K extends EnvName>(name: K) => values.get(name) as EnvValue<K>;
+
+  let keys: EncryptionKey[] = [];
+  if (values.has('ENCRYPTION_KEYS')) {
+    try {
+      keys = parseEncryptionKeys(get('ENCRYPTION_KEYS'));
+    } catch (err) {
+      if (!(err instanceof InvalidValue)) throw err;
+      problems.push(`ENCRYPTION_KEYS ${err.message}`);
+    }
+  }
+
+  if (isSet('JWT_JWKS_URI') && isSet('JWT_SECRET')) {
+    problems.push('JWT_SECRET must not be set when JWT_JWKS_URI is set (tokens are checked against the JWKS alone)');
+  }
+  if (get('NODE_ENV') === 'production') {
+    if (!isSet('JWT_JWKS_URI') && (!isSet('JWT_SECRET') || get('JWT_SECRET') === DEV_JWT_SECRET)) {
+      problems.push('JWT_SECRET must be set to your own secret in production (or set JWT_JWKS_URI)');
+    }
+    if (!isSet('ENCRYPTION_KEYS') || get('ENCRYPTION_KEYS') === DEV_ENCRYPTION_KEYS) {
+      problems.push('ENCRYPTION_KEYS must be set to your own keys in production');
+    }
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+
+  const issuer = get('JWT_ISSUER');
+  const audience = get('JWT_AUDIENCE');
+  const jwksUri = get('JWT_JWKS_URI');
+  const config: AppConfig = {
+    env: get('NODE_ENV'),
+    logLevel: get('LOG_LEVEL'),
+    host: get('HOST'),
+    shutdownGraceMs: get('SHUTDOWN_GRACE_MS'),
+    database: {
+      url: get('DATABASE_URL'),
+      poolSize: get('DATABASE_POOL_SIZE'),
+      connectTimeoutMs: get('DATABASE_CONNECT_TIMEOUT_MS'),
+      statementTimeoutMs: get('DATABASE_STATEMENT_TIMEOUT_MS'),
+    },
+    redis: {
+      url: get('REDIS_URL'),
+      keyPrefix: get('REDIS_KEY_PREFIX'),
+      channelPrefix: get('REDIS_CHANNEL_PREFIX'),
+    },
+    gateway: { port: get('PORT'), publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, '') },
+    eventWorker: { healthPort: get('EVENT_WORKER_HEALTH_PORT') },
+    jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
+    auth: jwksUri
+      ? { mode: 'jwks', jwksUri, issuer, audience }
+      : { mode: 'secret', secret: get('JWT_SECRET'), issuer, audience },
+    encryption: { keys },
+    notion: { apiBaseUrl: get('NOTION_API_BASE_URL').replace(/\/+$/, ''), version: get('NOTION_VERSION') },
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * For `main.ts` files: load the config, or print the problems and exit 1.
+ * Uses stderr directly because the logger needs the config to exist.
+ */
+export function loadConfigOrExit(env: Env = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

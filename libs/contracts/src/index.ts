@@ -1,0 +1,2 @@
+export { BusEvent, type BusEventPayloads, type NotionWebhookReceivedEvent } from './events.js';
+export { JOB_QUEUE, JobName, QueueName, type JobPayloads, type SyncDatabaseJob, type SyncPageJob } from './jobs.js';

@@ -1,0 +1,7 @@
+import { CreateProjects1764230400000 } from './1764230400000-create-projects.js';
+
+/**
+ * Every migration, in order. An explicit list rather than a glob: TypeORM's
+ * file globbing and ESM do not mix well, and a list cannot pick up strays.
+ */
+export const MIGRATIONS = [CreateProjects1764230400000];

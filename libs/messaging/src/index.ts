@@ -1,0 +1,10 @@
+export { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
+export { JobQueue } from './job-queue.js';
+export { EventBusModule, QueueModule } from './messaging.module.js';
+export {
+  PrefixedRedisClient,
+  PrefixedRedisServer,
+  redisClientOptions,
+  redisServerOptions,
+} from './prefixed-redis.transport.js';
+export { redisConnectionOptions, type RedisEndpoint } from './redis-connection.js';

@@ -1,0 +1,52 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { BullModule } from '@nestjs/bullmq';
+import { AppConfig } from '@app/config';
+import { QueueName } from '@app/contracts';
+import { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
+import { JobQueue } from './job-queue.js';
+import { PrefixedRedisClient, redisClientOptions } from './prefixed-redis.transport.js';
+import { redisConnectionOptions } from './redis-connection.js';
+
+/** BullMQ's root connection and every queue named in the contracts (global). */
+@Module({})
+export class QueueModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: QueueModule,
+      global: true,
+      imports: [
+        BullModule.forRootAsync({
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => ({
+            prefix: config.redis.keyPrefix,
+            // BullMQ requires maxRetriesPerRequest null on its blocking connections.
+            connection: { ...redisConnectionOptions(config.redis.url), maxRetriesPerRequest: null },
+          }),
+        }),
+        ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name })),
+      ],
+      providers: [JobQueue],
+      exports: [JobQueue, BullModule],
+    };
+  }
+}
+
+/** The typed publisher for the Redis transport. */
+@Module({})
+export class EventBusModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: EventBusModule,
+      providers: [
+        {
+          provide: EVENT_BUS_CLIENT,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) =>
+            new PrefixedRedisClient(config.redis.channelPrefix, redisClientOptions(config)),
+        },
+        EventBus,
+      ],
+      exports: [EventBus],
+    };
+  }
+}
