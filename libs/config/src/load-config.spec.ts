@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import { ENV_SCHEMA } from './env.schema.js';
+import { ConfigValidationError, loadConfig } from './load-config.js';
+
+const KEY_A = Buffer.alloc(32, 1).toString('base64');
+const KEY_B = Buffer.alloc(32, 2).toString('base64');
+const PROD = {
+  NODE_ENV: 'production',
+  JWT_SECRET: 'a-production-secret-that-is-long-enough-0123',
+  ENCRYPTION_KEYS: `k2:${KEY_B},k1:${KEY_A}`,
+};
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigValidationError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('loadConfig', () => {
+  it('has local defaults that need no environment at all', () => {
+    const config = loadConfig({});
+    expect(config.env).toBe('development');
+    expect(config.gateway.port).toBe(3000);
+    expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/notion_sync');
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379');
+    expect(config.notion).toEqual({ apiBaseUrl: 'https://api.notion.com', version: '2026-03-11' });
+    expect(config.eventWorker.healthPort).not.toBe(config.jobWorker.healthPort);
+    expect(config.auth.mode).toBe('secret');
+    expect(config.encryption.keys).toHaveLength(1);
+    expect(config.encryption.keys[0]!.key).toHaveLength(32);
+  });
+
+  it('parses numbers, URLs and the key ring', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      ENCRYPTION_KEYS: `new:${KEY_B},old:${KEY_A}`,
+      PUBLIC_BASE_URL: 'https://x.test/',
+    });
+    expect(config.gateway.port).toBe(8080);
+    expect(config.gateway.publicBaseUrl).toBe('https://x.test');
+    expect(config.encryption.keys.map((k) => k.id)).toEqual(['new', 'old']);
+    expect(config.encryption.keys[1]!.key.equals(Buffer.alloc(32, 1))).toBe(true);
+  });
+
+  it('names the bad variable, with the value when it is not a secret', () => {
+    const problems = problemsOf({ PORT: 'eighty' });
+    expect(problems).toEqual(['PORT must be a whole number (got "eighty")']);
+  });
+
+  it('reports every bad variable at once', () => {
+    const problems = problemsOf({ DATABASE_URL: 'not-a-url', LOG_LEVEL: 'loud', PORT: '70000', REDIS_URL: 'http://x' });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['DATABASE_URL', 'LOG_LEVEL', 'PORT', 'REDIS_URL']);
+  });
+
+  it('never echoes a secret value', () => {
+    const problems = problemsOf({ DATABASE_URL: 'mysql://user:hunter2@db/x', JWT_SECRET: 'short-hunter2' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join('\n')).not.toContain('hunter2');
+  });
+
+  it.each([
+    ['not key:value', 'garbage'],
+    ['a short key', `k:${Buffer.alloc(16).toString('base64')}`],
+    ['duplicate ids', `k:${KEY_A},k:${KEY_B}`],
+  ])('rejects ENCRYPTION_KEYS with %s', (_case, value) => {
+    expect(problemsOf({ ENCRYPTION_KEYS: value })[0]).toMatch(/^ENCRYPTION_KEYS /);
+  });
+
+  it('uses the JWKS alone when JWT_JWKS_URI is set', () => {
+    const config = loadConfig({
+      JWT_JWKS_URI: 'https://id.example/.well-known/jwks.json',
+      JWT_ISSUER: 'https://id.example/',
+    });
+    expect(config.auth).toEqual({
+      mode: 'jwks',
+      jwksUri: 'https://id.example/.well-known/jwks.json',
+      issuer: 'https://id.example/',
+      audience: undefined,
+    });
+  });
+
+  it('refuses JWT_SECRET together with JWT_JWKS_URI', () => {
+    const problems = problemsOf({ JWT_JWKS_URI: 'https://id.example/jwks', JWT_SECRET: 'x'.repeat(40) });
+    expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET must not be set when JWT_JWKS_URI is set/)]);
+  });
+
+  it('refuses the development secrets in production', () => {
+    const problems = problemsOf({ NODE_ENV: 'production' });
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['ENCRYPTION_KEYS', 'JWT_SECRET']);
+  });
+
+  it('accepts production with its own secrets, or with a JWKS instead of a secret', () => {
+    expect(loadConfig(PROD).env).toBe('production');
+    const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
+    expect(loadConfig({ ...withoutSecret, JWT_JWKS_URI: 'https://id.example/jwks' }).auth.mode).toBe('jwks');
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('is documented: .env.example lists every variable', () => {
+    const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
+    const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+    expect([...Object.keys(ENV_SCHEMA)].filter((name) => !listed.has(name))).toEqual([]);
+  });
+});

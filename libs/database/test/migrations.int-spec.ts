@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Client } from 'pg';
+import type { AppConfig } from '@app/config';
+import { ensureDatabase, MIGRATIONS, revertLastMigration, runMigrations } from '@app/database';
+import { SERVER_URLS, testConfig } from '../../../test/jest/test-env.js';
+
+/**
+ * Applies and reverts the real migrations on a database of this suite's own
+ * (the run's shared test database keeps its schema for the other suites).
+ */
+describe('migrations', () => {
+  let config: AppConfig;
+  let pg: Client;
+  const dbName = `notion_sync_test_migrations_${Date.now().toString(36)}`;
+
+  const tables = async () =>
+    (
+      await pg.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      )
+    ).rows.map((r) => r.table_name);
+
+  beforeAll(async () => {
+    const url = new URL(SERVER_URLS.postgres);
+    url.pathname = `/${dbName}`;
+    config = testConfig({ DATABASE_URL: url.toString() });
+    await ensureDatabase(config);
+    pg = new Client({ connectionString: url.toString() });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await pg.end();
+    const admin = new Client({ connectionString: SERVER_URLS.postgres });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    await admin.end();
+  });
+
+  it('applies every migration in order on an empty database', async () => {
+    const applied = await runMigrations(config);
+    expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
+    expect(await tables()).toEqual(['projects', 'typeorm_migrations']);
+  });
+
+  it('is idempotent: a second run applies nothing', async () => {
+    expect(await runMigrations(config)).toEqual([]);
+  });
+
+  it('creates projects as specified: snake_case, timestamptz, text owner, encrypted secrets', async () => {
+    const { rows } = await pg.query<{ column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'projects' ORDER BY ordinal_position`,
+    );
+    expect(
+      Object.fromEntries(rows.map((r) => [r.column_name, `${r.data_type}${r.is_nullable === 'YES' ? '?' : ''}`])),
+    ).toEqual({
+      id: 'uuid',
+      owner_id: 'text',
+      name: 'character varying',
+      notion_database_id: 'uuid',
+      notion_token_ciphertext: 'bytea',
+      notion_token_key_id: 'text',
+      webhook_token_ciphertext: 'bytea?',
+      webhook_token_key_id: 'text?',
+      webhook_status: 'text',
+      created_at: 'timestamp with time zone',
+      updated_at: 'timestamp with time zone',
+    });
+  });
+
+  it('enforces one binding per owner and database, and known webhook states', async () => {
+    const insert = (owner: string, status = 'awaiting_handshake') =>
+      pg.query(
+        `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, webhook_status)
+         VALUES ($1, 'n', '2f26ee68-df30-4251-aad4-8ddc420cba3d', '\\x00', 'k', $2)`,
+        [owner, status],
+      );
+    await insert('auth0|alice');
+    await expect(insert('auth0|alice')).rejects.toThrow(/projects_owner_database_unique/);
+    await insert('user_bob');
+    await expect(insert('carol', 'bogus')).rejects.toThrow(/projects_webhook_status_check/);
+    await pg.query('DELETE FROM projects');
+  });
+
+  it('reverts every migration, leaving no table behind', async () => {
+    for (let i = 0; i < MIGRATIONS.length; i++) await revertLastMigration(config);
+    expect(await tables()).toEqual(['typeorm_migrations']);
+  });
+
+  it('applies again after a full revert', async () => {
+    expect(await runMigrations(config)).toHaveLength(MIGRATIONS.length);
+  });
+});
