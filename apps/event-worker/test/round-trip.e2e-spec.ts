@@ -27,7 +27,9 @@ describe('event bus and task queue round trip', () => {
     correlationId: randomUUID(),
   });
   const jobFor = async (deliveryId: string) =>
-    (await queue.getJobs(['waiting', 'active', 'completed', 'failed'])).find((j) => j.data.deliveryIds?.includes(deliveryId));
+    (await queue.getJobs(['waiting', 'active', 'completed', 'failed'])).find((j) =>
+      j.data.deliveryIds?.includes(deliveryId),
+    );
 
   beforeAll(async () => {
     const eventWorker = await createEventWorkerApp(config);
@@ -62,7 +64,11 @@ describe('event bus and task queue round trip', () => {
       { what: 'the job for the emitted event to complete' },
     );
     expect(job.name).toBe(JobName.SyncDatabase);
-    expect(job.data).toEqual({ projectId: sent.projectId, deliveryIds: [sent.deliveryId], correlationId: sent.correlationId });
+    expect(job.data).toEqual({
+      projectId: sent.projectId,
+      deliveryIds: [sent.deliveryId],
+      correlationId: sent.correlationId,
+    });
     expect(job.returnvalue).toEqual({ deliveryIds: [sent.deliveryId] });
     expect(job.failedReason).toBeUndefined();
   });

@@ -18,7 +18,13 @@ export class ThrowawayRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  get running(): boolean {
+    return this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Starts the server (on the same port as before, after a stop); a no-op while it runs. */
   async start(): Promise<this> {
+    if (this.running) return this;
     if (!this.port) this.port = await freePort();
     const child = spawn(
       this.binary,
@@ -37,6 +43,8 @@ export class ThrowawayRedis {
       { stdio: 'ignore' },
     );
     this.process = child;
+    // Never outlive the test process, even when it dies mid-suite.
+    process.once('exit', () => child.kill('SIGKILL'));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new Error(`cannot start ${this.binary}: ${err.message}`)));
