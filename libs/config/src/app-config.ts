@@ -33,6 +33,12 @@ export abstract class AppConfig {
   };
   abstract readonly eventWorker: { readonly healthPort: number };
   abstract readonly jobWorker: { readonly healthPort: number; readonly concurrency: number };
+  abstract readonly jobs: {
+    readonly attempts: number;
+    readonly backoffMs: number;
+    /** Failed jobs kept per queue. */
+    readonly failedKeep: number;
+  };
   abstract readonly auth:
     | { readonly mode: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
     | { readonly mode: 'jwks'; readonly jwksUri: string; readonly issuer?: string; readonly audience?: string };

@@ -143,6 +143,21 @@ export const ENV_SCHEMA = {
     parse: parsers.int(1, 1000),
     doc: 'jobs one job-worker process runs at once',
   }),
+  JOB_ATTEMPTS: spec({
+    default: '8',
+    parse: parsers.int(1, 100),
+    doc: 'attempts per job before it fails for good (exponential backoff with jitter between them)',
+  }),
+  JOB_BACKOFF_MS: spec({
+    default: '1000',
+    parse: parsers.int(10, 3_600_000),
+    doc: 'milliseconds before the first retry of a failed job; doubles with each attempt',
+  }),
+  JOB_FAILED_KEEP: spec({
+    default: '10000',
+    parse: parsers.int(0, 1_000_000),
+    doc: 'failed jobs kept per queue for inspection (Redis runs with noeviction: history must be bounded)',
+  }),
   SHUTDOWN_GRACE_MS: spec({
     default: '10000',
     parse: parsers.int(0, 600_000),

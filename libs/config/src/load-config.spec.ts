@@ -7,6 +7,7 @@ const KEY_A = Buffer.alloc(32, 1).toString('base64');
 const KEY_B = Buffer.alloc(32, 2).toString('base64');
 const PROD = {
   NODE_ENV: 'production',
+  PUBLIC_BASE_URL: 'https://sync.example.com',
   JWT_SECRET: 'a-production-secret-that-is-long-enough-0123',
   ENCRYPTION_KEYS: `k2:${KEY_B},k1:${KEY_A}`,
 };
@@ -91,7 +92,27 @@ describe('loadConfig', () => {
 
   it('refuses the development secrets in production', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['ENCRYPTION_KEYS', 'JWT_SECRET']);
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['ENCRYPTION_KEYS', 'JWT_SECRET', 'PUBLIC_BASE_URL']);
+  });
+
+  it('refuses an all-zero key in production under any key id or position', () => {
+    const zero = Buffer.alloc(32).toString('base64');
+    expect(problemsOf({ ...PROD, ENCRYPTION_KEYS: `k9:${zero}` })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEYS /),
+    ]);
+    expect(problemsOf({ ...PROD, ENCRYPTION_KEYS: `k2:${KEY_B},old:${zero}` })).toEqual([
+      expect.stringMatching(/^ENCRYPTION_KEYS /),
+    ]);
+  });
+
+  it('refuses a plain-http JWKS or public URL in production', () => {
+    const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
+    expect(problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'http://id.example/jwks' })).toEqual([
+      expect.stringMatching(/^JWT_JWKS_URI must use https/),
+    ]);
+    expect(problemsOf({ ...PROD, PUBLIC_BASE_URL: 'http://localhost:3000' })).toEqual([
+      expect.stringMatching(/^PUBLIC_BASE_URL /),
+    ]);
   });
 
   it('accepts production with its own secrets, or with a JWKS instead of a secret', () => {
@@ -100,8 +121,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...withoutSecret, JWT_JWKS_URI: 'https://id.example/jwks' }).auth.mode).toBe('jwks');
   });
 
-  it('returns a frozen object', () => {
-    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.database)).toBe(true);
+    expect(Object.isFrozen(config.encryption.keys)).toBe(true);
+    expect(Object.isFrozen(config.encryption.keys[0])).toBe(true);
   });
 
   it('is documented: .env.example lists every variable', () => {

@@ -81,8 +81,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (!isSet('JWT_JWKS_URI') && (!isSet('JWT_SECRET') || get('JWT_SECRET') === DEV_JWT_SECRET)) {
       problems.push('JWT_SECRET must be set to your own secret in production (or set JWT_JWKS_URI)');
     }
-    if (!isSet('ENCRYPTION_KEYS') || get('ENCRYPTION_KEYS') === DEV_ENCRYPTION_KEYS) {
-      problems.push('ENCRYPTION_KEYS must be set to your own keys in production');
+    if (
+      !isSet('ENCRYPTION_KEYS') ||
+      get('ENCRYPTION_KEYS') === DEV_ENCRYPTION_KEYS ||
+      keys.some((k) => isAllZero(k.key))
+    ) {
+      problems.push('ENCRYPTION_KEYS must be set to your own keys in production (the development key is refused)');
+    }
+    if (isSet('JWT_JWKS_URI') && !get('JWT_JWKS_URI')?.startsWith('https://')) {
+      problems.push('JWT_JWKS_URI must use https in production (signing keys must not be fetched in the clear)');
+    }
+    if (!get('PUBLIC_BASE_URL').startsWith('https://')) {
+      problems.push('PUBLIC_BASE_URL must be the public https origin of the gateway in production (Notion calls it)');
     }
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -109,13 +119,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     gateway: { port: get('PORT'), publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, '') },
     eventWorker: { healthPort: get('EVENT_WORKER_HEALTH_PORT') },
     jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
+    jobs: { attempts: get('JOB_ATTEMPTS'), backoffMs: get('JOB_BACKOFF_MS'), failedKeep: get('JOB_FAILED_KEEP') },
     auth: jwksUri
       ? { mode: 'jwks', jwksUri, issuer, audience }
       : { mode: 'secret', secret: get('JWT_SECRET'), issuer, audience },
     encryption: { keys },
     notion: { apiBaseUrl: get('NOTION_API_BASE_URL').replace(/\/+$/, ''), version: get('NOTION_VERSION') },
   };
-  return Object.freeze(config);
+  return deepFreeze(config);
+}
+
+const isAllZero = (key: Buffer) => key.every((byte) => byte === 0);
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**

@@ -2,8 +2,17 @@
  * The data source for the TypeORM CLI (`npm run migration:*`), built from the
  * same validated config as the apps.
  */
-import { DataSource } from 'typeorm';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
 import { buildDataSourceOptions } from './data-source.options.js';
 
-export default new DataSource(buildDataSourceOptions(loadConfigOrExit(), 'notion-sync-cli'));
+/** Every entity, for `migration:generate` (the apps use `autoLoadEntities`). */
+const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [];
+
+export default new DataSource(
+  buildDataSourceOptions(loadConfigOrExit(), {
+    applicationName: 'notion-sync-cli',
+    entities: CLI_ENTITIES,
+    forMigrations: true,
+  }),
+);

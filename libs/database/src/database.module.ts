@@ -13,7 +13,9 @@ export class DatabaseModule {
         TypeOrmModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            ...buildDataSourceOptions(config, applicationName),
+            ...buildDataSourceOptions(config, { applicationName }),
+            // Domain libs register their entities with TypeOrmModule.forFeature.
+            autoLoadEntities: true,
             // Fail boot after a few tries instead of retrying for minutes.
             retryAttempts: 3,
             retryDelay: 1000,

@@ -1,4 +1,4 @@
-export { buildDataSourceOptions, ENTITIES } from './data-source.options.js';
+export { buildDataSourceOptions, type DataSourceOverrides } from './data-source.options.js';
 export { DatabaseModule } from './database.module.js';
 export { ensureDatabase, revertLastMigration, runMigrations } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';

@@ -5,6 +5,8 @@ import type { AppConfig } from '@app/config';
 import { buildDataSourceOptions } from './data-source.options.js';
 
 const logger = new Logger('Migrate');
+/** Any constant: every migration runner of this project takes the same lock. */
+const MIGRATION_LOCK_KEY = 7_451_030_417;
 
 /** Creates the database named in `DATABASE_URL` when it does not exist yet. */
 export async function ensureDatabase(config: AppConfig): Promise<void> {
@@ -33,25 +35,42 @@ export async function ensureDatabase(config: AppConfig): Promise<void> {
   }
 }
 
+/**
+ * Runs `work` on a migration data source while holding a Postgres advisory
+ * lock, so runners started together (replicas, compose and a manual run) apply
+ * each migration once: TypeORM's executor takes no lock of its own.
+ */
+async function withMigrationLock<T>(config: AppConfig, work: (dataSource: DataSource) => Promise<T>): Promise<T> {
+  const lock = new Client({
+    connectionString: config.database.url,
+    connectionTimeoutMillis: config.database.connectTimeoutMs,
+  });
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const dataSource = new DataSource(
+      buildDataSourceOptions(config, { applicationName: 'notion-sync-migrate', forMigrations: true }),
+    );
+    await dataSource.initialize();
+    try {
+      return await work(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  } finally {
+    await lock.end(); // ending the session releases the lock
+  }
+}
+
 /** Applies every pending migration; returns the names applied. */
 export async function runMigrations(config: AppConfig): Promise<string[]> {
-  const dataSource = new DataSource(buildDataSourceOptions(config, 'notion-sync-migrate'));
-  await dataSource.initialize();
-  try {
+  return withMigrationLock(config, async (dataSource) => {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((m) => m.name);
-  } finally {
-    await dataSource.destroy();
-  }
+  });
 }
 
 /** Reverts the last applied migration. */
 export async function revertLastMigration(config: AppConfig): Promise<void> {
-  const dataSource = new DataSource(buildDataSourceOptions(config, 'notion-sync-migrate'));
-  await dataSource.initialize();
-  try {
-    await dataSource.undoLastMigration({ transaction: 'each' });
-  } finally {
-    await dataSource.destroy();
-  }
+  await withMigrationLock(config, (dataSource) => dataSource.undoLastMigration({ transaction: 'each' }));
 }

@@ -22,7 +22,13 @@ export class EventBus implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.client.close();
+    try {
+      await this.client.close();
+    } catch (err) {
+      // With no offline queue, QUIT fails while Redis is down; the sockets are
+      // closed either way, and shutting down is not an error.
+      this.logger.warn(`Redis transport closed uncleanly: ${(err as Error).message}`);
+    }
   }
 
   emit<E extends BusEvent>(event: E, payload: BusEventPayloads[E]): void {

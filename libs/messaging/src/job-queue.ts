@@ -1,20 +1,44 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
 import { JOB_QUEUE, JobName, QueueName, type JobPayloads } from '@app/contracts';
+import { reportOutagesOnce } from './outages.js';
+
+const ADD_TIMEOUT_MS = 5000;
 
 /** Typed producer: the job name picks its queue and its data type. */
 @Injectable()
 export class JobQueue {
   private readonly queues: Readonly<Record<QueueName, Queue>>;
 
+  private readonly logger = new Logger(JobQueue.name);
+
   constructor(@InjectQueue(QueueName.NotionSync) notionSync: Queue) {
     this.queues = { [QueueName.NotionSync]: notionSync };
+    // Without a listener BullMQ prints every reconnect failure with console.error.
+    for (const queue of Object.values(this.queues)) reportOutagesOnce(queue, this.logger);
   }
 
+  /**
+   * Adds a job, or rejects after `ADD_TIMEOUT_MS` while Redis is unreachable
+   * (BullMQ would otherwise wait for the connection indefinitely). Callers keep
+   * their record in Postgres and retry; a late add that still lands is harmless
+   * because job handlers are idempotent and job ids are fixed.
+   */
   async add<J extends JobName>(name: J, data: JobPayloads[J], opts?: JobsOptions): Promise<string | undefined> {
-    const job = await this.queues[JOB_QUEUE[name]].add(name, data, opts);
-    return job.id;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not take job ${name} within ${ADD_TIMEOUT_MS} ms`)),
+        ADD_TIMEOUT_MS,
+      );
+    });
+    try {
+      const job = await Promise.race([this.queues[JOB_QUEUE[name]].add(name, data, opts), timeout]);
+      return job.id;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The queue behind a name, for health checks, tests and tooling. */

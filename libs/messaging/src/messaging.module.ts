@@ -19,8 +19,17 @@ export class QueueModule {
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
             prefix: config.redis.keyPrefix,
-            // BullMQ requires maxRetriesPerRequest null on its blocking connections.
-            connection: { ...redisConnectionOptions(config.redis.url), maxRetriesPerRequest: null },
+            // No maxRetriesPerRequest override: BullMQ sets null on its blocking
+            // (worker) connections itself, and producers must fail rather than
+            // wait forever while Redis is down.
+            connection: redisConnectionOptions(config.redis.url),
+            defaultJobOptions: {
+              attempts: config.jobs.attempts,
+              backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },
+              // Redis runs with noeviction: keep a bounded history.
+              removeOnComplete: { age: 3600, count: 1000 },
+              removeOnFail: { count: config.jobs.failedKeep },
+            },
           }),
         }),
         ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name })),

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import {
   ClientRedis,
   ServerRedis,
@@ -6,6 +7,7 @@ import {
   type RedisOptions,
 } from '@nestjs/microservices';
 import type { AppConfig } from '@app/config';
+import { reportOutagesOnce } from './outages.js';
 import { redisConnectionOptions } from './redis-connection.js';
 
 type RedisTransportOptions = NonNullable<RedisOptions['options']>;
@@ -33,6 +35,11 @@ export class PrefixedRedisServer extends ServerRedis {
   ): void {
     super.addHandler(this.channelPrefix + this.normalizePattern(pattern), callback, isEventHandler, extras);
   }
+
+  // Nest logs every failed reconnect at error level with a stack, once a second.
+  override registerErrorListener(client: Redis): void {
+    reportOutagesOnce(client, { warn: (m) => this.logger.warn?.(m), log: (m) => this.logger.log(m) });
+  }
 }
 
 export class PrefixedRedisClient extends ClientRedis {
@@ -45,6 +52,10 @@ export class PrefixedRedisClient extends ClientRedis {
 
   protected override normalizePattern(pattern: MsPattern): string {
     return this.channelPrefix + super.normalizePattern(pattern);
+  }
+
+  override registerErrorListener(client: Redis): void {
+    reportOutagesOnce(client, this.logger);
   }
 }
 

@@ -58,7 +58,15 @@ export class LoggingModule {
               },
               // Secrets travel in headers; never write them to a log line.
               redact: {
-                paths: ['req.headers.authorization', 'req.headers["x-notion-signature"]', 'req.headers.cookie'],
+                paths: [
+                  'req.headers.authorization',
+                  'req.headers["x-notion-signature"]',
+                  'req.headers.cookie',
+                  'req.headers["x-api-key"]',
+                  // TypeORM errors carry the bound parameters (tokens, ciphertexts).
+                  'err.parameters',
+                  'err.driverError.parameters',
+                ],
                 censor: '[redacted]',
               },
               customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>

@@ -19,6 +19,9 @@ export class RedisHealthIndicator implements OnApplicationShutdown {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: 1000,
+      // connectTimeout does not cover a Redis that stops answering on an open
+      // connection: without this, PING (and so /health/ready) would hang.
+      commandTimeout: 1000,
       retryStrategy: () => 1000,
     });
     // Errors surface through ping(); this only stops ioredis from logging them.

@@ -1,18 +1,31 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+export type CutMode = 'partition' | 'blackhole' | 'refuse';
+
+interface Pair {
+  readonly client: Socket;
+  upstream?: Socket;
+  /** Set by a partition: bytes are dropped from then on, in both directions. */
+  dropped: boolean;
+}
+
 /**
  * A TCP proxy on loopback that a fault test can cut, so it can take Postgres
- * (or anything) away from an app without touching the machine's shared server.
+ * (or Redis, or anything) away from an app without touching the machine's
+ * shared server.
  *
- * - `cut('blackhole')`: existing connections are destroyed and new ones are
- *   accepted but never answered (a network partition: the client must time out).
+ * - `cut('partition')`: existing connections stay open but every byte is
+ *   dropped from now on, and new connections are accepted but never answered.
+ *   The nastiest case: the client sees nothing, not even a close, and only its
+ *   own timeouts help. Connections partitioned stay dead after `restore()`.
+ * - `cut('blackhole')`: existing connections are closed; new ones hang.
  * - `cut('refuse')`: existing and new connections are reset at once.
- * - `restore()`: forwards again.
+ * - `restore()`: new connections are forwarded again.
  */
 export class TcpProxy {
   private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  private mode: 'forward' | 'blackhole' | 'refuse' = 'forward';
+  private readonly pairs = new Set<Pair>();
+  private mode: 'forward' | CutMode = 'forward';
 
   constructor(
     private readonly targetHost: string,
@@ -33,10 +46,12 @@ export class TcpProxy {
     return (this.server!.address() as { port: number }).port;
   }
 
-  cut(mode: 'blackhole' | 'refuse' = 'blackhole'): void {
+  cut(mode: CutMode = 'partition'): void {
     this.mode = mode;
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    for (const pair of this.pairs) {
+      if (mode === 'partition') pair.dropped = true;
+      else this.destroy(pair);
+    }
   }
 
   restore(): void {
@@ -49,26 +64,26 @@ export class TcpProxy {
   }
 
   private accept(client: Socket): void {
+    client.on('error', () => undefined);
     if (this.mode === 'refuse') {
       client.destroy();
       return;
     }
-    this.track(client);
-    if (this.mode === 'blackhole') return;
+    const pair: Pair = { client, dropped: this.mode !== 'forward' };
+    this.pairs.add(pair);
+    client.on('close', () => this.destroy(pair));
+    if (pair.dropped) return; // accepted, never answered
     const upstream = connect(this.targetPort, this.targetHost);
-    this.track(upstream);
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
+    pair.upstream = upstream;
+    upstream.on('error', () => undefined);
+    upstream.on('close', () => this.destroy(pair));
+    client.on('data', (chunk) => pair.dropped || upstream.write(chunk));
+    upstream.on('data', (chunk) => pair.dropped || client.write(chunk));
   }
 
-  private track(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => undefined);
+  private destroy(pair: Pair): void {
+    this.pairs.delete(pair);
+    pair.client.destroy();
+    pair.upstream?.destroy();
   }
 }

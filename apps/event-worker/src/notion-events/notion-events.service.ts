@@ -16,11 +16,13 @@ export class NotionEventsService {
   constructor(private readonly jobs: JobQueue) {}
 
   async dispatch(event: NotionWebhookReceivedEvent): Promise<void> {
-    const jobId = await this.jobs.add(JobName.SyncDatabase, {
-      projectId: event.projectId,
-      deliveryIds: [event.deliveryId],
-      correlationId: event.correlationId,
-    });
+    // Every event-worker replica hears every event (pub/sub): a job id fixed by
+    // the delivery makes the replicas' adds one job.
+    const jobId = await this.jobs.add(
+      JobName.SyncDatabase,
+      { projectId: event.projectId, deliveryIds: [event.deliveryId], correlationId: event.correlationId },
+      { jobId: `delivery-${event.deliveryId}` },
+    );
     this.logger.log({
       msg: 'Delivery dispatched',
       jobId,

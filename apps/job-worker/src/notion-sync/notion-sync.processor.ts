@@ -1,14 +1,42 @@
-import { type OnApplicationBootstrap } from '@nestjs/common';
-import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { UnrecoverableError, type Job } from 'bullmq';
+import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import type { Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));
 
-@Processor(QueueName.NotionSync)
-export class NotionSyncProcessor extends WorkerHost implements OnApplicationBootstrap {
+/** True when `promise` settled within `ms`; never rejects. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A job this build has no handler for (a newer producer during a rolling deploy). */
+export class UnknownJobError extends Error {
+  constructor(name: string) {
+    super(`No handler for job "${name}" in this build; it will be retried (a newer worker may know it)`);
+    this.name = 'UnknownJobError';
+  }
+}
+
+// autorun off: the worker starts once its concurrency is set from config.
+@Processor(QueueName.NotionSync, { autorun: false })
+export class NotionSyncProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(NotionSyncProcessor.name);
+
   constructor(
     private readonly config: AppConfig,
     private readonly handlers: NotionSyncHandlers,
@@ -17,17 +45,49 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   onApplicationBootstrap(): void {
-    // The decorator is static; concurrency comes from config at boot.
     this.worker.concurrency = this.config.jobWorker.concurrency;
+    this.worker.run().catch((err: Error) => this.logger.error(`Worker stopped: ${err.message}`, err.stack));
+  }
+
+  /**
+   * Drain before anything else closes: queues and the database must still be
+   * there for jobs that finish during shutdown. Active jobs get most of the
+   * shutdown grace period; then the worker is closed by force, and what was
+   * left is picked up again by BullMQ's stall recovery (handlers are idempotent).
+   * A close can also hang on a Redis connection that is down or was reset, hence
+   * the bound on the forced close too.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const drainMs = Math.max(this.config.shutdownGraceMs - 2000, 0);
+    if (await settlesWithin(this.worker.close(), drainMs)) return;
+    this.logger.warn(`Jobs still active after ${drainMs} ms: closing the worker by force`);
+    await settlesWithin(this.worker.close(true), 1000);
   }
 
   async process(job: Job): Promise<JobOutcome> {
-    if (!JOB_NAMES.has(job.name)) {
-      // A job this build does not know will never succeed here: fail it for good.
-      throw new UnrecoverableError(`No handler for job "${job.name}"`);
-    }
-    const name = job.name as JobName;
-    const handler = this.handlers[name] as (data: unknown) => Promise<JobOutcome>;
+    // Retryable rather than UnrecoverableError: during a rolling deploy an old
+    // worker must not fail for good a job that a new one can run.
+    if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
+    const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
     return handler.call(this.handlers, job.data);
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: Job | undefined, err: Error): void {
+    const data = (job?.data ?? {}) as { correlationId?: string };
+    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
+    this.logger[final ? 'error' : 'warn']({
+      msg: final ? 'Job failed for good' : 'Job failed; will retry',
+      job: job?.name,
+      jobId: job?.id,
+      attemptsMade: job?.attemptsMade,
+      reason: err.message,
+      correlationId: data.correlationId,
+    });
+  }
+
+  @OnWorkerEvent('error')
+  onError(err: Error): void {
+    this.logger.warn(`Worker connection error: ${err.message}`);
   }
 }

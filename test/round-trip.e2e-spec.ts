@@ -5,10 +5,10 @@ import { Queue } from 'bullmq';
 import { BusEvent, JobName, QueueName, type NotionWebhookReceivedEvent } from '@app/contracts';
 import { EventBus, PrefixedRedisClient, redisClientOptions, redisConnectionOptions } from '@app/messaging';
 import { waitFor } from '@app/testing';
-import { createGatewayApp } from '../../api-gateway/src/bootstrap.js';
-import { createJobWorkerApp } from '../../job-worker/src/bootstrap.js';
-import { createEventWorkerApp } from '../src/bootstrap.js';
-import { testConfig } from '../../../test/jest/test-env.js';
+import { createGatewayApp } from '../apps/api-gateway/src/bootstrap.js';
+import { createJobWorkerApp } from '../apps/job-worker/src/bootstrap.js';
+import { createEventWorkerApp } from '../apps/event-worker/src/bootstrap.js';
+import { testConfig } from './jest/test-env.js';
 
 /**
  * The plan's step 1.5, in one process: the gateway's Redis client emits
