@@ -40,6 +40,32 @@ async function assertReachable() {
   }
 }
 
+/** Runs that died before their teardown leave databases behind; drop those older than this. */
+const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
+
+/**
+ * Drops test databases left by runs that were killed. Their names end in the
+ * run's start time (base-36 milliseconds), so only old ones are touched and a
+ * run going on beside this one keeps its database.
+ */
+async function dropStaleTestDatabases() {
+  const client = new pg.Client({ connectionString: SERVER_URLS.postgres, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    const { rows } = await client.query(
+      `SELECT datname FROM pg_database WHERE datname LIKE 'notion\\_sync\\_test\\_%'`,
+    );
+    for (const { datname } of rows) {
+      const startedAt = parseInt(datname.split('_').pop().slice(0, 8), 36);
+      if (Number.isFinite(startedAt) && Date.now() - startedAt > STALE_AFTER_MS) {
+        await client.query(`DROP DATABASE IF EXISTS "${datname.replace(/"/g, '""')}" WITH (FORCE)`);
+      }
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Creates this run's database and applies the real migrations with the built
  * migration runner (the one `npm start` and the compose `migrate` service use),
@@ -48,6 +74,7 @@ async function assertReachable() {
  */
 export default async function globalSetup() {
   await assertReachable();
+  await dropStaleTestDatabases();
   if (!existsSync(MIGRATE_ENTRY)) throw new Error(`${MIGRATE_ENTRY} is missing: run \`npm run build\` first`);
   const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
   const dbUrl = new URL(SERVER_URLS.postgres);
