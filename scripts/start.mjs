@@ -8,34 +8,13 @@
  * `npm run start:dev`: the same, but each app runs under `nest start --watch`.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import concurrently from 'concurrently';
+import { buildIfStale } from './build-if-stale.mjs';
 
 const APPS = ['api-gateway', 'event-worker', 'job-worker'];
 const entry = (app) => `dist/apps/${app}/apps/${app}/src/main.js`;
 const MIGRATE = 'dist/apps/api-gateway/libs/database/src/migrate.main.js';
 const dev = process.argv.includes('--dev');
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function needsBuild() {
-  try {
-    const built = Math.min(...[...APPS.map(entry), MIGRATE].map((f) => statSync(f).mtimeMs));
-    const sources = Math.max(newestMtime('apps'), newestMtime('libs'), statSync('tsconfig.json').mtimeMs);
-    return sources > built;
-  } catch {
-    return true; // something is not built yet
-  }
-}
 
 function run(command, args) {
   const { status, signal } = spawnSync(command, args, { stdio: 'inherit' });
@@ -45,7 +24,7 @@ function run(command, args) {
   }
 }
 
-if (needsBuild()) run('npm', ['run', 'build']);
+buildIfStale([...APPS.map(entry), MIGRATE]);
 run(process.execPath, [MIGRATE]);
 
 const { result } = concurrently(

@@ -1,10 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { EventBusModule } from '@app/messaging';
 import { HealthModule, LoggingModule } from '@app/observability';
-import { ProjectsModule } from '@app/projects';
+import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { createValidationPipe } from './http/request-validation.js';
+import { RateLimitModule } from './http/rate-limit.module.js';
+import { ProjectsApiModule } from './projects/projects-api.module.js';
 
 @Module({})
 export class ApiGatewayModule {
@@ -19,8 +23,15 @@ export class ApiGatewayModule {
         // Redis is reported but not required: the webhook intake writes to
         // Postgres and must keep answering while Redis is down.
         HealthModule.forRoot({ redisRequired: false }),
+        // The global JWT guard, then (imported after it, so it runs after it) the
+        // per-user rate limit.
         AuthModule,
-        ProjectsModule,
+        RateLimitModule,
+        ProjectsApiModule,
+      ],
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],
     };
   }

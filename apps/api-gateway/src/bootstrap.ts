@@ -1,14 +1,20 @@
+import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { createFastifyAdapter } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
+import { ProblemDetailsDto } from './http/problem-details.js';
 
 /** Public API prefix; health routes stay at the root for probes. */
 export const API_PREFIX = 'api/v1';
 /** Body limit for the API (the webhook route raises its own to 1 MiB). */
 export const API_BODY_LIMIT_BYTES = 100 * 1024;
+/** OpenAPI UI and document. */
+export const DOCS_PATH = 'docs';
+export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 
 /** Builds the gateway exactly as `main.ts` runs it; e2e tests use it too. */
 export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
@@ -19,5 +25,37 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   );
   app.useLogger(app.get(Logger));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
+  await app.register(helmet, {
+    // The API serves JSON; the only HTML is the OpenAPI UI, which needs inline code.
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  app.enableCors({ origin: config.gateway.corsOrigins.length ? [...config.gateway.corsOrigins] : false });
+  setUpOpenApi(app);
   return app;
+}
+
+function setUpOpenApi(app: NestFastifyApplication): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('notion-sync API')
+      .setDescription(
+        "Your users' Notion databases, mirrored in Postgres. Every route needs a bearer token (JWT) unless noted; errors are application/problem+json (RFC 9457).",
+      )
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+      .build(),
+    { extraModels: [ProblemDetailsDto] },
+  );
+  SwaggerModule.setup(DOCS_PATH, app, document, {
+    jsonDocumentUrl: OPENAPI_JSON_PATH,
+    yamlDocumentUrl: 'docs/openapi.yaml',
+  });
 }

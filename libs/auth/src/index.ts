@@ -1,1 +1,6 @@
 export { AuthModule } from './auth.module.js';
+export { type AuthUser } from './auth-user.js';
+export { CurrentUser } from './current-user.decorator.js';
+export { signDevToken, type DevTokenOptions } from './dev-token.js';
+export { JwtAuthGuard } from './jwt-auth.guard.js';
+export { IS_PUBLIC_KEY, Public } from './public.decorator.js';

@@ -30,6 +30,9 @@ export abstract class AppConfig {
   abstract readonly gateway: {
     readonly port: number;
     readonly publicBaseUrl: string;
+    /** Browser origins allowed by CORS; empty means none. */
+    readonly corsOrigins: readonly string[];
+    readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
   };
   abstract readonly eventWorker: { readonly healthPort: number };
   abstract readonly jobWorker: { readonly healthPort: number; readonly concurrency: number };

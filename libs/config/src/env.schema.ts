@@ -128,6 +128,37 @@ export const ENV_SCHEMA = {
     parse: parsers.url('http', 'https'),
     doc: 'public origin of the gateway, used to build webhook URLs',
   }),
+  CORS_ORIGINS: spec({
+    default: '',
+    parse: (raw) => {
+      const origins = raw
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean);
+      for (const origin of origins) {
+        let url: URL;
+        try {
+          url = new URL(origin);
+        } catch {
+          throw new InvalidValue(`must be a comma-separated list of origins such as https://app.example.com`);
+        }
+        if (url.origin !== origin)
+          throw new InvalidValue(`"${origin}" is not an origin (scheme://host[:port], no path)`);
+      }
+      return origins;
+    },
+    doc: 'comma-separated browser origins allowed by CORS (empty: no cross-origin access)',
+  }),
+  THROTTLE_LIMIT: spec({
+    default: '120',
+    parse: parsers.int(1, 1_000_000),
+    doc: 'API requests allowed per client (user, or IP when anonymous) per THROTTLE_TTL_SECONDS; the webhook intake is never throttled',
+  }),
+  THROTTLE_TTL_SECONDS: spec({
+    default: '60',
+    parse: parsers.int(1, 86_400),
+    doc: 'seconds of the API rate-limit window',
+  }),
   EVENT_WORKER_HEALTH_PORT: spec({
     default: '3001',
     parse: parsers.int(1, 65535),

@@ -116,7 +116,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       keyPrefix: get('REDIS_KEY_PREFIX'),
       channelPrefix: get('REDIS_CHANNEL_PREFIX'),
     },
-    gateway: { port: get('PORT'), publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, '') },
+    gateway: {
+      port: get('PORT'),
+      publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, ''),
+      corsOrigins: get('CORS_ORIGINS'),
+      throttle: { limit: get('THROTTLE_LIMIT'), ttlSeconds: get('THROTTLE_TTL_SECONDS') },
+    },
     eventWorker: { healthPort: get('EVENT_WORKER_HEALTH_PORT') },
     jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
     jobs: { attempts: get('JOB_ATTEMPTS'), backoffMs: get('JOB_BACKOFF_MS'), failedKeep: get('JOB_FAILED_KEEP') },

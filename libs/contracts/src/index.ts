@@ -1,2 +1,3 @@
 export { BusEvent, type BusEventPayloads, type NotionWebhookReceivedEvent } from './events.js';
 export { JOB_QUEUE, JobName, QueueName, type JobPayloads, type SyncDatabaseJob, type SyncPageJob } from './jobs.js';
+export { DomainError, ErrorCode } from './errors.js';

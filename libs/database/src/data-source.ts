@@ -4,10 +4,11 @@
  */
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
+import { ProjectEntity } from '@app/projects';
 import { buildDataSourceOptions } from './data-source.options.js';
 
 /** Every entity, for `migration:generate` (the apps use `autoLoadEntities`). */
-const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [];
+const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [ProjectEntity];
 
 export default new DataSource(
   buildDataSourceOptions(loadConfigOrExit(), {

@@ -1,6 +1,10 @@
-import { Controller, Get, Inject } from '@nestjs/common';
+import { Controller, Get, Inject, UseFilters } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { Public } from '@app/auth';
+import { HealthResponseFilter } from './health-response.filter.js';
 import { RedisHealthIndicator } from './redis-health.indicator.js';
+import { SkipRateLimit } from './skip-rate-limit.decorator.js';
 
 export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
 export interface HealthOptions {
@@ -11,6 +15,11 @@ export interface HealthOptions {
   readonly redisRequired: boolean;
 }
 
+// Probes carry no token and must never be rate limited.
+@Public()
+@SkipRateLimit()
+@UseFilters(HealthResponseFilter)
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,1 +1,18 @@
+export { KeysetCursorCodec, type KeysetPosition } from './keyset-cursor.js';
+export { normalizeNotionDatabaseId } from './notion-database-id.js';
+export { normalizeProjectName, PROJECT_NAME_MAX, WebhookStatus, type ProjectView } from './project.js';
+export { ProjectEntity } from './project.entity.js';
+export {
+  InvalidCursorError,
+  InvalidNotionDatabaseIdError,
+  ProjectAlreadyBoundError,
+  ProjectNotFoundError,
+} from './projects.errors.js';
 export { ProjectsModule } from './projects.module.js';
+export {
+  ProjectsService,
+  type CreateProjectInput,
+  type ProjectPage,
+  type UpdateProjectInput,
+} from './projects.service.js';
+export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';

@@ -1,5 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { KeysetCursorCodec } from './keyset-cursor.js';
+import { ProjectEntity } from './project.entity.js';
+import { ProjectsRepository } from './projects.repository.js';
+import { ProjectsService } from './projects.service.js';
+import { SecretBox } from './secret-box.js';
 
-/** Placeholder: filled in by the projects issue. */
-@Module({})
+/** The projects domain. Needs `DatabaseModule.forRoot()` and `ConfigModule.forRoot()` in the app. */
+@Module({
+  imports: [TypeOrmModule.forFeature([ProjectEntity])],
+  providers: [ProjectsRepository, ProjectsService, SecretBox, KeysetCursorCodec],
+  exports: [ProjectsService, SecretBox, KeysetCursorCodec],
+})
 export class ProjectsModule {}

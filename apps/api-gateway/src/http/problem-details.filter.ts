@@ -1,0 +1,69 @@
+import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { DomainError } from '@app/contracts';
+import { PROBLEM_CONTENT_TYPE, problem, STATUS_OF, type ProblemDetailsDto } from './problem-details.js';
+import { RequestValidationError } from './request-validation.js';
+
+/** Fastify's own errors (raised before a route runs) that are the client's fault. */
+const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, detail: 'The request body is too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, detail: 'Unsupported Content-Type: send application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, detail: 'The JSON body is empty' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, detail: 'The body is not valid JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, detail: 'Content-Length does not match the body' },
+};
+
+/**
+ * Renders every error as RFC 9457 problem details (`application/problem+json`).
+ * Domain errors map to their status through `STATUS_OF`; unexpected errors
+ * become a 500 whose detail says nothing about internals (the log has them).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const request = ctx.getRequest<FastifyRequest>();
+    const reply = ctx.getResponse<FastifyReply>();
+    const body = this.toProblem(exception, request);
+    // Headers already set on the reply (the rate limit's Retry-After) are kept.
+    void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
+  }
+
+  toProblem(exception: unknown, request: FastifyRequest): ProblemDetailsDto {
+    const instance = request.url;
+    if (exception instanceof RequestValidationError) {
+      return problem(400, 'The request is not valid: see errors', { instance, errors: exception.fieldErrors });
+    }
+    if (exception instanceof DomainError) {
+      return problem(STATUS_OF[exception.code], exception.message, { code: exception.code, instance });
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const response = exception.getResponse();
+      const message =
+        typeof response === 'string'
+          ? response
+          : ((response as { message?: string | string[] }).message ?? exception.message);
+      return problem(status, Array.isArray(message) ? message.join('; ') : message, { instance });
+    }
+    const fastifyCode = (exception as { code?: string } | null)?.code;
+    if (fastifyCode && FASTIFY_CLIENT_ERRORS[fastifyCode]) {
+      const { status, detail } = FASTIFY_CLIENT_ERRORS[fastifyCode];
+      return problem(status, detail, { instance });
+    }
+    const statusCode = (exception as { statusCode?: number } | null)?.statusCode;
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      return problem(statusCode, 'The request could not be processed', { instance });
+    }
+    this.logger.error({
+      msg: 'Unhandled error',
+      err:
+        exception instanceof Error
+          ? { name: exception.name, message: exception.message, stack: exception.stack }
+          : String(exception),
+    });
+    return problem(500, 'Something went wrong on our side; it has been logged', { instance });
+  }
+}

@@ -1,0 +1,32 @@
+import { BadRequestException, ValidationPipe, type ValidationError } from '@nestjs/common';
+import type { FieldErrorDto } from './problem-details.js';
+
+/** A request whose body, query or params failed validation; carries every field error. */
+export class RequestValidationError extends BadRequestException {
+  constructor(readonly fieldErrors: FieldErrorDto[]) {
+    super('The request is not valid: see errors');
+  }
+}
+
+function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/**
+ * Every input is a DTO class: unknown fields are rejected (no mass assignment
+ * of ownerId or id), values are transformed to their declared types.
+ */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    transform: true,
+    stopAtFirstError: false,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => new RequestValidationError(flatten(errors)),
+  });
+}

@@ -1,0 +1,57 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { WebhookStatus, type ProjectView } from '@app/projects';
+
+export class ProjectWebhookDto {
+  @ApiProperty({
+    example: 'https://sync.example.com/api/v1/webhooks/notion/2f26ee68-df30-4251-aad4-8ddc420cba3d',
+    description: 'Paste into the Notion integration webhook settings',
+  })
+  url: string;
+
+  @ApiProperty({ enum: WebhookStatus, enumName: 'WebhookStatus' })
+  status: WebhookStatus;
+}
+
+/** A project as clients see it. Secrets are write-only and never appear here. */
+export class ProjectResponseDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ format: 'uuid', description: 'Dashed lowercase UUID' })
+  notionDatabaseId: string;
+
+  @ApiProperty({ type: ProjectWebhookDto })
+  webhook: ProjectWebhookDto;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt: string;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt: string;
+
+  static from(view: ProjectView, publicBaseUrl: string): ProjectResponseDto {
+    return {
+      id: view.id,
+      name: view.name,
+      notionDatabaseId: view.notionDatabaseId,
+      webhook: { url: `${publicBaseUrl}/api/v1/webhooks/notion/${view.id}`, status: view.webhookStatus },
+      createdAt: view.createdAt.toISOString(),
+      updatedAt: view.updatedAt.toISOString(),
+    };
+  }
+}
+
+export class ProjectListResponseDto {
+  @ApiProperty({ type: [ProjectResponseDto] })
+  items: ProjectResponseDto[];
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'Pass as `cursor` for the next page; null on the last page',
+  })
+  nextCursor: string | null;
+}

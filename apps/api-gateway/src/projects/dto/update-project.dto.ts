@@ -1,0 +1,29 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PROJECT_NAME_MAX } from '@app/projects';
+import { IsProjectName } from './create-project.dto.js';
+
+/** Only these fields can change; the database binding cannot (create another project). */
+export class UpdateProjectDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: PROJECT_NAME_MAX })
+  @IsOptional()
+  @IsProjectName()
+  name?: string;
+
+  @ApiPropertyOptional({ description: 'A new integration token. Write-only.', writeOnly: true })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  notionToken?: string;
+
+  @ApiPropertyOptional({
+    description: "The webhook's verification token; marks the webhook verified. Write-only.",
+    writeOnly: true,
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(500)
+  notionWebhookSecret?: string;
+}

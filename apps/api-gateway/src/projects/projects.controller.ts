@@ -1,0 +1,74 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { CurrentUser, type AuthUser } from '@app/auth';
+import { AppConfig } from '@app/config';
+import { ProjectsService } from '@app/projects';
+import { ApiProblems } from '../http/api-problems.decorator.js';
+import { CreateProjectDto } from './dto/create-project.dto.js';
+import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dto.js';
+import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
+import { UpdateProjectDto } from './dto/update-project.dto.js';
+
+/** A user's bindings to Notion databases. Every route is scoped to the caller. */
+@ApiTags('projects')
+@ApiBearerAuth()
+@ApiProblems(401, 429)
+@Controller('projects')
+export class ProjectsController {
+  constructor(
+    private readonly projects: ProjectsService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  @ApiCreatedResponse({ type: ProjectResponseDto, description: 'Created; `Location` names the new project' })
+  @ApiProblems(400, 409, 413)
+  async create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateProjectDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ProjectResponseDto> {
+    const project = this.toDto(await this.projects.create(user.id, body));
+    void reply.status(201).header('location', `/api/v1/projects/${project.id}`);
+    return project;
+  }
+
+  @Get()
+  @ApiOkResponse({ type: ProjectListResponseDto })
+  @ApiProblems(400)
+  async list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQueryDto): Promise<ProjectListResponseDto> {
+    const page = await this.projects.list(user.id, query.limit, query.cursor);
+    return { items: page.items.map((p) => this.toDto(p)), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: ProjectResponseDto })
+  @ApiProblems(400, 404)
+  async get(@CurrentUser() user: AuthUser, @Param() params: ProjectIdParamDto): Promise<ProjectResponseDto> {
+    return this.toDto(await this.projects.get(user.id, params.id));
+  }
+
+  @Patch(':id')
+  @ApiOkResponse({ type: ProjectResponseDto })
+  @ApiProblems(400, 404, 413)
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+    @Body() body: UpdateProjectDto,
+  ): Promise<ProjectResponseDto> {
+    return this.toDto(await this.projects.update(user.id, params.id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiNoContentResponse({ description: 'Deleted, with everything that belongs to it' })
+  @ApiProblems(400, 404)
+  async remove(@CurrentUser() user: AuthUser, @Param() params: ProjectIdParamDto): Promise<void> {
+    await this.projects.remove(user.id, params.id);
+  }
+
+  private toDto(view: Parameters<typeof ProjectResponseDto.from>[0]): ProjectResponseDto {
+    return ProjectResponseDto.from(view, this.config.gateway.publicBaseUrl);
+  }
+}

@@ -1,0 +1,297 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Client } from 'pg';
+import { signDevToken } from '@app/auth';
+import { loadConfig } from '@app/config';
+import { AppProcess, freePort } from '@app/testing';
+import { processEnv, testEnv } from '../../../test/jest/test-env.js';
+
+/**
+ * The projects API as clients use it, against the built gateway process (its
+ * log output is captured, to prove no secret reaches it) and the real Postgres.
+ */
+describe('projects API', () => {
+  const env = testEnv();
+  const config = loadConfig(env);
+  let gateway: AppProcess;
+  let base: string;
+  let pg: Client;
+  /** Every secret this suite sends: none may appear in a response or a log line. */
+  const secrets: string[] = [];
+
+  const secret = (prefix: string) => {
+    const value = `${prefix}_${randomBytes(12).toString('hex')}`;
+    secrets.push(value);
+    return value;
+  };
+  const tokenFor = (sub: string) => {
+    const token = signDevToken({
+      secret: config.auth.mode === 'secret' ? config.auth.secret : '',
+      sub,
+      ttlSeconds: 600,
+    });
+    secrets.push(token);
+    return token;
+  };
+  const responses: string[] = [];
+  const call = async (user: string | null, method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: {
+        ...(user && { authorization: `Bearer ${tokenFor(user)}` }),
+        ...(body !== undefined && { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    responses.push(text);
+    return {
+      status: res.status,
+      headers: res.headers,
+      body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+    };
+  };
+  const dbId = () => randomUUID();
+  const newProject = (overrides: Record<string, unknown> = {}) => ({
+    name: 'Roadmap',
+    notionDatabaseId: dbId(),
+    notionToken: secret('secret'),
+    ...overrides,
+  });
+  const rowCount = async (ownerId: string) =>
+    Number((await pg.query('SELECT count(*) FROM projects WHERE owner_id = $1', [ownerId])).rows[0].count);
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}/api/v1`;
+    gateway = AppProcess.start(
+      'api-gateway',
+      processEnv({ PORT: String(port), LOG_LEVEL: 'debug', PUBLIC_BASE_URL: 'https://sync.example.com' }),
+    );
+    await gateway.waitForReady(port);
+    pg = new Client({ connectionString: env.DATABASE_URL });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await pg?.end();
+    await gateway?.stop('SIGTERM');
+    // Last: nothing this suite sent as a secret was ever answered or logged.
+    const seen = [...responses, ...(gateway?.lines ?? [])].join('\n');
+    for (const value of secrets) expect(seen).not.toContain(value);
+  });
+
+  describe('create', () => {
+    it('stores the project, with its token encrypted, and answers 201 with Location', async () => {
+      const user = `auth0|${randomUUID()}`;
+      const input = newProject({
+        notionDatabaseId: `https://www.notion.so/acme/Tasks-${'ab'.repeat(16)}?v=${'cd'.repeat(16)}`,
+      });
+      const res = await call(user, 'POST', '/projects', input);
+      expect(res.status).toBe(201);
+      expect(res.headers.get('location')).toBe(`/api/v1/projects/${res.body!.id}`);
+      expect(res.body).toEqual({
+        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        name: 'Roadmap',
+        notionDatabaseId: 'abababab-abab-abab-abab-abababababab',
+        webhook: {
+          url: `https://sync.example.com/api/v1/webhooks/notion/${res.body!.id}`,
+          status: 'awaiting_handshake',
+        },
+        createdAt: expect.any(String),
+        updatedAt: expect.any(String),
+      });
+      const row = (await pg.query('SELECT * FROM projects WHERE id = $1', [res.body!.id])).rows[0];
+      expect(row.owner_id).toBe(user);
+      expect(row.notion_token_key_id).toBe(config.encryption.keys[0]!.id);
+      expect(Buffer.isBuffer(row.notion_token_ciphertext)).toBe(true);
+      expect(row.notion_token_ciphertext.includes(Buffer.from(input.notionToken))).toBe(false);
+      expect(row.webhook_token_ciphertext).toBeNull();
+    });
+
+    it('is verified at once when created with the webhook secret', async () => {
+      const res = await call('carol', 'POST', '/projects', newProject({ notionWebhookSecret: secret('whsec') }));
+      expect(res.status).toBe(201);
+      expect(res.body!.webhook.status).toBe('verified');
+      const row = (await pg.query('SELECT webhook_token_ciphertext FROM projects WHERE id = $1', [res.body!.id]))
+        .rows[0];
+      expect(row.webhook_token_ciphertext).toBeInstanceOf(Buffer);
+    });
+
+    it('answers 409 when the user binds the same database twice (dashes or not), but lets another user bind it', async () => {
+      const id = dbId();
+      expect((await call('dave', 'POST', '/projects', newProject({ notionDatabaseId: id }))).status).toBe(201);
+      const again = await call('dave', 'POST', '/projects', newProject({ notionDatabaseId: id.replace(/-/g, '') }));
+      expect(again.status).toBe(409);
+      expect(again.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(again.body).toMatchObject({
+        status: 409,
+        title: 'Conflict',
+        type: 'urn:notion-sync:problem:project-already-bound',
+      });
+      expect((await call('erin', 'POST', '/projects', newProject({ notionDatabaseId: id }))).status).toBe(201);
+      expect(await rowCount('dave')).toBe(1);
+    });
+
+    it.each([
+      ['an unknown field (no mass assignment of ownerId)', { ownerId: 'mallory' }, 'ownerId'],
+      ['an id', { id: randomUUID() }, 'id'],
+      ['an empty name', { name: '   ' }, 'name'],
+      ['a 101-character name', { name: 'x'.repeat(101) }, 'name'],
+      ['a bad database id', { notionDatabaseId: 'not-a-notion-id' }, 'notionDatabaseId'],
+      ['no token', { notionToken: undefined }, 'notionToken'],
+    ])('answers 400 with field errors for %s, and stores nothing', async (_case, overrides, field) => {
+      const user = `user_${randomUUID()}`;
+      const res = await call(user, 'POST', '/projects', newProject(overrides));
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
+      expect(res.body!.errors.map((e: { field: string }) => e.field)).toContain(field);
+      expect(await rowCount(user)).toBe(0);
+    });
+
+    it('answers 400 for malformed JSON and 413 for a body over 100 KB', async () => {
+      expect((await call('frank', 'POST', '/projects', '{"name": ')).status).toBe(400);
+      const big = await call('frank', 'POST', '/projects', newProject({ notionToken: 'x'.repeat(101 * 1024) }));
+      expect(big.status).toBe(413);
+      expect(big.body).toMatchObject({ status: 413, title: 'Payload Too Large' });
+      expect(await rowCount('frank')).toBe(0);
+    });
+  });
+
+  describe('list', () => {
+    it('pages 45 projects as 20, 20 and 5, newest first, with no duplicate or gap even when creation times tie', async () => {
+      const user = `user_${randomUUID()}`;
+      const ids: string[] = [];
+      for (let i = 0; i < 45; i++)
+        ids.push((await call(user, 'POST', '/projects', newProject({ name: `p${i}` }))).body!.id);
+      // Ties: three groups of projects that share one creation time each.
+      await pg.query(`UPDATE projects SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1)`, [
+        ids.slice(0, 15),
+      ]);
+      await pg.query(`UPDATE projects SET created_at = '2026-01-02T00:00:00Z' WHERE id = ANY($1)`, [ids.slice(15, 35)]);
+      // Another user's projects never show up.
+      await call('someone-else', 'POST', '/projects', newProject());
+
+      const pages: string[][] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await call(user, 'GET', `/projects${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+        expect(res.status).toBe(200);
+        pages.push(res.body!.items.map((p: { id: string }) => p.id));
+        cursor = res.body!.nextCursor;
+      } while (cursor);
+
+      expect(pages.map((p) => p.length)).toEqual([20, 20, 5]);
+      const seen = pages.flat();
+      expect(new Set(seen).size).toBe(45);
+      expect([...seen].sort()).toEqual([...ids].sort());
+      // Newest first: the 10 untouched (newest) come before the tied groups.
+      expect(new Set(seen.slice(0, 10))).toEqual(new Set(ids.slice(35)));
+    });
+
+    it('honours limit, and answers 400 for a limit out of range or a tampered cursor', async () => {
+      const user = `user_${randomUUID()}`;
+      for (let i = 0; i < 3; i++) await call(user, 'POST', '/projects', newProject());
+      const first = await call(user, 'GET', '/projects?limit=2');
+      expect(first.body!.items).toHaveLength(2);
+      const cursor: string = first.body!.nextCursor;
+      expect(
+        (await call(user, 'GET', `/projects?limit=2&cursor=${encodeURIComponent(cursor)}`)).body!.items,
+      ).toHaveLength(1);
+
+      for (const limit of ['0', '101', 'ten'])
+        expect((await call(user, 'GET', `/projects?limit=${limit}`)).status).toBe(400);
+      const [payload, signature] = cursor.split('.');
+      const forged = Buffer.from(JSON.stringify(['2099-01-01T00:00:00.000000Z', randomUUID()])).toString('base64url');
+      for (const bad of [`${forged}.${signature}`, `${payload}.${'A'.repeat(signature!.length)}`, 'garbage']) {
+        const res = await call(user, 'GET', `/projects?cursor=${encodeURIComponent(bad)}`);
+        expect(res.status).toBe(400);
+        expect(res.body!.type).toBe('urn:notion-sync:problem:invalid-cursor');
+      }
+    });
+  });
+
+  describe('get, patch and delete', () => {
+    let owner: string;
+    let id: string;
+    beforeEach(async () => {
+      owner = `user_${randomUUID()}`;
+      id = (await call(owner, 'POST', '/projects', newProject({ name: 'Mine' }))).body!.id;
+    });
+
+    it('answers 404 to another user for get, patch and delete, and changes nothing', async () => {
+      const before = (await pg.query('SELECT * FROM projects WHERE id = $1', [id])).rows[0];
+      expect((await call('intruder', 'GET', `/projects/${id}`)).status).toBe(404);
+      const patch = await call('intruder', 'PATCH', `/projects/${id}`, {
+        name: 'Hijacked',
+        notionToken: secret('secret'),
+      });
+      expect(patch.status).toBe(404);
+      expect(patch.body).toMatchObject({
+        type: 'urn:notion-sync:problem:project-not-found',
+        detail: 'No project with that id',
+      });
+      expect((await call('intruder', 'DELETE', `/projects/${id}`)).status).toBe(404);
+      expect((await pg.query('SELECT * FROM projects WHERE id = $1', [id])).rows[0]).toEqual(before);
+      // The same answer as for an id that does not exist at all.
+      expect((await call(owner, 'GET', `/projects/${randomUUID()}`)).body).toMatchObject({
+        status: 404,
+        detail: 'No project with that id',
+      });
+    });
+
+    it('lets the owner read, rename, rotate the token and set the webhook secret', async () => {
+      expect((await call(owner, 'GET', `/projects/${id}`)).body).toMatchObject({ id, name: 'Mine' });
+      const before = (await pg.query('SELECT notion_token_ciphertext FROM projects WHERE id = $1', [id])).rows[0];
+      const res = await call(owner, 'PATCH', `/projects/${id}`, {
+        name: '  Renamed  ',
+        notionToken: secret('secret'),
+        notionWebhookSecret: secret('whsec'),
+      });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id, name: 'Renamed', webhook: { status: 'verified' } });
+      expect(new Date(res.body!.updatedAt).getTime()).toBeGreaterThan(new Date(res.body!.createdAt).getTime());
+      const after = (await pg.query('SELECT notion_token_ciphertext FROM projects WHERE id = $1', [id])).rows[0];
+      expect(after.notion_token_ciphertext.equals(before.notion_token_ciphertext)).toBe(false);
+    });
+
+    it('refuses to patch the database binding, the owner or the id', async () => {
+      for (const body of [{ notionDatabaseId: dbId() }, { ownerId: 'x' }, { id: randomUUID() }]) {
+        expect((await call(owner, 'PATCH', `/projects/${id}`, body)).status).toBe(400);
+      }
+    });
+
+    it('deletes for the owner: 204, then 404', async () => {
+      const res = await call(owner, 'DELETE', `/projects/${id}`);
+      expect(res.status).toBe(204);
+      expect(res.body).toBeUndefined();
+      expect((await call(owner, 'GET', `/projects/${id}`)).status).toBe(404);
+      expect(await rowCount(owner)).toBe(0);
+    });
+
+    it('answers 400 for an id that is not a UUID', async () => {
+      for (const method of ['GET', 'PATCH', 'DELETE']) {
+        const res = await call(owner, method, '/projects/123', method === 'PATCH' ? { name: 'x' } : undefined);
+        expect(res.status).toBe(400);
+        expect(res.body!.errors).toEqual([{ field: 'id', messages: ['id must be a UUID'] }]);
+      }
+    });
+  });
+
+  it('serves the API docs UI with its assets', async () => {
+    const origin = base.replace('/api/v1', '');
+    const page = await fetch(`${origin}/docs`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const asset = /src="\.?\/?(?:docs\/)?([\w.-]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeDefined();
+    expect((await fetch(`${origin}/docs/${asset}`)).status).toBe(200);
+  });
+
+  it('answers 401 problem+json without a token', async () => {
+    const res = await call(null, 'GET', '/projects');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(res.body).toMatchObject({ type: 'about:blank', title: 'Unauthorized', status: 401 });
+  });
+});

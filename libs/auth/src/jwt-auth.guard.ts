@@ -1,0 +1,85 @@
+import { Injectable, Logger, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { TokenExpiredError } from '@nestjs/jwt';
+import { AuthGuard } from '@nestjs/passport';
+import type { Observable } from 'rxjs';
+import { IS_PUBLIC_KEY } from './public.decorator.js';
+
+/** What passport-jwt reports when the Authorization header holds no bearer token. */
+const NO_TOKEN_MESSAGE = 'No auth token';
+
+/** The reply methods the guard uses: Fastify's reply and Express's response both have them. */
+interface HeaderSetter {
+  header(name: string, value: string): unknown;
+}
+
+/**
+ * The global guard: every route needs a valid bearer token unless it (or its
+ * controller) is `@Public()`. Every failure is an `UnauthorizedException`
+ * with a short generic message (never the token, never the verifier's
+ * detail), so the exception filter renders it as a 401, with the RFC 6750
+ * `WWW-Authenticate` challenge.
+ */
+@Injectable()
+export class JwtAuthGuard extends AuthGuard('jwt') {
+  private readonly logger = new Logger(JwtAuthGuard.name);
+
+  constructor(private readonly reflector: Reflector) {
+    super();
+  }
+
+  override canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
+    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    return isPublic === true || super.canActivate(context);
+  }
+
+  override handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {
+    if (!err && user) return user;
+    const cause = asError(err ?? info);
+    const missing = cause?.message === NO_TOKEN_MESSAGE;
+    const expired = !err && info instanceof TokenExpiredError;
+    if (cause) this.logFailure(cause);
+
+    const reply = context.switchToHttp().getResponse<Partial<HeaderSetter>>();
+    const description = missing ? 'Missing bearer token' : expired ? 'Expired bearer token' : 'Invalid bearer token';
+    reply.header?.(
+      'WWW-Authenticate',
+      missing ? 'Bearer' : `Bearer error="invalid_token", error_description="${description}"`,
+    );
+    throw new UnauthorizedException(description);
+  }
+
+  private logFailure(cause: FailureCause): void {
+    // jwks-rsa marks fetch failures; a flood of unknown kids trips its rate limit.
+    // Both mean valid tokens may be refused too, so an operator should know.
+    const jwksTrouble = cause.isEndpointUnavailable === true || cause.name === 'JwksRateLimitError';
+    if (jwksTrouble) this.logger.warn(`Token keys unavailable: ${cause.name}: ${cause.message}`);
+    // The verifier's messages ("invalid signature", "jwt expired") never contain the token.
+    else this.logger.debug(`Token refused: ${cause.message}`);
+  }
+}
+
+interface FailureCause {
+  readonly name: string;
+  readonly message: string;
+  readonly isEndpointUnavailable?: boolean;
+}
+
+/**
+ * The failure passport reported, read by shape: network errors from the JWKS
+ * fetch come from Node's own realm, where `instanceof Error` can be false
+ * (under Jest, for one).
+ */
+function asError(cause: unknown): FailureCause | undefined {
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  const { name, message, isEndpointUnavailable } = cause as Record<string, unknown>;
+  if (typeof message !== 'string') return undefined;
+  return {
+    name: typeof name === 'string' ? name : 'Error',
+    message,
+    isEndpointUnavailable: isEndpointUnavailable === true,
+  };
+}

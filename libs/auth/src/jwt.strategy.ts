@@ -1,0 +1,69 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import jwksRsa from 'jwks-rsa';
+import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { AppConfig } from '@app/config';
+import { isValidSubject, type AuthUser } from './auth-user.js';
+
+/** Algorithms accepted per trust mode: pinned, so a token cannot pick how it is checked. */
+export const SECRET_ALGORITHMS = ['HS256'] as const;
+export const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;
+
+/** A JWKS fetch that takes longer fails the request (401) rather than holding it. */
+const JWKS_TIMEOUT_MS = 5_000;
+
+export function jwtStrategyOptions(auth: AppConfig['auth']): StrategyOptionsWithoutRequest {
+  const common = {
+    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    ignoreExpiration: false,
+    issuer: auth.issuer,
+    audience: auth.audience,
+  };
+  if (auth.mode === 'secret') {
+    return { ...common, algorithms: [...SECRET_ALGORITHMS], secretOrKey: auth.secret };
+  }
+  return {
+    ...common,
+    algorithms: [...JWKS_ALGORITHMS],
+    // Keys are cached by kid; an unknown kid refetches the set, at most 10 times a minute.
+    secretOrKeyProvider: jwksRsa.passportJwtSecret({
+      jwksUri: auth.jwksUri,
+      cache: true,
+      rateLimit: true,
+      jwksRequestsPerMinute: 10,
+      timeout: JWKS_TIMEOUT_MS,
+    }),
+  };
+}
+
+/**
+ * The user a verified token stands for. The signature, algorithm, expiry,
+ * issuer and audience are already checked by passport-jwt; jsonwebtoken accepts
+ * a token without `exp`, so its presence is required here.
+ */
+export function userFromClaims(claims: unknown): AuthUser {
+  if (typeof claims !== 'object' || claims === null) throw new UnauthorizedException('Token has no claims');
+  const { sub, exp } = claims as { sub?: unknown; exp?: unknown };
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthorizedException('Token has no expiry');
+  if (!isValidSubject(sub)) throw new UnauthorizedException('Token has no valid subject');
+  return { id: sub };
+}
+
+/**
+ * Verifies bearer tokens against `JWT_SECRET` (HS256) or the keys of
+ * `JWT_JWKS_URI` (RS256, ES256), whichever the config chose.
+ *
+ * Passport keeps strategies in a process-wide registry: constructing this
+ * strategy (a Nest app starting) replaces the previous app's. One gateway per
+ * process is fine; tests build their apps one after another.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(config: AppConfig) {
+    super(jwtStrategyOptions(config.auth));
+  }
+
+  validate(claims: unknown): AuthUser {
+    return userFromClaims(claims);
+  }
+}

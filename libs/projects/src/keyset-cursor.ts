@@ -1,0 +1,53 @@
+import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+
+/** A position in a list ordered by (time DESC, id DESC). */
+export interface KeysetPosition {
+  /** Exact timestamptz as Postgres prints it in UTC, microseconds included. */
+  readonly at: string;
+  readonly id: string;
+}
+
+const AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Opaque, tamper-evident keyset cursors: base64url JSON plus an HMAC under a
+ * key derived from the active encryption key. A cursor that was altered, or
+ * is not one of ours, decodes to undefined (the caller answers 400). Rotating
+ * the encryption key invalidates outstanding cursors, which clients restart.
+ */
+@Injectable()
+export class KeysetCursorCodec {
+  private readonly key: Buffer;
+
+  constructor(config: AppConfig) {
+    this.key = Buffer.from(
+      hkdfSync('sha256', config.encryption.keys[0]!.key, Buffer.alloc(0), 'notion-sync keyset cursor', 32),
+    );
+  }
+
+  encode(position: KeysetPosition): string {
+    const payload = Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
+    return `${payload}.${this.sign(payload)}`;
+  }
+
+  decode(cursor: string): KeysetPosition | undefined {
+    const [payload, signature, extra] = cursor.split('.');
+    if (!payload || !signature || extra !== undefined) return undefined;
+    const expected = Buffer.from(this.sign(payload));
+    const given = Buffer.from(signature);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      const [at, id] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
+      return typeof at === 'string' && AT.test(at) && typeof id === 'string' && UUID.test(id) ? { at, id } : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private sign(payload: string): string {
+    return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, 22);
+  }
+}

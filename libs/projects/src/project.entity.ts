@@ -1,0 +1,41 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { WebhookStatus } from './project.js';
+
+/** Row of `projects` (see migration CreateProjects1764230400000). Never leaves libs/projects. */
+@Entity({ name: 'projects' })
+export class ProjectEntity {
+  // Assigned by the service before the insert: the id is the associated data
+  // that binds the encrypted secrets to this row.
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ name: 'owner_id', type: 'text' })
+  ownerId: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ name: 'notion_database_id', type: 'uuid' })
+  notionDatabaseId: string;
+
+  @Column({ name: 'notion_token_ciphertext', type: 'bytea' })
+  notionTokenCiphertext: Buffer;
+
+  @Column({ name: 'notion_token_key_id', type: 'text' })
+  notionTokenKeyId: string;
+
+  @Column({ name: 'webhook_token_ciphertext', type: 'bytea', nullable: true })
+  webhookTokenCiphertext: Buffer | null;
+
+  @Column({ name: 'webhook_token_key_id', type: 'text', nullable: true })
+  webhookTokenKeyId: string | null;
+
+  @Column({ name: 'webhook_status', type: 'text' })
+  webhookStatus: WebhookStatus;
+
+  @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
+  updatedAt: Date;
+}

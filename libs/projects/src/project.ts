@@ -1,0 +1,28 @@
+/** Where a project's Notion webhook subscription stands. Stored values: a wire format. */
+export enum WebhookStatus {
+  /** No verification token yet: Notion has not called the webhook URL. */
+  AwaitingHandshake = 'awaiting_handshake',
+  /** Notion's verification token is held; the owner has not confirmed it in Notion yet. */
+  AwaitingVerification = 'awaiting_verification',
+  /** Signed events are expected and checked against the held token. */
+  Verified = 'verified',
+}
+
+/** A project as the rest of the system sees it: no secrets, no ORM types. */
+export interface ProjectView {
+  readonly id: string;
+  readonly name: string;
+  /** Dashed lowercase UUID. */
+  readonly notionDatabaseId: string;
+  readonly webhookStatus: WebhookStatus;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export const PROJECT_NAME_MAX = 100;
+
+/** Names are trimmed, 1 to 100 characters. */
+export function normalizeProjectName(name: string): string | undefined {
+  const trimmed = name.trim();
+  return trimmed.length >= 1 && trimmed.length <= PROJECT_NAME_MAX ? trimmed : undefined;
+}

@@ -1,0 +1,30 @@
+import { DomainError, ErrorCode } from '@app/contracts';
+
+export class ProjectNotFoundError extends DomainError {
+  readonly code = ErrorCode.ProjectNotFound;
+  constructor() {
+    // The same answer for "absent" and "someone else's": existence is not leaked.
+    super('No project with that id');
+  }
+}
+
+export class ProjectAlreadyBoundError extends DomainError {
+  readonly code = ErrorCode.ProjectAlreadyBound;
+  constructor() {
+    super('You already have a project bound to this Notion database');
+  }
+}
+
+export class InvalidCursorError extends DomainError {
+  readonly code = ErrorCode.InvalidCursor;
+  constructor() {
+    super('The cursor is not valid: pass back the nextCursor of a previous page unchanged');
+  }
+}
+
+export class InvalidNotionDatabaseIdError extends DomainError {
+  readonly code = ErrorCode.InvalidNotionDatabaseId;
+  constructor() {
+    super('notionDatabaseId must be a Notion database id (32 hex digits, with or without dashes) or its URL');
+  }
+}

@@ -1,0 +1,84 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { QueryFailedError, type Repository } from 'typeorm';
+import type { KeysetPosition } from './keyset-cursor.js';
+import { ProjectEntity } from './project.entity.js';
+import { ProjectAlreadyBoundError } from './projects.errors.js';
+
+/** Exact UTC text of created_at (microseconds), for keyset cursors. */
+const CREATED_AT_TEXT = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+type ProjectPatch = Partial<
+  Pick<
+    ProjectEntity,
+    | 'name'
+    | 'notionTokenCiphertext'
+    | 'notionTokenKeyId'
+    | 'webhookTokenCiphertext'
+    | 'webhookTokenKeyId'
+    | 'webhookStatus'
+  >
+>;
+
+/**
+ * Every query names the owner in its WHERE clause: another user's project is
+ * indistinguishable from one that does not exist.
+ */
+@Injectable()
+export class ProjectsRepository {
+  constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
+
+  async insert(row: Omit<ProjectEntity, 'createdAt' | 'updatedAt'>): Promise<ProjectEntity> {
+    try {
+      await this.repo.insert(row);
+    } catch (err) {
+      if (
+        err instanceof QueryFailedError &&
+        (err.driverError as { constraint?: string }).constraint === 'projects_owner_database_unique'
+      ) {
+        throw new ProjectAlreadyBoundError();
+      }
+      throw err;
+    }
+    return (await this.findOwned(row.ownerId, row.id))!;
+  }
+
+  findOwned(ownerId: string, id: string): Promise<ProjectEntity | null> {
+    return this.repo.findOneBy({ ownerId, id });
+  }
+
+  /** Newest first; `limit + 1` rows are fetched by the caller to know if more follow. */
+  async listOwned(
+    ownerId: string,
+    limit: number,
+    after?: KeysetPosition,
+  ): Promise<Array<{ row: ProjectEntity; position: KeysetPosition }>> {
+    const query = this.repo
+      .createQueryBuilder('p')
+      .addSelect(CREATED_AT_TEXT, 'cursor_at')
+      .where('p.owner_id = :ownerId', { ownerId })
+      .orderBy('p.created_at', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .limit(limit);
+    if (after) query.andWhere('(p.created_at, p.id) < (:at::timestamptz, :id::uuid)', { at: after.at, id: after.id });
+    const { entities, raw } = await query.getRawAndEntities<{ cursor_at: string }>();
+    return entities.map((row, i) => ({ row, position: { at: raw[i]!.cursor_at, id: row.id } }));
+  }
+
+  /** Returns the updated row, or null when the owner has no such project. */
+  async updateOwned(ownerId: string, id: string, patch: ProjectPatch): Promise<ProjectEntity | null> {
+    const result = await this.repo
+      .createQueryBuilder()
+      .update(ProjectEntity)
+      .set({ ...patch, updatedAt: () => 'now()' })
+      .where('id = :id AND owner_id = :ownerId', { id, ownerId })
+      .execute();
+    return result.affected ? this.findOwned(ownerId, id) : null;
+  }
+
+  /** True when a row was deleted. */
+  async deleteOwned(ownerId: string, id: string): Promise<boolean> {
+    const result = await this.repo.delete({ ownerId, id });
+    return (result.affected ?? 0) > 0;
+  }
+}

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { KeysetCursorCodec } from './keyset-cursor.js';
+import { normalizeNotionDatabaseId } from './notion-database-id.js';
+import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
+import type { ProjectEntity } from './project.entity.js';
+import { InvalidCursorError, InvalidNotionDatabaseIdError, ProjectNotFoundError } from './projects.errors.js';
+import { ProjectsRepository } from './projects.repository.js';
+import { SecretBox } from './secret-box.js';
+
+export interface CreateProjectInput {
+  readonly name: string;
+  readonly notionDatabaseId: string;
+  readonly notionToken: string;
+  readonly notionWebhookSecret?: string;
+}
+
+export interface UpdateProjectInput {
+  readonly name?: string;
+  readonly notionToken?: string;
+  readonly notionWebhookSecret?: string;
+}
+
+export interface ProjectPage {
+  readonly items: ProjectView[];
+  readonly nextCursor: string | null;
+}
+
+/** Both secrets are bound to their row: the project id is the associated data. */
+const aad = (projectId: string, secret: 'notion-token' | 'webhook-token') => `${projectId}:${secret}`;
+
+@Injectable()
+export class ProjectsService {
+  constructor(
+    private readonly projects: ProjectsRepository,
+    private readonly secrets: SecretBox,
+    private readonly cursors: KeysetCursorCodec,
+  ) {}
+
+  async create(ownerId: string, input: CreateProjectInput): Promise<ProjectView> {
+    const id = randomUUID();
+    const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
+    const webhook = input.notionWebhookSecret
+      ? this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'))
+      : null;
+    const row = await this.projects.insert({
+      id,
+      ownerId,
+      name: this.name(input.name),
+      notionDatabaseId: this.databaseId(input.notionDatabaseId),
+      notionTokenCiphertext: token.ciphertext,
+      notionTokenKeyId: token.keyId,
+      webhookTokenCiphertext: webhook?.ciphertext ?? null,
+      webhookTokenKeyId: webhook?.keyId ?? null,
+      // A user who already holds the verification token has verified the subscription.
+      webhookStatus: webhook ? WebhookStatus.Verified : WebhookStatus.AwaitingHandshake,
+    });
+    return toView(row);
+  }
+
+  async list(ownerId: string, limit: number, cursor?: string): Promise<ProjectPage> {
+    const after = cursor === undefined ? undefined : this.cursors.decode(cursor);
+    if (cursor !== undefined && !after) throw new InvalidCursorError();
+    const rows = await this.projects.listOwned(ownerId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(({ row }) => toView(row)),
+      nextCursor: rows.length > limit && last ? this.cursors.encode(last.position) : null,
+    };
+  }
+
+  async get(ownerId: string, id: string): Promise<ProjectView> {
+    return toView(await this.owned(ownerId, id));
+  }
+
+  async update(ownerId: string, id: string, input: UpdateProjectInput): Promise<ProjectView> {
+    const patch: Parameters<ProjectsRepository['updateOwned']>[2] = {};
+    if (input.name !== undefined) patch.name = this.name(input.name);
+    if (input.notionToken !== undefined) {
+      const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
+      Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
+    }
+    if (input.notionWebhookSecret !== undefined) {
+      const webhook = this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'));
+      Object.assign(patch, {
+        webhookTokenCiphertext: webhook.ciphertext,
+        webhookTokenKeyId: webhook.keyId,
+        webhookStatus: WebhookStatus.Verified,
+      });
+    }
+    const row = Object.keys(patch).length
+      ? await this.projects.updateOwned(ownerId, id, patch)
+      : await this.projects.findOwned(ownerId, id);
+    if (!row) throw new ProjectNotFoundError();
+    return toView(row);
+  }
+
+  async remove(ownerId: string, id: string): Promise<void> {
+    if (!(await this.projects.deleteOwned(ownerId, id))) throw new ProjectNotFoundError();
+  }
+
+  /** The decrypted integration token, for the code that calls Notion. Never returned by the API. */
+  async revealNotionToken(ownerId: string, id: string): Promise<string> {
+    const row = await this.owned(ownerId, id);
+    return this.secrets.open(
+      { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
+      aad(id, 'notion-token'),
+    );
+  }
+
+  private async owned(ownerId: string, id: string): Promise<ProjectEntity> {
+    const row = await this.projects.findOwned(ownerId, id);
+    if (!row) throw new ProjectNotFoundError();
+    return row;
+  }
+
+  private name(name: string): string {
+    const normalized = normalizeProjectName(name);
+    // The DTO already checks this; the domain keeps its own invariant.
+    if (normalized === undefined) throw new RangeError('A project name has 1 to 100 characters');
+    return normalized;
+  }
+
+  private databaseId(input: string): string {
+    const normalized = normalizeNotionDatabaseId(input);
+    if (!normalized) throw new InvalidNotionDatabaseIdError();
+    return normalized;
+  }
+}
+
+function toView(row: ProjectEntity): ProjectView {
+  return {
+    id: row.id,
+    name: row.name,
+    notionDatabaseId: row.notionDatabaseId,
+    webhookStatus: row.webhookStatus,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

@@ -1,0 +1,63 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppConfig, type EncryptionKey } from '@app/config';
+
+/** A secret as stored: the ciphertext and the id of the key that sealed it. */
+export interface SealedSecret {
+  readonly keyId: string;
+  /** nonce (12 bytes) | GCM tag (16 bytes) | ciphertext */
+  readonly ciphertext: Buffer;
+}
+
+/** The stored secret could not be opened: unknown key, wrong row, or tampering. */
+export class SecretUnreadableError extends Error {
+  constructor(reason: string) {
+    super(`Stored secret cannot be decrypted: ${reason}`);
+    this.name = 'SecretUnreadableError';
+  }
+}
+
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM under the key ring of `ENCRYPTION_KEYS`: the first key seals,
+ * every key opens (rotation). A fresh random nonce per seal. The associated data
+ * binds a ciphertext to its owner (the project id), so a ciphertext copied to
+ * another row does not decrypt.
+ */
+@Injectable()
+export class SecretBox {
+  private readonly active: EncryptionKey;
+  private readonly byId: ReadonlyMap<string, Buffer>;
+
+  constructor(config: AppConfig) {
+    this.active = config.encryption.keys[0]!;
+    this.byId = new Map(config.encryption.keys.map((k) => [k.id, k.key]));
+  }
+
+  seal(plaintext: string, associatedData: string): SealedSecret {
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.active.key, nonce);
+    cipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return { keyId: this.active.id, ciphertext: Buffer.concat([nonce, cipher.getAuthTag(), body]) };
+  }
+
+  open(sealed: SealedSecret, associatedData: string): string {
+    const key = this.byId.get(sealed.keyId);
+    if (!key) throw new SecretUnreadableError(`key "${sealed.keyId}" is not in ENCRYPTION_KEYS`);
+    if (sealed.ciphertext.length < NONCE_BYTES + TAG_BYTES) throw new SecretUnreadableError('ciphertext too short');
+    const decipher = createDecipheriv('aes-256-gcm', key, sealed.ciphertext.subarray(0, NONCE_BYTES));
+    decipher.setAAD(Buffer.from(associatedData, 'utf8'));
+    decipher.setAuthTag(sealed.ciphertext.subarray(NONCE_BYTES, NONCE_BYTES + TAG_BYTES));
+    try {
+      return Buffer.concat([
+        decipher.update(sealed.ciphertext.subarray(NONCE_BYTES + TAG_BYTES)),
+        decipher.final(),
+      ]).toString('utf8');
+    } catch {
+      throw new SecretUnreadableError('authentication failed (wrong key, wrong row or tampered)');
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { DataSource } from 'typeorm';
+import { ConfigModule, type AppConfig } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { ProjectNotFoundError, ProjectsModule, ProjectsService, SecretUnreadableError } from '@app/projects';
+import { testConfig } from '../../../test/jest/test-env.js';
+
+const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
+
+async function moduleWith(config: AppConfig): Promise<TestingModule> {
+  return Test.createTestingModule({
+    imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot('projects-int-spec'), ProjectsModule],
+  }).compile();
+}
+
+/** The projects service on the real database: secrets at rest, owner scoping. */
+describe('ProjectsService', () => {
+  let oldKeyModule: TestingModule;
+  let rotatedModule: TestingModule;
+  let service: ProjectsService;
+  let rotated: ProjectsService;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    oldKeyModule = await moduleWith(testConfig({ ENCRYPTION_KEYS: `k1:${key(1)}` }));
+    rotatedModule = await moduleWith(testConfig({ ENCRYPTION_KEYS: `k2:${key(2)},k1:${key(1)}` }));
+    service = oldKeyModule.get(ProjectsService);
+    rotated = rotatedModule.get(ProjectsService);
+    db = oldKeyModule.get(DataSource);
+  });
+
+  afterAll(async () => {
+    await oldKeyModule?.close();
+    await rotatedModule?.close();
+  });
+
+  const create = (svc: ProjectsService, owner: string, token = 'secret_token_1') =>
+    svc.create(owner, { name: 'p', notionDatabaseId: randomUUID(), notionToken: token });
+
+  it('reads back the token it stored encrypted', async () => {
+    const owner = randomUUID();
+    const project = await create(service, owner, 'secret_readable');
+    expect(await service.revealNotionToken(owner, project.id)).toBe('secret_readable');
+    const [row] = await db.query('SELECT notion_token_ciphertext FROM projects WHERE id = $1', [project.id]);
+    expect((row.notion_token_ciphertext as Buffer).includes(Buffer.from('secret_readable'))).toBe(false);
+  });
+
+  it('still reads tokens sealed under an older key after a rotation, and seals new ones under the new key', async () => {
+    const owner = randomUUID();
+    const before = await create(service, owner, 'secret_before_rotation');
+    expect(await rotated.revealNotionToken(owner, before.id)).toBe('secret_before_rotation');
+    const after = await create(rotated, owner, 'secret_after_rotation');
+    const [row] = await db.query('SELECT notion_token_key_id FROM projects WHERE id = $1', [after.id]);
+    expect(row.notion_token_key_id).toBe('k2');
+  });
+
+  it('does not decrypt a ciphertext copied to another row', async () => {
+    const owner = randomUUID();
+    const a = await create(service, owner, 'secret_of_a');
+    const b = await create(service, owner, 'secret_of_b');
+    await db.query(
+      `UPDATE projects SET notion_token_ciphertext = (SELECT notion_token_ciphertext FROM projects WHERE id = $1) WHERE id = $2`,
+      [a.id, b.id],
+    );
+    await expect(service.revealNotionToken(owner, b.id)).rejects.toBeInstanceOf(SecretUnreadableError);
+  });
+
+  it('scopes every operation to the owner', async () => {
+    const project = await create(service, 'owner-a');
+    await expect(service.get('owner-b', project.id)).rejects.toBeInstanceOf(ProjectNotFoundError);
+    await expect(service.revealNotionToken('owner-b', project.id)).rejects.toBeInstanceOf(ProjectNotFoundError);
+    await expect(service.update('owner-b', project.id, { name: 'x' })).rejects.toBeInstanceOf(ProjectNotFoundError);
+    await expect(service.remove('owner-b', project.id)).rejects.toBeInstanceOf(ProjectNotFoundError);
+    expect((await service.get('owner-a', project.id)).name).toBe('p');
+  });
+});
