@@ -8,6 +8,7 @@ import { HealthModule, LoggingModule } from '@app/observability';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { RateLimitModule } from './http/rate-limit.module.js';
+import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
 import { ProjectsApiModule } from './projects/projects-api.module.js';
 
 @Module({})
@@ -28,6 +29,7 @@ export class ApiGatewayModule {
         AuthModule,
         RateLimitModule,
         ProjectsApiModule,
+        NotionWebhooksModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

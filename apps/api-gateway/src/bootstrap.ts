@@ -6,12 +6,11 @@ import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { createFastifyAdapter } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
+import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
 import { ProblemDetailsDto } from './http/problem-details.js';
 
 /** Public API prefix; health routes stay at the root for probes. */
 export const API_PREFIX = 'api/v1';
-/** Body limit for the API (the webhook route raises its own to 1 MiB). */
-export const API_BODY_LIMIT_BYTES = 100 * 1024;
 /** OpenAPI UI and document. */
 export const DOCS_PATH = 'docs';
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
@@ -20,10 +19,12 @@ export const OPENAPI_JSON_PATH = 'docs/openapi.json';
 export async function createGatewayApp(config: AppConfig): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiGatewayModule.forRoot(config),
+    // Other content types stay at 100 KB; JSON limits are in useJsonBodyParser.
     createFastifyAdapter({ bodyLimit: API_BODY_LIMIT_BYTES }),
     { bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
+  useJsonBodyParser(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is the OpenAPI UI, which needs inline code.

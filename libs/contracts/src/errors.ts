@@ -8,6 +8,8 @@ export enum ErrorCode {
   ProjectAlreadyBound = 'project-already-bound',
   InvalidCursor = 'invalid-cursor',
   InvalidNotionDatabaseId = 'invalid-notion-database-id',
+  WebhookAlreadyVerified = 'webhook-already-verified',
+  WebhookTokenMissing = 'webhook-token-missing',
 }
 
 /**

@@ -1,3 +1,10 @@
 export { BusEvent, type BusEventPayloads, type NotionWebhookReceivedEvent } from './events.js';
 export { JOB_QUEUE, JobName, QueueName, type JobPayloads, type SyncDatabaseJob, type SyncPageJob } from './jobs.js';
 export { DomainError, ErrorCode } from './errors.js';
+export {
+  NOTION_EVENT_FAMILIES,
+  NOTION_SIGNATURE_HEADER,
+  NotionEventType,
+  type KnownNotionEventType,
+  type NotionEventFamily,
+} from './notion-events.js';

@@ -4,11 +4,12 @@
  */
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
+import { WebhookDeliveryEntity } from '@app/inbox';
 import { ProjectEntity } from '@app/projects';
 import { buildDataSourceOptions } from './data-source.options.js';
 
 /** Every entity, for `migration:generate` (the apps use `autoLoadEntities`). */
-const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [ProjectEntity];
+const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [ProjectEntity, WebhookDeliveryEntity];
 
 export default new DataSource(
   buildDataSourceOptions(loadConfigOrExit(), {

@@ -40,7 +40,7 @@ describe('migrations', () => {
   it('applies every migration in order on an empty database', async () => {
     const applied = await runMigrations(config);
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
-    expect(await tables()).toEqual(['projects', 'typeorm_migrations']);
+    expect(await tables()).toEqual(['projects', 'typeorm_migrations', 'webhook_deliveries']);
   });
 
   it('is idempotent: a second run applies nothing', async () => {

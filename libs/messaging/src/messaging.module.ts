@@ -40,12 +40,13 @@ export class QueueModule {
   }
 }
 
-/** The typed publisher for the Redis transport. */
+/** The typed publisher for the Redis transport (global). */
 @Module({})
 export class EventBusModule {
   static forRoot(): DynamicModule {
     return {
       module: EventBusModule,
+      global: true,
       providers: [
         {
           provide: EVENT_BUS_CLIENT,

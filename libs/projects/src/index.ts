@@ -7,6 +7,8 @@ export {
   InvalidNotionDatabaseIdError,
   ProjectAlreadyBoundError,
   ProjectNotFoundError,
+  WebhookAlreadyVerifiedError,
+  WebhookTokenMissingError,
 } from './projects.errors.js';
 export { ProjectsModule } from './projects.module.js';
 export {
@@ -14,5 +16,7 @@ export {
   type CreateProjectInput,
   type ProjectPage,
   type UpdateProjectInput,
+  type WebhookCredentials,
+  type WebhookSetup,
 } from './projects.service.js';
 export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';

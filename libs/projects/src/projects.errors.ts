@@ -28,3 +28,17 @@ export class InvalidNotionDatabaseIdError extends DomainError {
     super('notionDatabaseId must be a Notion database id (32 hex digits, with or without dashes) or its URL');
   }
 }
+
+export class WebhookAlreadyVerifiedError extends DomainError {
+  readonly code = ErrorCode.WebhookAlreadyVerified;
+  constructor() {
+    super('The webhook is already verified; reset it (DELETE .../webhook) before subscribing again');
+  }
+}
+
+export class WebhookTokenMissingError extends DomainError {
+  readonly code = ErrorCode.WebhookTokenMissing;
+  constructor() {
+    super("Notion's verification token has not arrived yet: create the subscription in Notion first");
+  }
+}

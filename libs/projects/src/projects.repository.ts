@@ -76,6 +76,30 @@ export class ProjectsRepository {
     return result.affected ? this.findOwned(ownerId, id) : null;
   }
 
+  /** Not owner-scoped: for the public webhook route, which identifies the project by id alone. */
+  findById(id: string): Promise<ProjectEntity | null> {
+    return this.repo.findOneBy({ id });
+  }
+
+  /**
+   * Applies `patch` only while the webhook is in one of `fromStatuses`, in one
+   * statement (no read-then-write race). Returns whether a row changed.
+   */
+  async updateWebhookIf(
+    id: string,
+    fromStatuses: readonly string[],
+    patch: ProjectPatch,
+    ownerId?: string,
+  ): Promise<boolean> {
+    const query = this.repo
+      .createQueryBuilder()
+      .update(ProjectEntity)
+      .set({ ...patch, updatedAt: () => 'now()' })
+      .where('id = :id AND webhook_status IN (:...fromStatuses)', { id, fromStatuses });
+    if (ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId });
+    return ((await query.execute()).affected ?? 0) > 0;
+  }
+
   /** True when a row was deleted. */
   async deleteOwned(ownerId: string, id: string): Promise<boolean> {
     const result = await this.repo.delete({ ownerId, id });

@@ -4,7 +4,13 @@ import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from './notion-database-id.js';
 import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
 import type { ProjectEntity } from './project.entity.js';
-import { InvalidCursorError, InvalidNotionDatabaseIdError, ProjectNotFoundError } from './projects.errors.js';
+import {
+  InvalidCursorError,
+  InvalidNotionDatabaseIdError,
+  ProjectNotFoundError,
+  WebhookAlreadyVerifiedError,
+  WebhookTokenMissingError,
+} from './projects.errors.js';
 import { ProjectsRepository } from './projects.repository.js';
 import { SecretBox } from './secret-box.js';
 
@@ -19,6 +25,20 @@ export interface UpdateProjectInput {
   readonly name?: string;
   readonly notionToken?: string;
   readonly notionWebhookSecret?: string;
+}
+
+/** What the webhook intake needs to judge a request. Never returned to clients. */
+export interface WebhookCredentials {
+  readonly projectId: string;
+  readonly status: WebhookStatus;
+  /** Notion's verification token, the HMAC key of signed events; absent until the handshake. */
+  readonly verificationToken?: string;
+}
+
+/** The owner's view of the webhook: the token is shown only while unconfirmed. */
+export interface WebhookSetup {
+  readonly status: WebhookStatus;
+  readonly verificationToken: string | null;
 }
 
 export interface ProjectPage {
@@ -106,6 +126,81 @@ export class ProjectsService {
     return this.secrets.open(
       { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
       aad(id, 'notion-token'),
+    );
+  }
+
+  /** For the public webhook route (no user): the project's webhook state, or undefined. */
+  async webhookCredentials(projectId: string): Promise<WebhookCredentials | undefined> {
+    const row = await this.projects.findById(projectId);
+    if (!row) return undefined;
+    return { projectId, status: row.webhookStatus, verificationToken: this.webhookToken(row) };
+  }
+
+  /**
+   * Stores the token of Notion's handshake (a newer one replaces a pending one)
+   * and waits for the owner to confirm. Refused once verified: an attacker who
+   * knows the URL must not be able to replace a working token.
+   */
+  async acceptHandshake(projectId: string, verificationToken: string): Promise<void> {
+    const sealed = this.secrets.seal(verificationToken, aad(projectId, 'webhook-token'));
+    const stored = await this.projects.updateWebhookIf(
+      projectId,
+      [WebhookStatus.AwaitingHandshake, WebhookStatus.AwaitingVerification],
+      {
+        webhookTokenCiphertext: sealed.ciphertext,
+        webhookTokenKeyId: sealed.keyId,
+        webhookStatus: WebhookStatus.AwaitingVerification,
+      },
+    );
+    if (stored) return;
+    if (await this.projects.findById(projectId)) throw new WebhookAlreadyVerifiedError();
+    throw new ProjectNotFoundError();
+  }
+
+  /** The first correctly signed event proves the owner pasted the token into Notion. */
+  async markWebhookVerifiedBySignedEvent(projectId: string): Promise<void> {
+    await this.projects.updateWebhookIf(projectId, [WebhookStatus.AwaitingVerification], {
+      webhookStatus: WebhookStatus.Verified,
+    });
+  }
+
+  async webhookSetup(ownerId: string, id: string): Promise<WebhookSetup> {
+    const row = await this.owned(ownerId, id);
+    const verified = row.webhookStatus === WebhookStatus.Verified;
+    return { status: row.webhookStatus, verificationToken: verified ? null : (this.webhookToken(row) ?? null) };
+  }
+
+  /** The owner says the token is in Notion. */
+  async confirmWebhook(ownerId: string, id: string): Promise<WebhookSetup> {
+    const row = await this.owned(ownerId, id);
+    if (row.webhookStatus === WebhookStatus.AwaitingHandshake) throw new WebhookTokenMissingError();
+    await this.projects.updateWebhookIf(
+      id,
+      [WebhookStatus.AwaitingVerification],
+      { webhookStatus: WebhookStatus.Verified },
+      ownerId,
+    );
+    return { status: WebhookStatus.Verified, verificationToken: null };
+  }
+
+  /** Forgets the token so the owner can subscribe again. */
+  async resetWebhook(ownerId: string, id: string): Promise<WebhookSetup> {
+    const statuses = Object.values(WebhookStatus);
+    const reset = await this.projects.updateWebhookIf(
+      id,
+      statuses,
+      { webhookTokenCiphertext: null, webhookTokenKeyId: null, webhookStatus: WebhookStatus.AwaitingHandshake },
+      ownerId,
+    );
+    if (!reset) throw new ProjectNotFoundError();
+    return { status: WebhookStatus.AwaitingHandshake, verificationToken: null };
+  }
+
+  private webhookToken(row: ProjectEntity): string | undefined {
+    if (!row.webhookTokenCiphertext || !row.webhookTokenKeyId) return undefined;
+    return this.secrets.open(
+      { keyId: row.webhookTokenKeyId, ciphertext: row.webhookTokenCiphertext },
+      aad(row.id, 'webhook-token'),
     );
   }
 

@@ -43,6 +43,8 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.ProjectAlreadyBound]: 409,
   [ErrorCode.InvalidCursor]: 400,
   [ErrorCode.InvalidNotionDatabaseId]: 400,
+  [ErrorCode.WebhookAlreadyVerified]: 409,
+  [ErrorCode.WebhookTokenMissing]: 409,
 };
 
 export function problem(

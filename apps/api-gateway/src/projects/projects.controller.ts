@@ -9,6 +9,7 @@ import { CreateProjectDto } from './dto/create-project.dto.js';
 import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dto.js';
 import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
 import { UpdateProjectDto } from './dto/update-project.dto.js';
+import { WebhookSetupResponseDto } from './dto/webhook-setup-response.dto.js';
 
 /** A user's bindings to Notion databases. Every route is scoped to the caller. */
 @ApiTags('projects')
@@ -66,6 +67,41 @@ export class ProjectsController {
   @ApiProblems(400, 404)
   async remove(@CurrentUser() user: AuthUser, @Param() params: ProjectIdParamDto): Promise<void> {
     await this.projects.remove(user.id, params.id);
+  }
+
+  @Get(':id/webhook')
+  @ApiOkResponse({ type: WebhookSetupResponseDto })
+  @ApiProblems(400, 404)
+  async webhook(@CurrentUser() user: AuthUser, @Param() params: ProjectIdParamDto): Promise<WebhookSetupResponseDto> {
+    return this.toSetupDto(params.id, await this.projects.webhookSetup(user.id, params.id));
+  }
+
+  @Post(':id/webhook/confirm')
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebhookSetupResponseDto, description: 'Marked verified: the token is in Notion' })
+  @ApiProblems(400, 404, 409)
+  async confirmWebhook(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+  ): Promise<WebhookSetupResponseDto> {
+    return this.toSetupDto(params.id, await this.projects.confirmWebhook(user.id, params.id));
+  }
+
+  @Delete(':id/webhook')
+  @ApiOkResponse({
+    type: WebhookSetupResponseDto,
+    description: 'Reset to awaiting_handshake: subscribe again in Notion',
+  })
+  @ApiProblems(400, 404)
+  async resetWebhook(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+  ): Promise<WebhookSetupResponseDto> {
+    return this.toSetupDto(params.id, await this.projects.resetWebhook(user.id, params.id));
+  }
+
+  private toSetupDto(id: string, setup: Parameters<typeof WebhookSetupResponseDto.from>[1]): WebhookSetupResponseDto {
+    return WebhookSetupResponseDto.from(id, setup, this.config.gateway.publicBaseUrl);
   }
 
   private toDto(view: Parameters<typeof ProjectResponseDto.from>[0]): ProjectResponseDto {

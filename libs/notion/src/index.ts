@@ -1,0 +1,7 @@
+export {
+  parseWebhookBody,
+  verifyNotionSignature,
+  type NotionHandshake,
+  type NotionWebhookEnvelope,
+  type ParsedWebhookBody,
+} from './webhook-payload.js';
