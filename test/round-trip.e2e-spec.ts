@@ -2,36 +2,34 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { BusEvent, JobName, QueueName, type NotionWebhookReceivedEvent } from '@app/contracts';
+import { Client } from 'pg';
+import { BusEvent, JobName, QueueName } from '@app/contracts';
 import { EventBus, PrefixedRedisClient, redisClientOptions, redisConnectionOptions } from '@app/messaging';
-import { waitFor } from '@app/testing';
+import { deliveryStatus, insertDelivery, insertProject, waitFor } from '@app/testing';
 import { createGatewayApp } from '../apps/api-gateway/src/bootstrap.js';
-import { createJobWorkerApp } from '../apps/job-worker/src/bootstrap.js';
 import { createEventWorkerApp } from '../apps/event-worker/src/bootstrap.js';
-import { testConfig } from './jest/test-env.js';
+import { createJobWorkerApp } from '../apps/job-worker/src/bootstrap.js';
+import { testConfig, testEnv } from './jest/test-env.js';
 
 /**
  * The plan's step 1.5, in one process: the gateway's Redis client emits
- * `notion.webhook.received`, the event-worker's handler receives it and
- * enqueues a job, and the job-worker processes that job.
+ * `notion.webhook.received`, the event-worker's handler claims the delivery
+ * and enqueues its job, and the job-worker runs it and marks the delivery
+ * processed.
  */
 describe('event bus and task queue round trip', () => {
-  const config = testConfig();
+  // No relay during this suite: only the transport may move a delivery here.
+  const config = testConfig({ RELAY_RECEIVED_GRACE_MS: '3600000' });
   const apps: INestApplication[] = [];
   let bus: EventBus;
   let queue: Queue;
-
-  const event = (): NotionWebhookReceivedEvent => ({
-    deliveryId: randomUUID(),
-    projectId: randomUUID(),
-    correlationId: randomUUID(),
-  });
-  const jobFor = async (deliveryId: string) =>
-    (await queue.getJobs(['waiting', 'active', 'completed', 'failed'])).find((j) =>
-      j.data.deliveryIds?.includes(deliveryId),
-    );
+  let pg: Client;
+  let projectId: string;
 
   beforeAll(async () => {
+    pg = new Client({ connectionString: testEnv().DATABASE_URL });
+    await pg.connect();
+    projectId = await insertProject(pg);
     const eventWorker = await createEventWorkerApp(config);
     await eventWorker.startAllMicroservices();
     await eventWorker.init();
@@ -50,43 +48,57 @@ describe('event bus and task queue round trip', () => {
   afterAll(async () => {
     await queue?.close();
     for (const app of apps) await app.close();
+    await pg?.end();
   });
 
-  it('delivers a gateway emit to the event-worker, whose job the job-worker completes', async () => {
-    const sent = event();
-    await bus.emitAndWait(BusEvent.NotionWebhookReceived, sent);
+  it('delivers a gateway emit to the event-worker, whose job the job-worker runs to completion', async () => {
+    const { deliveryId, entityId, correlationId } = await insertDelivery(pg, projectId);
+    await bus.emitAndWait(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
 
-    const job = await waitFor(
-      async () => {
-        const found = await jobFor(sent.deliveryId);
-        return found?.finishedOn ? found : undefined;
-      },
-      { what: 'the job for the emitted event to complete' },
-    );
-    expect(job.name).toBe(JobName.SyncDatabase);
-    expect(job.data).toEqual({
-      projectId: sent.projectId,
-      deliveryIds: [sent.deliveryId],
-      correlationId: sent.correlationId,
+    await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {
+      what: 'the delivery to be processed',
     });
-    expect(job.returnvalue).toEqual({ deliveryIds: [sent.deliveryId] });
-    expect(job.failedReason).toBeUndefined();
+    const job = (await queue.getJobs(['completed'])).find((j) => j.data.pageId === entityId);
+    expect(job?.name).toBe(JobName.SyncPage);
+    expect(job?.data).toEqual({ projectId, pageId: entityId, correlationId });
+    expect(job?.returnvalue).toEqual({ processedDeliveries: 1 });
+  });
+
+  it('records an event no job handles as ignored, with the reason', async () => {
+    const { deliveryId, correlationId } = await insertDelivery(pg, projectId, {
+      type: 'comment.created',
+      entityType: 'comment',
+    });
+    await bus.emitAndWait(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
+    await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'ignored');
+    const { rows } = await pg.query('SELECT reason FROM webhook_deliveries WHERE id = $1', [deliveryId]);
+    expect(rows[0].reason).toBe('no job handles comment.created events');
   });
 
   it('does not hear events published under another channel prefix', async () => {
     // Published first, on the same Redis: if prefixes did not separate runs,
     // the worker would handle it before the event below.
+    const stray = await insertDelivery(pg, projectId);
     const foreign = new PrefixedRedisClient(`other-${randomUUID()}:`, redisClientOptions(config));
-    const stray = event();
     await foreign.connect();
     await new Promise<void>((resolve, reject) =>
-      foreign.emit(BusEvent.NotionWebhookReceived, stray).subscribe({ complete: resolve, error: reject }),
+      foreign
+        .emit(BusEvent.NotionWebhookReceived, {
+          deliveryId: stray.deliveryId,
+          projectId,
+          correlationId: stray.correlationId,
+        })
+        .subscribe({ complete: resolve, error: reject }),
     );
     await foreign.close();
 
-    const sent = event();
-    await bus.emitAndWait(BusEvent.NotionWebhookReceived, sent);
-    await waitFor(async () => (await jobFor(sent.deliveryId))?.finishedOn, { what: 'the job for the local event' });
-    expect(await jobFor(stray.deliveryId)).toBeUndefined();
+    const sent = await insertDelivery(pg, projectId);
+    await bus.emitAndWait(BusEvent.NotionWebhookReceived, {
+      deliveryId: sent.deliveryId,
+      projectId,
+      correlationId: sent.correlationId,
+    });
+    await waitFor(async () => (await deliveryStatus(pg, sent.deliveryId)) === 'processed');
+    expect(await deliveryStatus(pg, stray.deliveryId)).toBe('received');
   });
 });

@@ -1,12 +1,20 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Queue } from 'bullmq';
+import { Client } from 'pg';
 import { loadConfig } from '@app/config';
-import { BusEvent, QueueName } from '@app/contracts';
-import { PrefixedRedisClient, redisClientOptions, redisConnectionOptions } from '@app/messaging';
-import { AppProcess, freePort, REPO_ROOT, waitFor, type AppName } from '@app/testing';
+import { BusEvent } from '@app/contracts';
+import { PrefixedRedisClient, redisClientOptions } from '@app/messaging';
+import {
+  AppProcess,
+  deliveryStatus,
+  freePort,
+  insertDelivery,
+  insertProject,
+  REPO_ROOT,
+  waitFor,
+  type AppName,
+} from '@app/testing';
 import { processEnv, testEnv } from './jest/test-env.js';
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -65,26 +73,23 @@ describe('the stack as processes', () => {
     it('carries an event from the transport through the event-worker to a job the job-worker completes', async () => {
       const config = loadConfig(testEnv());
       const client = new PrefixedRedisClient(config.redis.channelPrefix, redisClientOptions(config));
-      const queue = new Queue(QueueName.NotionSync, {
-        prefix: config.redis.keyPrefix,
-        connection: redisConnectionOptions(config.redis.url),
-      });
+      const pg = new Client({ connectionString: config.database.url });
       try {
+        await pg.connect();
+        const projectId = await insertProject(pg);
+        const { deliveryId, correlationId } = await insertDelivery(pg, projectId);
         await client.connect();
-        const deliveryId = randomUUID();
         await new Promise<void>((resolve, reject) =>
           client
-            .emit(BusEvent.NotionWebhookReceived, { deliveryId, projectId: randomUUID(), correlationId: randomUUID() })
+            .emit(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId })
             .subscribe({ complete: resolve, error: reject }),
         );
-        const job = await waitFor(
-          async () => (await queue.getJobs(['completed'])).find((j) => j.data.deliveryIds?.includes(deliveryId)),
-          { what: 'the job to be completed by the job-worker process' },
-        );
-        expect(job.returnvalue).toEqual({ deliveryIds: [deliveryId] });
+        await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {
+          what: 'the delivery to be processed by the job-worker process',
+        });
       } finally {
         await client.close();
-        await queue.close();
+        await pg.end();
       }
     });
 

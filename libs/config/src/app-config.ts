@@ -34,7 +34,13 @@ export abstract class AppConfig {
     readonly corsOrigins: readonly string[];
     readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
   };
-  abstract readonly eventWorker: { readonly healthPort: number };
+  abstract readonly eventWorker: {
+    readonly healthPort: number;
+    readonly leaseMs: number;
+    readonly relayIntervalMs: number;
+    readonly relayReceivedGraceMs: number;
+    readonly relayStaleEnqueuedMs: number;
+  };
   abstract readonly jobWorker: { readonly healthPort: number; readonly concurrency: number };
   abstract readonly jobs: {
     readonly attempts: number;

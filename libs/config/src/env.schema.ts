@@ -189,6 +189,26 @@ export const ENV_SCHEMA = {
     parse: parsers.int(0, 1_000_000),
     doc: 'failed jobs kept per queue for inspection (Redis runs with noeviction: history must be bounded)',
   }),
+  DISPATCH_LEASE_MS: spec({
+    default: '30000',
+    parse: parsers.int(1000, 600_000),
+    doc: 'milliseconds an event-worker replica holds a delivery it is dispatching before another may take it over',
+  }),
+  RELAY_INTERVAL_MS: spec({
+    default: '2000',
+    parse: parsers.int(100, 600_000),
+    doc: 'milliseconds between relay passes over deliveries that were not dispatched',
+  }),
+  RELAY_RECEIVED_GRACE_MS: spec({
+    default: '5000',
+    parse: parsers.int(0, 3_600_000),
+    doc: 'milliseconds a delivery may stay received (its event in flight) before the relay dispatches it',
+  }),
+  RELAY_STALE_ENQUEUED_MS: spec({
+    default: '600000',
+    parse: parsers.int(1000, 86_400_000),
+    doc: 'milliseconds a delivery may stay enqueued without being processed before the relay enqueues it again',
+  }),
   SHUTDOWN_GRACE_MS: spec({
     default: '10000',
     parse: parsers.int(0, 600_000),

@@ -122,7 +122,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       corsOrigins: get('CORS_ORIGINS'),
       throttle: { limit: get('THROTTLE_LIMIT'), ttlSeconds: get('THROTTLE_TTL_SECONDS') },
     },
-    eventWorker: { healthPort: get('EVENT_WORKER_HEALTH_PORT') },
+    eventWorker: {
+      healthPort: get('EVENT_WORKER_HEALTH_PORT'),
+      leaseMs: get('DISPATCH_LEASE_MS'),
+      relayIntervalMs: get('RELAY_INTERVAL_MS'),
+      relayReceivedGraceMs: get('RELAY_RECEIVED_GRACE_MS'),
+      relayStaleEnqueuedMs: get('RELAY_STALE_ENQUEUED_MS'),
+    },
     jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
     jobs: { attempts: get('JOB_ATTEMPTS'), backoffMs: get('JOB_BACKOFF_MS'), failedKeep: get('JOB_FAILED_KEEP') },
     auth: jwksUri

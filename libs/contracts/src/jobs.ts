@@ -14,18 +14,24 @@ export enum JobName {
   SyncDatabase = 'sync-database',
 }
 
-interface DeliveryJob {
+/**
+ * Jobs carry ids, never secrets, and no delivery list: jobs are coalesced per
+ * entity (BullMQ deduplication), so a job covers every delivery about its
+ * entity received before its fetch started (see InboxService.markProcessedFor).
+ */
+export interface SyncPageJob {
   readonly projectId: string;
-  /** Inbox deliveries this job covers; it marks them processed when it is done. */
-  readonly deliveryIds: readonly string[];
+  readonly pageId: string;
+  /** Of the delivery that caused the job; logged on every line about it. */
   readonly correlationId: string;
 }
 
-export interface SyncPageJob extends DeliveryJob {
-  readonly pageId: string;
+export interface SyncDatabaseJob {
+  readonly projectId: string;
+  /** The database or data source the events were about. */
+  readonly entityId: string;
+  readonly correlationId: string;
 }
-
-export type SyncDatabaseJob = DeliveryJob;
 
 /** Maps each job name to its data type. */
 export interface JobPayloads {

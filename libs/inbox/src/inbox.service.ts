@@ -2,6 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NotionWebhookEnvelope } from '@app/notion';
+import { DeliveryStatus } from './delivery-status.js';
+
+/** A delivery claimed for dispatch: what routing needs. */
+export interface ClaimedDelivery {
+  readonly id: string;
+  readonly projectId: string;
+  readonly eventType: string;
+  readonly entityId: string | null;
+  readonly entityType: string | null;
+  readonly correlationId: string;
+  readonly status: DeliveryStatus;
+}
 
 export interface RecordedDelivery {
   readonly deliveryId: string;
@@ -52,5 +64,113 @@ export class InboxService {
     const row = rows[0];
     if (!row) throw new Error('Inbox insert returned no row');
     return { deliveryId: row.id, duplicate: !row.inserted };
+  }
+
+  /**
+   * Claims a delivery for dispatch with a short lease, so that of several
+   * event-worker replicas (all of which hear every event) one dispatches it.
+   * Claimable: `received`, or `enqueued` longer ago than `staleEnqueuedMs`
+   * (its job was lost), and no live lease. Returns undefined when another
+   * replica holds it or there is nothing to do.
+   */
+  async claim(
+    deliveryId: string,
+    owner: string,
+    leaseMs: number,
+    staleEnqueuedMs: number,
+  ): Promise<ClaimedDelivery | undefined> {
+    const [rows] = (await this.db.query(
+      `UPDATE webhook_deliveries
+          SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
+              dispatch_attempts = dispatch_attempts + 1
+        WHERE id = $1
+          AND (status = 'received' OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $4::double precision / 1000)))
+          AND (lease_expires_at IS NULL OR lease_expires_at < now())
+        RETURNING id, project_id, event_type, entity_id, entity_type, correlation_id, status`,
+      [deliveryId, owner, leaseMs, staleEnqueuedMs],
+    )) as [Array<Record<string, string>>, number];
+    const row = rows[0];
+    return row
+      ? {
+          id: row.id!,
+          projectId: row.project_id!,
+          eventType: row.event_type!,
+          entityId: row.entity_id ?? null,
+          entityType: row.entity_type ?? null,
+          correlationId: row.correlation_id!,
+          status: row.status as DeliveryStatus,
+        }
+      : undefined;
+  }
+
+  /** After its job was added: `enqueued`, lease released. Only the lease holder may do it. */
+  async markEnqueued(deliveryId: string, owner: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'enqueued', enqueued_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status IN ('received', 'enqueued')`,
+      [deliveryId, owner],
+    );
+  }
+
+  /** No job applies: the delivery ends here, with the reason. */
+  async markIgnored(deliveryId: string, owner: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'ignored', reason = $3, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status = 'received'`,
+      [deliveryId, owner, reason],
+    );
+  }
+
+  /** Releases a lease early (the dispatch failed), so the relay can retry at once. */
+  async release(deliveryId: string, owner: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2`,
+      [deliveryId, owner],
+    );
+  }
+
+  /** The database's clock: jobs compare it with `received_at`, never with a process clock. */
+  async now(): Promise<Date> {
+    const [row] = (await this.db.query('SELECT now() AS now')) as Array<{ now: Date }>;
+    return row!.now;
+  }
+
+  /**
+   * Marks `processed` every delivery about this entity that was received
+   * before `fetchStartedAt`: a fetch that started after an event arrived sees
+   * the state that event announced (Notion's events are signals). Returns the
+   * ids marked. Deliveries still `received` are covered too; their dispatch
+   * then finds nothing to do.
+   */
+  async markProcessedFor(projectId: string, entityId: string | null, fetchStartedAt: Date): Promise<string[]> {
+    const rows = (await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'processed', processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE project_id = $1 AND entity_id IS NOT DISTINCT FROM $2
+          AND status IN ('received', 'enqueued') AND received_at <= $3
+        RETURNING id`,
+      [projectId, entityId, fetchStartedAt],
+    )) as [Array<{ id: string }>, number];
+    return rows[0].map((r) => r.id);
+  }
+
+  /**
+   * Deliveries the relay should dispatch again: still `received` after
+   * `receivedGraceMs` (the event was lost or its dispatch failed), or
+   * `enqueued` for longer than `staleEnqueuedMs` (the job was lost). Oldest first.
+   */
+  async findStalled(receivedGraceMs: number, staleEnqueuedMs: number, limit: number): Promise<string[]> {
+    const rows = (await this.db.query(
+      `SELECT id FROM webhook_deliveries
+        WHERE ((status = 'received' AND received_at < now() - make_interval(secs => $1::double precision / 1000))
+            OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $2::double precision / 1000)))
+          AND (lease_expires_at IS NULL OR lease_expires_at < now())
+        ORDER BY received_at
+        LIMIT $3`,
+      [receivedGraceMs, staleEnqueuedMs, limit],
+    )) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
   }
 }

@@ -3,3 +3,4 @@ export { freePort } from './free-port.js';
 export { TcpProxy, type CutMode } from './tcp-proxy.js';
 export { ThrowawayRedis } from './throwaway-redis.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
+export { deliveryStatus, insertDelivery, insertProject, type DeliveryFixture } from './inbox-fixtures.js';

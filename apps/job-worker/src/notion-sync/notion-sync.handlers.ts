@@ -1,9 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobName, type JobPayloads } from '@app/contracts';
+import { InboxService } from '@app/inbox';
 
 /** What a handler returns is kept as the job's return value (small: ids and counts). */
 export interface JobOutcome {
-  readonly deliveryIds: readonly string[];
+  /** Deliveries this run covered and marked processed. */
+  readonly processedDeliveries: number;
 }
 
 type Handlers = { readonly [J in JobName]: (data: JobPayloads[J]) => Promise<JobOutcome> };
@@ -12,24 +14,37 @@ type Handlers = { readonly [J in JobName]: (data: JobPayloads[J]) => Promise<Job
  * The work behind each job name. The mapped type makes a job name without a
  * handler a compile error, so no job can be silently dropped.
  *
- * Foundation stage: placeholders that log and succeed. The webhook intake issue
- * makes them mark their deliveries processed; the sync engine gives them real work.
+ * Placeholders until the sync engine issue: they fetch nothing yet, but mark
+ * the deliveries they cover processed, the way the real jobs will: every
+ * delivery about the entity received before the (future) fetch started.
  */
 @Injectable()
 export class NotionSyncHandlers implements Handlers {
   private readonly logger = new Logger(NotionSyncHandlers.name);
 
+  constructor(private readonly inbox: InboxService) {}
+
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
-    this.logger.log({ msg: 'sync-page (placeholder)', pageId: data.pageId, correlationId: data.correlationId });
-    return { deliveryIds: data.deliveryIds };
+    const fetchStartedAt = await this.inbox.now();
+    const processed = await this.inbox.markProcessedFor(data.projectId, data.pageId, fetchStartedAt);
+    this.logger.log({
+      msg: 'sync-page done (placeholder)',
+      pageId: data.pageId,
+      processed: processed.length,
+      correlationId: data.correlationId,
+    });
+    return { processedDeliveries: processed.length };
   }
 
   async [JobName.SyncDatabase](data: JobPayloads[JobName.SyncDatabase]): Promise<JobOutcome> {
+    const fetchStartedAt = await this.inbox.now();
+    const processed = await this.inbox.markProcessedFor(data.projectId, data.entityId, fetchStartedAt);
     this.logger.log({
-      msg: 'sync-database (placeholder)',
-      projectId: data.projectId,
+      msg: 'sync-database done (placeholder)',
+      entityId: data.entityId,
+      processed: processed.length,
       correlationId: data.correlationId,
     });
-    return { deliveryIds: data.deliveryIds };
+    return { processedDeliveries: processed.length };
   }
 }

@@ -1,0 +1,68 @@
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { JobName } from '@app/contracts';
+import { InboxService } from '@app/inbox';
+import { JobQueue } from '@app/messaging';
+import { routeFor } from './event-routes.js';
+
+export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
+
+/**
+ * Turns one inbox delivery into its job. Every step is idempotent: the claim
+ * (a short lease in Postgres) lets one replica of several do it, jobs are
+ * coalesced per entity by BullMQ deduplication, and a lost step is redone by
+ * the relay.
+ */
+@Injectable()
+export class DeliveryDispatcher {
+  private readonly logger = new Logger(DeliveryDispatcher.name);
+  /** This replica, as lease owner. */
+  readonly owner = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly inbox: InboxService,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async dispatch(deliveryId: string): Promise<DispatchOutcome> {
+    const { leaseMs, relayStaleEnqueuedMs } = this.config.eventWorker;
+    const delivery = await this.inbox.claim(deliveryId, this.owner, leaseMs, relayStaleEnqueuedMs);
+    if (!delivery) return 'skipped'; // another replica has it, or it is done
+    const log = { deliveryId, correlationId: delivery.correlationId, type: delivery.eventType };
+    const route = routeFor(delivery.eventType, delivery.entityId);
+    if ('ignore' in route) {
+      await this.inbox.markIgnored(deliveryId, this.owner, route.ignore);
+      this.logger.log({ msg: 'Delivery ignored', reason: route.ignore, ...log });
+      return 'ignored';
+    }
+    try {
+      const { projectId, correlationId } = delivery;
+      const entityId = delivery.entityId!;
+      // One waiting job per entity; an event during a running job leaves exactly
+      // one follow-up (keepLastIfActive), so no edit is missed.
+      const jobId =
+        route.job === JobName.SyncPage
+          ? await this.jobs.add(
+              JobName.SyncPage,
+              { projectId, pageId: entityId, correlationId },
+              { deduplication: { id: `page-${projectId}-${entityId}`, keepLastIfActive: true } },
+            )
+          : await this.jobs.add(
+              JobName.SyncDatabase,
+              { projectId, entityId, correlationId },
+              { deduplication: { id: `database-${projectId}-${entityId}`, keepLastIfActive: true } },
+            );
+      await this.inbox.markEnqueued(deliveryId, this.owner);
+      this.logger.log({ msg: 'Delivery enqueued', job: route.job, jobId, ...log });
+      return 'enqueued';
+    } catch (err) {
+      // Left `received` for the relay; free the lease so it need not wait.
+      this.logger.warn({ msg: 'Dispatch failed; the relay will retry', reason: (err as Error).message, ...log });
+      await this.inbox.release(deliveryId, this.owner).catch(() => undefined);
+      return 'failed';
+    }
+  }
+}
