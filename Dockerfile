@@ -29,6 +29,8 @@ RUN npm ci --omit=dev && npm cache clean --force
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
+# Inside a container the apps must accept connections from other containers.
+ENV HOST=0.0.0.0
 # Files stay owned by root: the app user can read them but not change them.
 # package.json is needed at run time for "type": "module".
 COPY package.json ./

@@ -8,9 +8,10 @@ import { createFastifyAdapter } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
 import { ProblemDetailsDto } from './http/problem-details.js';
+import { API_PREFIX } from './http/routes.js';
 
-/** Public API prefix; health routes stay at the root for probes. */
-export const API_PREFIX = 'api/v1';
+export { API_PREFIX };
+
 /** OpenAPI UI and document. */
 export const DOCS_PATH = 'docs';
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
@@ -21,7 +22,8 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     ApiGatewayModule.forRoot(config),
     // Other content types stay at 100 KB; JSON limits are in useJsonBodyParser.
     createFastifyAdapter({ bodyLimit: API_BODY_LIMIT_BYTES }),
-    { bufferLogs: true },
+    // Nest's own JSON and form parsers off: useJsonBodyParser is the only one.
+    { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
   useJsonBodyParser(app);
@@ -37,7 +39,21 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
       },
     },
   });
-  app.enableCors({ origin: config.gateway.corsOrigins.length ? [...config.gateway.corsOrigins] : false });
+  app.enableCors({
+    origin: config.gateway.corsOrigins.length ? [...config.gateway.corsOrigins] : false,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    // Browsers hide response headers from scripts unless they are listed here.
+    exposedHeaders: [
+      'location',
+      'retry-after',
+      'x-request-id',
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+    ],
+    maxAge: 600,
+  });
   setUpOpenApi(app);
   return app;
 }

@@ -85,6 +85,18 @@ describe('API surface', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
     const other = await fetch(`${url}/health/live`, { headers: { origin: 'https://evil.example' } });
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('location');
+    for (const method of ['PATCH', 'DELETE']) {
+      const preflight = await fetch(`${url}/api/v1/projects/x`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': method,
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+      expect(preflight.headers.get('access-control-allow-methods')).toContain(method);
+    }
     expect(allowed.headers.get('x-content-type-options')).toBe('nosniff');
     expect(allowed.headers.get('strict-transport-security')).toContain('max-age=');
   });

@@ -2,11 +2,12 @@ import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Module, type DynamicModule, type LoggerService } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { APP_FILTER, NestFactory } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuthModule, CurrentUser, Public, signDevToken, type AuthUser } from '@app/auth';
 import { ConfigModule, type AppConfig } from '@app/config';
+import { ProblemDetailsFilter } from '../src/http/problem-details.filter.js';
 import { testConfig } from '../../../test/jest/test-env.js';
 
 const SECRET = 'an-e2e-secret-that-is-long-enough-0123456789';
@@ -51,6 +52,8 @@ class AuthTestModule {
       module: AuthTestModule,
       imports: [ConfigModule.forRoot(config), AuthModule],
       controllers: [MeController, StatusController],
+      // The gateway's own error rendering, so refusals are checked as clients see them.
+      providers: [{ provide: APP_FILTER, useClass: ProblemDetailsFilter }],
     };
   }
 }
@@ -110,8 +113,9 @@ const hs256 = (key: string | Buffer) => (input: string) => createHmac('sha256', 
 function expectRefused(answer: Answer, token: string, logger: CapturingLogger): void {
   expect(answer.status).toBe(401);
   expect(answer.challenge).toMatch(/^Bearer\b/);
-  const body = JSON.parse(answer.text) as { message: string };
-  expect(body.message).toMatch(/^(Missing|Invalid|Expired) bearer token$/);
+  const body = JSON.parse(answer.text) as { type: string; status: number; detail: string };
+  expect(body).toMatchObject({ type: 'about:blank', title: 'Unauthorized', status: 401 });
+  expect(body.detail).toMatch(/^(Missing|Invalid|Expired) bearer token$/);
   if (token) {
     expect(answer.text).not.toContain(token);
     // The signature alone is enough to be sensitive.
@@ -155,7 +159,7 @@ describe('authentication with JWT_SECRET (HS256)', () => {
     for (const header of [undefined, 'Bearer', 'Bearer ', `Basic ${Buffer.from('alice:pw').toString('base64')}`]) {
       const answer = await call(`${app.url}/me`, header);
       expectRefused(answer, '', app.logger);
-      expect(JSON.parse(answer.text)).toMatchObject({ message: 'Missing bearer token' });
+      expect(JSON.parse(answer.text)).toMatchObject({ detail: 'Missing bearer token' });
       expect(answer.challenge).toBe('Bearer');
     }
   });
@@ -188,7 +192,7 @@ describe('authentication with JWT_SECRET (HS256)', () => {
 
   it('says an expired token is expired', async () => {
     const answer = await call(`${app.url}/me`, `Bearer ${sign({ sub: 'alice', exp: now() - 5 })}`);
-    expect(JSON.parse(answer.text)).toMatchObject({ statusCode: 401, message: 'Expired bearer token' });
+    expect(JSON.parse(answer.text)).toMatchObject({ status: 401, detail: 'Expired bearer token' });
     // The reason is logged (so the log checks above see real lines), without the token.
     expect(app.logger.lines.join('\n')).toMatch(/Token refused: jwt expired/);
   });

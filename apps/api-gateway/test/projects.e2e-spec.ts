@@ -140,6 +140,8 @@ describe('projects API', () => {
       ['a 101-character name', { name: 'x'.repeat(101) }, 'name'],
       ['a bad database id', { notionDatabaseId: 'not-a-notion-id' }, 'notionDatabaseId'],
       ['no token', { notionToken: undefined }, 'notionToken'],
+      ['a null webhook secret', { notionWebhookSecret: null }, 'notionWebhookSecret'],
+      ['a control character in the name', { name: 'a\u0000b' }, 'name'],
     ])('answers 400 with field errors for %s, and stores nothing', async (_case, overrides, field) => {
       const user = `user_${randomUUID()}`;
       const res = await call(user, 'POST', '/projects', newProject(overrides));
@@ -147,6 +149,24 @@ describe('projects API', () => {
       expect(res.body).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
       expect(res.body!.errors.map((e: { field: string }) => e.field)).toContain(field);
       expect(await rowCount(user)).toBe(0);
+    });
+
+    it('answers 415 for bodies that are not JSON, and 400 for JSON that is not an object', async () => {
+      const send = (contentType: string, body: string) =>
+        fetch(`${base}/projects`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokenFor('gina')}`, 'content-type': contentType },
+          body,
+        });
+      const form = await send(
+        'application/x-www-form-urlencoded',
+        `name=Form&notionDatabaseId=${dbId()}&notionToken=t`,
+      );
+      expect(form.status).toBe(415);
+      expect(form.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect((await send('text/plain', JSON.stringify(newProject()))).status).toBe(415);
+      expect((await call('gina', 'POST', '/projects', '[1, 2]')).status).toBe(400);
+      expect(await rowCount('gina')).toBe(0);
     });
 
     it('answers 400 for malformed JSON and 413 for a body over 100 KB', async () => {
@@ -255,8 +275,15 @@ describe('projects API', () => {
       expect(after.notion_token_ciphertext.equals(before.notion_token_ciphertext)).toBe(false);
     });
 
-    it('refuses to patch the database binding, the owner or the id', async () => {
-      for (const body of [{ notionDatabaseId: dbId() }, { ownerId: 'x' }, { id: randomUUID() }]) {
+    it('refuses to patch the database binding, the owner or the id, and null values', async () => {
+      for (const body of [
+        { notionDatabaseId: dbId() },
+        { ownerId: 'x' },
+        { id: randomUUID() },
+        { name: null },
+        { notionToken: null },
+        { notionWebhookSecret: null },
+      ]) {
         expect((await call(owner, 'PATCH', `/projects/${id}`, body)).status).toBe(400);
       }
     });

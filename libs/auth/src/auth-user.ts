@@ -10,6 +10,10 @@ export interface AuthUser {
 /** Longest `sub` accepted: owner ids are stored as text and should stay index-friendly. */
 export const MAX_SUBJECT_LENGTH = 255;
 
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
 export function isValidSubject(sub: unknown): sub is string {
-  return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH;
+  // No control characters: a NUL cannot even be stored in a Postgres text column.
+  return typeof sub === 'string' && sub.length > 0 && sub.length <= MAX_SUBJECT_LENGTH && !CONTROL_CHARS.test(sub);
 }

@@ -119,9 +119,11 @@ export const ENV_SCHEMA = {
     doc: 'api-gateway HTTP port (API and its health routes)',
   }),
   HOST: spec({
-    default: '0.0.0.0',
+    // Loopback by default: a forgotten NODE_ENV must not expose a gateway that
+    // trusts the committed development secret. Containers set 0.0.0.0.
+    default: '127.0.0.1',
     parse: parsers.text(/^[0-9A-Za-z.:-]+$/, 'must be a host name or an IP address'),
-    doc: 'address every app binds its HTTP port to',
+    doc: 'address every app binds its HTTP ports to (0.0.0.0 to accept connections from other hosts)',
   }),
   PUBLIC_BASE_URL: spec({
     default: 'http://localhost:3000',

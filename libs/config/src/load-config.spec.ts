@@ -107,9 +107,9 @@ describe('loadConfig', () => {
 
   it('refuses a plain-http JWKS or public URL in production', () => {
     const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
-    expect(problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'http://id.example/jwks' })).toEqual([
-      expect.stringMatching(/^JWT_JWKS_URI must use https/),
-    ]);
+    expect(
+      problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'http://id.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }),
+    ).toEqual([expect.stringMatching(/^JWT_JWKS_URI must use https/)]);
     expect(problemsOf({ ...PROD, PUBLIC_BASE_URL: 'http://localhost:3000' })).toEqual([
       expect.stringMatching(/^PUBLIC_BASE_URL /),
     ]);
@@ -118,7 +118,20 @@ describe('loadConfig', () => {
   it('accepts production with its own secrets, or with a JWKS instead of a secret', () => {
     expect(loadConfig(PROD).env).toBe('production');
     const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
-    expect(loadConfig({ ...withoutSecret, JWT_JWKS_URI: 'https://id.example/jwks' }).auth.mode).toBe('jwks');
+    const jwks = {
+      ...withoutSecret,
+      JWT_JWKS_URI: 'https://id.example/jwks',
+      JWT_ISSUER: 'https://id.example/',
+      JWT_AUDIENCE: 'notion-sync',
+    };
+    expect(loadConfig(jwks).auth.mode).toBe('jwks');
+  });
+
+  it('requires issuer and audience with a JWKS in production', () => {
+    const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
+    expect(
+      problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'https://id.example/jwks', JWT_ISSUER: 'https://id.example/' }),
+    ).toEqual([expect.stringMatching(/^JWT_ISSUER and JWT_AUDIENCE must be set/)]);
   });
 
   it('returns a deeply frozen object', () => {

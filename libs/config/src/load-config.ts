@@ -88,6 +88,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ) {
       problems.push('ENCRYPTION_KEYS must be set to your own keys in production (the development key is refused)');
     }
+    if (isSet('JWT_JWKS_URI') && (!isSet('JWT_ISSUER') || !isSet('JWT_AUDIENCE'))) {
+      // An identity provider signs tokens for all its tenant's apps with one key set.
+      problems.push(
+        'JWT_ISSUER and JWT_AUDIENCE must be set with JWT_JWKS_URI in production (else tokens minted for other apps pass)',
+      );
+    }
     if (isSet('JWT_JWKS_URI') && !get('JWT_JWKS_URI')?.startsWith('https://')) {
       problems.push('JWT_JWKS_URI must use https in production (signing keys must not be fetched in the clear)');
     }

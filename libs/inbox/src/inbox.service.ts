@@ -62,8 +62,15 @@ export class InboxService {
       ],
     );
     const row = rows[0];
-    if (!row) throw new Error('Inbox insert returned no row');
-    return { deliveryId: row.id, duplicate: !row.inserted };
+    if (row) return { deliveryId: row.id, duplicate: !row.inserted };
+    // A concurrent insert of the same event committed while ours waited on it:
+    // our statement's snapshot cannot see that row, a new statement can.
+    const [existing] = (await this.db.query(
+      'SELECT id FROM webhook_deliveries WHERE project_id = $1 AND event_id = $2',
+      [projectId, event.id],
+    )) as Array<{ id: string }>;
+    if (!existing) throw new Error('Inbox insert conflicted but the existing delivery is not visible');
+    return { deliveryId: existing.id, duplicate: true };
   }
 
   /**

@@ -28,15 +28,16 @@ export class KeysetCursorCodec {
     );
   }
 
-  encode(position: KeysetPosition): string {
+  /** @param scope whose list this is (the owner): a cursor is valid only in its own scope. */
+  encode(position: KeysetPosition, scope: string): string {
     const payload = Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
-    return `${payload}.${this.sign(payload)}`;
+    return `${payload}.${this.sign(payload, scope)}`;
   }
 
-  decode(cursor: string): KeysetPosition | undefined {
+  decode(cursor: string, scope: string): KeysetPosition | undefined {
     const [payload, signature, extra] = cursor.split('.');
     if (!payload || !signature || extra !== undefined) return undefined;
-    const expected = Buffer.from(this.sign(payload));
+    const expected = Buffer.from(this.sign(payload, scope));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
@@ -47,7 +48,7 @@ export class KeysetCursorCodec {
     }
   }
 
-  private sign(payload: string): string {
-    return createHmac('sha256', this.key).update(payload).digest('base64url').slice(0, 22);
+  private sign(payload: string, scope: string): string {
+    return createHmac('sha256', this.key).update(`${scope}\n${payload}`).digest('base64url').slice(0, 22);
   }
 }

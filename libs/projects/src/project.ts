@@ -21,8 +21,13 @@ export interface ProjectView {
 
 export const PROJECT_NAME_MAX = 100;
 
-/** Names are trimmed, 1 to 100 characters. */
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** Names are trimmed, 1 to 100 characters, with no control characters. */
 export function normalizeProjectName(name: string): string | undefined {
   const trimmed = name.trim();
-  return trimmed.length >= 1 && trimmed.length <= PROJECT_NAME_MAX ? trimmed : undefined;
+  return trimmed.length >= 1 && trimmed.length <= PROJECT_NAME_MAX && !CONTROL_CHARS.test(trimmed)
+    ? trimmed
+    : undefined;
 }

@@ -79,14 +79,14 @@ export class ProjectsService {
   }
 
   async list(ownerId: string, limit: number, cursor?: string): Promise<ProjectPage> {
-    const after = cursor === undefined ? undefined : this.cursors.decode(cursor);
+    const after = cursor === undefined ? undefined : this.cursors.decode(cursor, ownerId);
     if (cursor !== undefined && !after) throw new InvalidCursorError();
     const rows = await this.projects.listOwned(ownerId, limit + 1, after);
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
       items: page.map(({ row }) => toView(row)),
-      nextCursor: rows.length > limit && last ? this.cursors.encode(last.position) : null,
+      nextCursor: rows.length > limit && last ? this.cursors.encode(last.position, ownerId) : null,
     };
   }
 

@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
+import { API_PREFIX, NOTION_WEBHOOKS_PATH } from './routes.js';
 
 /** Limits: the Notion webhook intake takes up to 1 MiB; the rest of the API 100 KB. */
 export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
 export const API_BODY_LIMIT_BYTES = 100 * 1024;
-export const WEBHOOK_PATH_PREFIX = '/api/v1/webhooks/';
+export const WEBHOOK_PATH_PREFIX = `/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/`;
 
 class BodyError extends Error {
   constructor(
@@ -23,6 +24,8 @@ class BodyError extends Error {
  * other route gets parsed JSON, and 413 past 100 KB.
  */
 export function useJsonBodyParser(app: NestFastifyApplication): void {
+  // Fastify parses text/plain by default; the API speaks JSON only (415 otherwise).
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useBodyParser(
     'application/json',
     { bodyLimit: WEBHOOK_BODY_LIMIT_BYTES },

@@ -39,6 +39,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       return problem(STATUS_OF[exception.code], exception.message, { code: exception.code, instance });
     }
+    const fastifyError = exception as { code?: string; message?: string } | null;
+    const known = fastifyError?.code ? FASTIFY_CLIENT_ERRORS[fastifyError.code] : undefined;
+    if (known) return problem(known.status, fastifyError?.message || known.detail, { instance });
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const response = exception.getResponse();
@@ -47,11 +50,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           ? response
           : ((response as { message?: string | string[] }).message ?? exception.message);
       return problem(status, Array.isArray(message) ? message.join('; ') : message, { instance });
-    }
-    const fastifyCode = (exception as { code?: string } | null)?.code;
-    if (fastifyCode && FASTIFY_CLIENT_ERRORS[fastifyCode]) {
-      const { status, detail } = FASTIFY_CLIENT_ERRORS[fastifyCode];
-      return problem(status, detail, { instance });
     }
     const statusCode = (exception as { statusCode?: number } | null)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -5,6 +5,7 @@ import { Public } from '@app/auth';
 import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
 import { SkipRateLimit } from '@app/observability';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { NOTION_WEBHOOKS_PATH } from '../http/routes.js';
 import { InboxUnavailableError, RETRY_AFTER_SECONDS, WebhookIntakeService } from './webhook-intake.service.js';
 
 export class WebhookAckDto {
@@ -20,7 +21,7 @@ export class WebhookAckDto {
 @ApiTags('webhooks')
 @Public()
 @SkipRateLimit()
-@Controller('webhooks/notion')
+@Controller(NOTION_WEBHOOKS_PATH)
 export class NotionWebhooksController {
   constructor(private readonly intake: WebhookIntakeService) {}
 

@@ -5,6 +5,7 @@ import { CurrentUser, type AuthUser } from '@app/auth';
 import { AppConfig } from '@app/config';
 import { ProjectsService } from '@app/projects';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { PROJECTS_PATH, projectPath } from '../http/routes.js';
 import { CreateProjectDto } from './dto/create-project.dto.js';
 import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dto.js';
 import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
@@ -15,7 +16,7 @@ import { WebhookSetupResponseDto } from './dto/webhook-setup-response.dto.js';
 @ApiTags('projects')
 @ApiBearerAuth()
 @ApiProblems(401, 429)
-@Controller('projects')
+@Controller(PROJECTS_PATH)
 export class ProjectsController {
   constructor(
     private readonly projects: ProjectsService,
@@ -31,7 +32,7 @@ export class ProjectsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
     const project = this.toDto(await this.projects.create(user.id, body));
-    void reply.status(201).header('location', `/api/v1/projects/${project.id}`);
+    void reply.status(201).header('location', projectPath(project.id));
     return project;
   }
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength, ValidateBy, type ValidationOptions } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { normalizeNotionDatabaseId, normalizeProjectName, PROJECT_NAME_MAX } from '@app/projects';
 
 /** 1 to 100 characters once trimmed. */
@@ -9,7 +9,8 @@ export function IsProjectName(options?: ValidationOptions): PropertyDecorator {
       name: 'isProjectName',
       validator: {
         validate: (value) => typeof value === 'string' && normalizeProjectName(value) !== undefined,
-        defaultMessage: () => `name must have 1 to ${PROJECT_NAME_MAX} characters (not counting surrounding spaces)`,
+        defaultMessage: () =>
+          `name must have 1 to ${PROJECT_NAME_MAX} characters (not counting surrounding spaces) and no control characters`,
       },
     },
     options,
@@ -29,6 +30,9 @@ export function IsNotionDatabaseId(options?: ValidationOptions): PropertyDecorat
     options,
   );
 }
+
+/** Optional, but when present it must be valid: `null` is refused, not skipped. */
+export const IsAbsentOr = () => ValidateIf((_object, value) => value !== undefined);
 
 /** Secrets are strings of sane length; Notion's are far shorter than this. */
 const SECRET_MAX = 500;
@@ -58,7 +62,7 @@ export class CreateProjectDto {
     description: "The webhook's verification token, if you already have it (the project is then verified). Write-only.",
     writeOnly: true,
   })
-  @IsOptional()
+  @IsAbsentOr()
   @IsString()
   @IsNotEmpty()
   @MaxLength(SECRET_MAX)

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { WebhookStatus, type ProjectView } from '@app/projects';
+import { notionWebhookUrl } from '../../http/routes.js';
 
 export class ProjectWebhookDto {
   @ApiProperty({
@@ -37,7 +38,7 @@ export class ProjectResponseDto {
       id: view.id,
       name: view.name,
       notionDatabaseId: view.notionDatabaseId,
-      webhook: { url: `${publicBaseUrl}/api/v1/webhooks/notion/${view.id}`, status: view.webhookStatus },
+      webhook: { url: notionWebhookUrl(publicBaseUrl, view.id), status: view.webhookStatus },
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };

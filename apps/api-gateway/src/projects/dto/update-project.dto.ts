@@ -1,17 +1,17 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
 import { PROJECT_NAME_MAX } from '@app/projects';
-import { IsProjectName } from './create-project.dto.js';
+import { IsAbsentOr, IsProjectName } from './create-project.dto.js';
 
 /** Only these fields can change; the database binding cannot (create another project). */
 export class UpdateProjectDto {
   @ApiPropertyOptional({ minLength: 1, maxLength: PROJECT_NAME_MAX })
-  @IsOptional()
+  @IsAbsentOr()
   @IsProjectName()
   name?: string;
 
   @ApiPropertyOptional({ description: 'A new integration token. Write-only.', writeOnly: true })
-  @IsOptional()
+  @IsAbsentOr()
   @IsString()
   @IsNotEmpty()
   @MaxLength(500)
@@ -21,7 +21,7 @@ export class UpdateProjectDto {
     description: "The webhook's verification token; marks the webhook verified. Write-only.",
     writeOnly: true,
   })
-  @IsOptional()
+  @IsAbsentOr()
   @IsString()
   @IsNotEmpty()
   @MaxLength(500)

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { WebhookStatus, type WebhookSetup } from '@app/projects';
+import { notionWebhookUrl } from '../../http/routes.js';
 
 /**
  * The owner's view of the project's webhook. `verificationToken` is the one
@@ -18,7 +19,7 @@ export class WebhookSetupResponseDto {
 
   static from(projectId: string, setup: WebhookSetup, publicBaseUrl: string): WebhookSetupResponseDto {
     return {
-      url: `${publicBaseUrl}/api/v1/webhooks/notion/${projectId}`,
+      url: notionWebhookUrl(publicBaseUrl, projectId),
       status: setup.status,
       verificationToken: setup.verificationToken,
     };
