@@ -7,7 +7,7 @@ import { EventBusModule } from '@app/messaging';
 import { HealthModule, LoggingModule } from '@app/observability';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/request-validation.js';
-import { RateLimitModule } from './http/rate-limit.module.js';
+import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
 import { ProjectsApiModule } from './projects/projects-api.module.js';
 
@@ -24,8 +24,8 @@ export class ApiGatewayModule {
         // Redis is reported but not required: the webhook intake writes to
         // Postgres and must keep answering while Redis is down.
         HealthModule.forRoot({ redisRequired: false }),
-        // The global JWT guard, then (imported after it, so it runs after it) the
-        // per-user rate limit.
+        // Global guards run in module order: per-IP limit, JWT, per-user limit.
+        IpRateLimitModule,
         AuthModule,
         RateLimitModule,
         ProjectsApiModule,

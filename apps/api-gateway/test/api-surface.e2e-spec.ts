@@ -8,6 +8,7 @@ import { testConfig } from '../../../test/jest/test-env.js';
 describe('API surface', () => {
   const config = testConfig({
     THROTTLE_LIMIT: '3',
+    THROTTLE_IP_LIMIT: '12',
     THROTTLE_TTL_SECONDS: '60',
     CORS_ORIGINS: 'https://app.example.com',
   });
@@ -74,6 +75,16 @@ describe('API surface', () => {
     expect(await limited.json()).toMatchObject({ status: 429, title: 'Too Many Requests' });
     // Another user behind the same IP has a budget of their own.
     expect((await get('other-user')).status).toBe(200);
+  });
+
+  it('limits requests with bad or missing tokens per IP, before authentication', async () => {
+    // This IP has spent 5 of its 12 already (the test above). Bad tokens count too.
+    const answers: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      answers.push((await fetch(`${url}/api/v1/projects`, { headers: { authorization: 'Bearer x.y.z' } })).status);
+    }
+    expect(answers.slice(0, 7)).toEqual(Array(7).fill(401));
+    expect(answers.slice(7)).toEqual([429, 429]);
   });
 
   it('never rate-limits health probes', async () => {

@@ -32,7 +32,7 @@ export abstract class AppConfig {
     readonly publicBaseUrl: string;
     /** Browser origins allowed by CORS; empty means none. */
     readonly corsOrigins: readonly string[];
-    readonly throttle: { readonly limit: number; readonly ttlSeconds: number };
+    readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
   };
   abstract readonly eventWorker: {
     readonly healthPort: number;

@@ -156,6 +156,11 @@ export const ENV_SCHEMA = {
     parse: parsers.int(1, 1_000_000),
     doc: 'API requests allowed per client (user, or IP when anonymous) per THROTTLE_TTL_SECONDS; the webhook intake is never throttled',
   }),
+  THROTTLE_IP_LIMIT: spec({
+    default: '600',
+    parse: parsers.int(1, 10_000_000),
+    doc: 'API requests allowed per IP per THROTTLE_TTL_SECONDS before authentication (limits floods of bad tokens; NATs share IPs, so keep it generous)',
+  }),
   THROTTLE_TTL_SECONDS: spec({
     default: '60',
     parse: parsers.int(1, 86_400),

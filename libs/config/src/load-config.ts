@@ -126,7 +126,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: get('PORT'),
       publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, ''),
       corsOrigins: get('CORS_ORIGINS'),
-      throttle: { limit: get('THROTTLE_LIMIT'), ttlSeconds: get('THROTTLE_TTL_SECONDS') },
+      throttle: {
+        limit: get('THROTTLE_LIMIT'),
+        ipLimit: get('THROTTLE_IP_LIMIT'),
+        ttlSeconds: get('THROTTLE_TTL_SECONDS'),
+      },
     },
     eventWorker: {
       healthPort: get('EVENT_WORKER_HEALTH_PORT'),

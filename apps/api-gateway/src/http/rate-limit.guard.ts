@@ -4,41 +4,60 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppConfig } from '@app/config';
 import { SKIP_RATE_LIMIT_KEY } from '@app/observability';
 
-interface Window {
-  count: number;
-  resetAt: number;
-}
-
 export class TooManyRequestsError extends HttpException {
   constructor() {
     super('Too many requests: slow down and retry after the time in Retry-After', HttpStatus.TOO_MANY_REQUESTS);
   }
 }
 
+/** Fixed-window counters in this process, forgotten once their window passed. */
+class FixedWindowCounter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private nextSweep = 0;
+
+  constructor(private readonly windowMs: number) {}
+
+  hit(key: string, now = Date.now()): { count: number; resetSeconds: number } {
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + this.windowMs;
+      for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+    }
+    let window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      window = { count: 0, resetAt: now + this.windowMs };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    return { count: window.count, resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+  }
+}
+
 /**
- * A fixed-window rate limit per user (the JWT subject), or per IP when the
- * request is anonymous: `THROTTLE_LIMIT` requests per `THROTTLE_TTL_SECONDS`.
- * Counts live in this process, so each gateway replica limits on its own.
- * It runs after the JWT guard (see RateLimitModule), so `request.user` is set.
+ * Fixed-window rate limits, counted in this process (each gateway replica
+ * limits on its own). Two guards share the logic:
+ * - `IpRateLimitGuard` runs before authentication, per IP, with the generous
+ *   `THROTTLE_IP_LIMIT`, so floods of bad or missing tokens are limited too;
+ * - `RateLimitGuard` runs after it, per user (the JWT subject; per IP when
+ *   anonymous), with `THROTTLE_LIMIT`, and sets the `x-ratelimit-*` headers.
+ * Routes opt out with `@SkipRateLimit()` (health probes, the Notion webhook).
  *
  * Not @nestjs/throttler: that package is CommonJS and `require`s the ESM-only
  * @nestjs/common 12. Node 20.19 allows that, but Jest's module runtime does not
  * (before Node 24.9), which would rule out every in-process gateway test.
  */
-@Injectable()
-export class RateLimitGuard implements CanActivate {
-  private readonly windows = new Map<string, Window>();
-  private readonly limit: number;
-  private readonly windowMs: number;
-  private nextSweep = 0;
+abstract class WindowGuard implements CanActivate {
+  private readonly counter: FixedWindowCounter;
 
   constructor(
-    config: AppConfig,
     private readonly reflector: Reflector,
+    private readonly limit: number,
+    windowSeconds: number,
+    private readonly reportHeaders: boolean,
   ) {
-    this.limit = config.gateway.throttle.limit;
-    this.windowMs = config.gateway.throttle.ttlSeconds * 1000;
+    this.counter = new FixedWindowCounter(windowSeconds * 1000);
   }
+
+  protected abstract key(request: FastifyRequest & { user?: { id?: string } }): string;
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
@@ -48,32 +67,39 @@ export class RateLimitGuard implements CanActivate {
     ]);
     if (skip) return true;
     const http = context.switchToHttp();
-    const request = http.getRequest<FastifyRequest & { user?: { id?: string } }>();
     const reply = http.getResponse<FastifyReply>();
-    const now = Date.now();
-    this.sweep(now);
-    const key = request.user?.id ? `user:${request.user.id}` : `ip:${request.ip}`;
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(key, window);
+    const { count, resetSeconds } = this.counter.hit(this.key(http.getRequest()));
+    if (this.reportHeaders) {
+      void reply.header('x-ratelimit-limit', this.limit);
+      void reply.header('x-ratelimit-remaining', Math.max(0, this.limit - count));
+      void reply.header('x-ratelimit-reset', resetSeconds);
     }
-    window.count++;
-    const resetSeconds = Math.max(1, Math.ceil((window.resetAt - now) / 1000));
-    void reply.header('x-ratelimit-limit', this.limit);
-    void reply.header('x-ratelimit-remaining', Math.max(0, this.limit - window.count));
-    void reply.header('x-ratelimit-reset', resetSeconds);
-    if (window.count > this.limit) {
+    if (count > this.limit) {
       void reply.header('retry-after', resetSeconds);
       throw new TooManyRequestsError();
     }
     return true;
   }
+}
 
-  /** Forgets expired windows now and then, so idle clients cost no memory. */
-  private sweep(now: number): void {
-    if (now < this.nextSweep) return;
-    this.nextSweep = now + this.windowMs;
-    for (const [key, window] of this.windows) if (window.resetAt <= now) this.windows.delete(key);
+@Injectable()
+export class IpRateLimitGuard extends WindowGuard {
+  constructor(config: AppConfig, reflector: Reflector) {
+    super(reflector, config.gateway.throttle.ipLimit, config.gateway.throttle.ttlSeconds, false);
+  }
+
+  protected key(request: FastifyRequest): string {
+    return `ip:${request.ip}`;
+  }
+}
+
+@Injectable()
+export class RateLimitGuard extends WindowGuard {
+  constructor(config: AppConfig, reflector: Reflector) {
+    super(reflector, config.gateway.throttle.limit, config.gateway.throttle.ttlSeconds, true);
+  }
+
+  protected key(request: FastifyRequest & { user?: { id?: string } }): string {
+    return request.user?.id ? `user:${request.user.id}` : `ip:${request.ip}`;
   }
 }

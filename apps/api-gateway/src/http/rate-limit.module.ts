@@ -1,13 +1,15 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { RateLimitGuard } from './rate-limit.guard.js';
+import { IpRateLimitGuard, RateLimitGuard } from './rate-limit.guard.js';
 
-/**
- * Per-user rate limiting. Its guard must run after the JWT guard (so it can key
- * on the user): Nest runs global guards in module order, so import this module
- * after AuthModule. An e2e spec checks that two users have separate budgets.
+/*
+ * Nest runs global guards in module order. Import IpRateLimitModule before
+ * AuthModule (so bad-token floods are counted) and RateLimitModule after it
+ * (so it can key on the user). An e2e spec checks both.
  */
-@Module({
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
-})
+
+@Module({ providers: [{ provide: APP_GUARD, useClass: IpRateLimitGuard }] })
+export class IpRateLimitModule {}
+
+@Module({ providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }] })
 export class RateLimitModule {}
