@@ -7,7 +7,7 @@ import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
 import { QueueName } from '@app/contracts';
 import { redisConnectionOptions } from '@app/messaging';
-import { AppProcess, freePort, waitFor, type AppName } from '@app/testing';
+import { AppProcess, freePort, ThrowawayRedis, waitFor, type AppName } from '@app/testing';
 import { processEnv, testEnv } from './jest/test-env.js';
 
 /**
@@ -151,6 +151,38 @@ describe('dispatch guarantees', () => {
     );
     // A replica that lost the claim never counted an attempt.
     expect(rows.map((r) => r.dispatch_attempts)).toEqual(Array(40).fill(1));
+  });
+
+  it('keeps accepting while Redis is down, and processes everything once it is back', async () => {
+    // Every app of this scenario on a Redis of the test's own, which it stops.
+    const redis = await new ThrowawayRedis().start();
+    const local = { REDIS_URL: redis.url };
+    const gatewayPort = String(await freePort());
+    const ownGateway = AppProcess.start('api-gateway', processEnv({ ...overrides, ...local, PORT: gatewayPort }));
+    const savedBase = base;
+    try {
+      await ownGateway.waitForReady(Number(gatewayPort));
+      base = `http://127.0.0.1:${gatewayPort}`;
+      await start('job-worker', local);
+      await start('event-worker', local);
+      const p = await project();
+      for (let i = 0; i < 20; i++) await send(p);
+      await waitFor(async () => (await statuses(p.id)).processed === 20, { what: 'the first 20 processed' });
+
+      await redis.stop();
+      for (let i = 0; i < 30; i++) await send(p); // every one answered 200 (asserted in send)
+      // Redis comes back empty: the transport's events and any queued jobs are gone.
+      await redis.start();
+      await waitFor(async () => (await statuses(p.id)).processed === 50, {
+        timeoutMs: 60_000,
+        what: 'all 50 processed',
+      });
+    } finally {
+      base = savedBase;
+      await Promise.all(workers.splice(0).map((w) => w.stop('SIGTERM')));
+      await ownGateway.stop('SIGTERM');
+      await redis.stop();
+    }
   });
 
   it('coalesces 50 events for one page into one waiting job while the job-worker is stopped, and one run', async () => {

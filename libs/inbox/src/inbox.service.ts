@@ -180,4 +180,20 @@ export class InboxService {
     )) as Array<{ id: string }>;
     return rows.map((r) => r.id);
   }
+
+  /**
+   * A job gave up for good: its deliveries (about this entity, received before
+   * its last attempt started, not yet done) end `failed` with the reason.
+   */
+  async markFailedFor(projectId: string, entityId: string | null, attemptStartedAt: Date, reason: string): Promise<string[]> {
+    const rows = (await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'failed', reason = $4, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE project_id = $1 AND entity_id IS NOT DISTINCT FROM $2
+          AND status IN ('received', 'enqueued') AND received_at <= $3
+        RETURNING id`,
+      [projectId, entityId, attemptStartedAt, reason.slice(0, 2000)],
+    )) as [Array<{ id: string }>, number];
+    return rows[0].map((r) => r.id);
+  }
 }

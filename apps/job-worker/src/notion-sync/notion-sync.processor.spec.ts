@@ -24,14 +24,14 @@ const inbox = () => {
 describe('NotionSyncProcessor', () => {
   it('runs the handler named by the job, which marks the deliveries it covers', async () => {
     const { fake, marked } = inbox();
-    const processor = new NotionSyncProcessor(loadConfig({}), new NotionSyncHandlers(fake));
+    const processor = new NotionSyncProcessor(loadConfig({}), new NotionSyncHandlers(fake), fake);
     const data = { projectId: 'p', pageId: 'pg', correlationId: 'c' };
     await expect(processor.process(job(JobName.SyncPage, data))).resolves.toEqual({ processedDeliveries: 2 });
     expect(marked).toEqual([['p', 'pg', started]]);
   });
 
   it('fails a job with an unknown name with a retryable error (a newer worker may know it)', async () => {
-    const processor = new NotionSyncProcessor(loadConfig({}), new NotionSyncHandlers(inbox().fake));
+    const processor = new NotionSyncProcessor(loadConfig({}), new NotionSyncHandlers(inbox().fake), inbox().fake);
     const failure = processor.process(job('no-such-job', {}));
     await expect(failure).rejects.toBeInstanceOf(UnknownJobError);
     await expect(failure).rejects.not.toHaveProperty('name', 'UnrecoverableError');

@@ -3,6 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import type { Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
+import { InboxService } from '@app/inbox';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));
@@ -40,6 +41,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
   constructor(
     private readonly config: AppConfig,
     private readonly handlers: NotionSyncHandlers,
+    private readonly inbox: InboxService,
   ) {
     super();
   }
@@ -73,9 +75,16 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   @OnWorkerEvent('failed')
-  onFailed(job: Job | undefined, err: Error): void {
-    const data = (job?.data ?? {}) as { correlationId?: string };
+  async onFailed(job: Job | undefined, err: Error): Promise<void> {
+    const data = (job?.data ?? {}) as { correlationId?: string; projectId?: string; pageId?: string; entityId?: string };
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
+    if (final && job && data.projectId) {
+      // The ledger must explain every accepted delivery: these end failed, with the reason.
+      const started = new Date(job.processedOn ?? Date.now());
+      await this.inbox
+        .markFailedFor(data.projectId, data.pageId ?? data.entityId ?? null, started, `${job.name} failed: ${err.message}`)
+        .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
+    }
     this.logger[final ? 'error' : 'warn']({
       msg: final ? 'Job failed for good' : 'Job failed; will retry',
       job: job?.name,
