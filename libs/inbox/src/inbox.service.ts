@@ -185,7 +185,12 @@ export class InboxService {
    * A job gave up for good: its deliveries (about this entity, received before
    * its last attempt started, not yet done) end `failed` with the reason.
    */
-  async markFailedFor(projectId: string, entityId: string | null, attemptStartedAt: Date, reason: string): Promise<string[]> {
+  async markFailedFor(
+    projectId: string,
+    entityId: string | null,
+    attemptStartedAt: Date,
+    reason: string,
+  ): Promise<string[]> {
     const rows = (await this.db.query(
       `UPDATE webhook_deliveries
           SET status = 'failed', reason = $4, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL

@@ -76,13 +76,23 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
 
   @OnWorkerEvent('failed')
   async onFailed(job: Job | undefined, err: Error): Promise<void> {
-    const data = (job?.data ?? {}) as { correlationId?: string; projectId?: string; pageId?: string; entityId?: string };
+    const data = (job?.data ?? {}) as {
+      correlationId?: string;
+      projectId?: string;
+      pageId?: string;
+      entityId?: string;
+    };
     const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
     if (final && job && data.projectId) {
       // The ledger must explain every accepted delivery: these end failed, with the reason.
       const started = new Date(job.processedOn ?? Date.now());
       await this.inbox
-        .markFailedFor(data.projectId, data.pageId ?? data.entityId ?? null, started, `${job.name} failed: ${err.message}`)
+        .markFailedFor(
+          data.projectId,
+          data.pageId ?? data.entityId ?? null,
+          started,
+          `${job.name} failed: ${err.message}`,
+        )
         .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
     }
     this.logger[final ? 'error' : 'warn']({
