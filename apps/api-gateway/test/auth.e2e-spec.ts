@@ -92,11 +92,17 @@ interface Answer {
   readonly status: number;
   readonly text: string;
   readonly challenge: string | null;
+  readonly retryAfter: string | null;
 }
 
 async function call(url: string, authorization?: string): Promise<Answer> {
   const res = await fetch(url, { headers: authorization ? { authorization } : {} });
-  return { status: res.status, text: await res.text(), challenge: res.headers.get('www-authenticate') };
+  return {
+    status: res.status,
+    text: await res.text(),
+    challenge: res.headers.get('www-authenticate'),
+    retryAfter: res.headers.get('retry-after'),
+  };
 }
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -344,7 +350,7 @@ describe('authentication with JWT_JWKS_URI (RS256, ES256)', () => {
 
 // Its own block: passport keeps one 'jwt' strategy per process, so apps run one at a time.
 describe('authentication with an unreachable JWT_JWKS_URI', () => {
-  it('answers 401, and warns that the keys are unavailable', async () => {
+  it('answers 503 with Retry-After (the token may be valid), and warns that the keys are unavailable', async () => {
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     // Port 9 (discard) on loopback: nothing listens there.
     const app = await startApp({ JWT_JWKS_URI: 'http://127.0.0.1:9/jwks.json' });
@@ -353,7 +359,14 @@ describe('authentication with an unreachable JWT_JWKS_URI', () => {
         { sub: 'alice' },
         { privateKey, algorithm: 'RS256', keyid: 'k', expiresIn: 60 },
       );
-      expectRefused(await call(`${app.url}/me`, `Bearer ${token}`), token, app.logger);
+      const answer = await call(`${app.url}/me`, `Bearer ${token}`);
+      expect(answer.status).toBe(503);
+      expect(answer.retryAfter).toBe('5');
+      expect(JSON.parse(answer.text)).toMatchObject({
+        status: 503,
+        detail: 'Token keys are unavailable right now; retry shortly',
+      });
+      expect(answer.text).not.toContain(token);
       expect(app.logger.lines.join('\n')).toMatch(/Token keys unavailable/);
     } finally {
       await app.close();

@@ -1,4 +1,10 @@
-import { Injectable, Logger, UnauthorizedException, type ExecutionContext } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+  UnauthorizedException,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { TokenExpiredError } from '@nestjs/jwt';
 import { AuthGuard } from '@nestjs/passport';
@@ -44,6 +50,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (cause) this.logFailure(cause);
 
     const reply = context.switchToHttp().getResponse<Partial<HeaderSetter>>();
+    if (cause && isKeysTrouble(cause)) {
+      // The token may well be valid: we could not fetch the keys to check it.
+      // 503 tells the client to retry, where a 401 would make it drop the session.
+      reply.header?.('Retry-After', String(KEYS_RETRY_AFTER_SECONDS));
+      throw new ServiceUnavailableException('Token keys are unavailable right now; retry shortly');
+    }
     const description = missing ? 'Missing bearer token' : expired ? 'Expired bearer token' : 'Invalid bearer token';
     reply.header?.(
       'WWW-Authenticate',
@@ -55,11 +67,17 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   private logFailure(cause: FailureCause): void {
     // jwks-rsa marks fetch failures; a flood of unknown kids trips its rate limit.
     // Both mean valid tokens may be refused too, so an operator should know.
-    const jwksTrouble = cause.isEndpointUnavailable === true || cause.name === 'JwksRateLimitError';
-    if (jwksTrouble) this.logger.warn(`Token keys unavailable: ${cause.name}: ${cause.message}`);
+    if (isKeysTrouble(cause)) this.logger.warn(`Token keys unavailable: ${cause.name}: ${cause.message}`);
     // The verifier's messages ("invalid signature", "jwt expired") never contain the token.
     else this.logger.debug(`Token refused: ${cause.message}`);
   }
+}
+
+const KEYS_RETRY_AFTER_SECONDS = 5;
+
+/** jwks-rsa marks fetch failures; a flood of unknown kids trips its rate limit. */
+function isKeysTrouble(cause: FailureCause): boolean {
+  return cause.isEndpointUnavailable === true || cause.name === 'JwksRateLimitError';
 }
 
 interface FailureCause {
