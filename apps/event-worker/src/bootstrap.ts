@@ -1,3 +1,4 @@
+import type { Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -11,9 +12,12 @@ import { EventWorkerModule } from './event-worker.module.js';
  * that serves only its health routes. Call `startAllMicroservices()` and
  * `listen(healthPort)` to run it.
  */
-export async function createEventWorkerApp(config: AppConfig): Promise<NestFastifyApplication> {
+export async function createEventWorkerApp(
+  config: AppConfig,
+  extensions?: readonly Type[],
+): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
-    EventWorkerModule.forRoot(config),
+    EventWorkerModule.forRoot(config, extensions),
     createFastifyAdapter(),
     {
       bufferLogs: true,

@@ -1,13 +1,15 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { ExtensionsModule, INSTALLED_EXTENSIONS } from '@app/extensions';
 import { QueueModule } from '@app/messaging';
 import { HealthModule, LoggingModule } from '@app/observability';
 import { NotionSyncModule } from './notion-sync/notion-sync.module.js';
 
 @Module({})
 export class JobWorkerModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** @param extensions modules with `@OnNotionEvent()` handlers (tests pass their own). */
+  static forRoot(config: AppConfig, extensions: readonly Type[] = INSTALLED_EXTENSIONS): DynamicModule {
     return {
       module: JobWorkerModule,
       imports: [
@@ -16,6 +18,7 @@ export class JobWorkerModule {
         DatabaseModule.forRoot('job-worker'),
         QueueModule.forRoot(),
         HealthModule.forRoot({ redisRequired: true }),
+        ExtensionsModule.forRoot(extensions),
         NotionSyncModule,
       ],
     };

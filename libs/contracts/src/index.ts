@@ -1,5 +1,13 @@
 export { BusEvent, type BusEventPayloads, type NotionWebhookReceivedEvent } from './events.js';
-export { JOB_QUEUE, JobName, QueueName, type JobPayloads, type SyncDatabaseJob, type SyncPageJob } from './jobs.js';
+export {
+  JOB_QUEUE,
+  JobName,
+  QueueName,
+  type JobPayloads,
+  type RunEventHandlerJob,
+  type SyncDatabaseJob,
+  type SyncPageJob,
+} from './jobs.js';
 export { DomainError, ErrorCode } from './errors.js';
 export {
   NOTION_EVENT_FAMILIES,

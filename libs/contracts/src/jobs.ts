@@ -12,6 +12,8 @@ export enum JobName {
   SyncPage = 'sync-page',
   /** Sync a project's database: its pages changed in bulk, or a schema changed. */
   SyncDatabase = 'sync-database',
+  /** Run one `@OnNotionEvent()` extension handler for one delivery. */
+  RunEventHandler = 'run-event-handler',
 }
 
 /**
@@ -33,14 +35,24 @@ export interface SyncDatabaseJob {
   readonly correlationId: string;
 }
 
+export interface RunEventHandlerJob {
+  readonly deliveryId: string;
+  readonly projectId: string;
+  /** `Class.method` of the handler. */
+  readonly handler: string;
+  readonly correlationId: string;
+}
+
 /** Maps each job name to its data type. */
 export interface JobPayloads {
   [JobName.SyncPage]: SyncPageJob;
   [JobName.SyncDatabase]: SyncDatabaseJob;
+  [JobName.RunEventHandler]: RunEventHandlerJob;
 }
 
 /** The queue each job runs on. */
 export const JOB_QUEUE: { readonly [J in JobName]: QueueName } = {
   [JobName.SyncPage]: QueueName.NotionSync,
   [JobName.SyncDatabase]: QueueName.NotionSync,
+  [JobName.RunEventHandler]: QueueName.NotionSync,
 };

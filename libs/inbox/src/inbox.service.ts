@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
+import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
 
 /** A delivery claimed for dispatch: what routing needs. */
 export interface ClaimedDelivery {
@@ -200,5 +201,41 @@ export class InboxService {
       [projectId, entityId, attemptStartedAt, reason.slice(0, 2000)],
     )) as [Array<{ id: string }>, number];
     return rows[0].map((r) => r.id);
+  }
+
+  /** Handler jobs were added for a delivery no sync job covers: it waits for them. */
+  async markAwaitingHandlers(deliveryId: string, owner: string, handlers: number): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'enqueued', enqueued_at = now(), pending_handlers = $3, lease_owner = NULL, lease_expires_at = NULL
+        WHERE id = $1 AND lease_owner = $2 AND status IN ('received', 'enqueued')`,
+      [deliveryId, owner, handlers],
+    );
+  }
+
+  /** One handler finished; the last one marks the delivery processed. */
+  async handlerSucceeded(deliveryId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries
+          SET pending_handlers = pending_handlers - 1,
+              status = CASE WHEN pending_handlers = 1 THEN 'processed' ELSE status END,
+              processed_at = CASE WHEN pending_handlers = 1 THEN now() ELSE processed_at END
+        WHERE id = $1 AND pending_handlers > 0 AND status = 'enqueued'`,
+      [deliveryId],
+    );
+  }
+
+  /** A handler gave up for good on a delivery that waits for handlers: it fails, with the reason. */
+  async handlerFailed(deliveryId: string, reason: string): Promise<void> {
+    await this.db.query(
+      `UPDATE webhook_deliveries SET status = 'failed', reason = $2, processed_at = now()
+        WHERE id = $1 AND pending_handlers > 0 AND status = 'enqueued'`,
+      [deliveryId, reason.slice(0, 2000)],
+    );
+  }
+
+  /** The stored delivery, for an extension handler's context. */
+  async find(deliveryId: string): Promise<WebhookDeliveryEntity | null> {
+    return this.db.getRepository(WebhookDeliveryEntity).findOneBy({ id: deliveryId });
   }
 }

@@ -1,4 +1,4 @@
 export { DeliveryStatus } from './delivery-status.js';
 export { InboxModule } from './inbox.module.js';
-export { InboxService, type RecordedDelivery } from './inbox.service.js';
+export { InboxService, type ClaimedDelivery, type RecordedDelivery } from './inbox.service.js';
 export { WebhookDeliveryEntity } from './webhook-delivery.entity.js';

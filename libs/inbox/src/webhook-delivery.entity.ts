@@ -43,6 +43,9 @@ export class WebhookDeliveryEntity {
   @Column({ name: 'dispatch_attempts', type: 'integer' })
   dispatchAttempts: number;
 
+  @Column({ name: 'pending_handlers', type: 'integer' })
+  pendingHandlers: number;
+
   @Column({ name: 'received_at', type: 'timestamptz' })
   receivedAt: Date;
 

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { JobName } from '@app/contracts';
-import { InboxService } from '@app/inbox';
+import { NotionEventHandlerRegistry } from '@app/extensions';
+import { InboxService, type ClaimedDelivery } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
 import { routeFor } from './event-routes.js';
 
@@ -25,6 +26,7 @@ export class DeliveryDispatcher {
     private readonly config: AppConfig,
     private readonly inbox: InboxService,
     private readonly jobs: JobQueue,
+    private readonly extensions: NotionEventHandlerRegistry,
   ) {}
 
   async dispatch(deliveryId: string): Promise<DispatchOutcome> {
@@ -33,6 +35,18 @@ export class DeliveryDispatcher {
     if (!delivery) return 'skipped'; // another replica has it, or it is done
     const log = { deliveryId, correlationId: delivery.correlationId, type: delivery.eventType };
     const route = routeFor(delivery.eventType, delivery.entityId);
+    let handlers: string[];
+    try {
+      handlers = await this.enqueueHandlers(delivery);
+    } catch (err) {
+      return this.failDispatch(deliveryId, err as Error, log);
+    }
+    if ('ignore' in route && handlers.length > 0) {
+      // No sync job covers it: it is done when its handler jobs are.
+      await this.inbox.markAwaitingHandlers(deliveryId, this.owner, handlers.length);
+      this.logger.log({ msg: 'Delivery enqueued for extension handlers', handlers, ...log });
+      return 'enqueued';
+    }
     if ('ignore' in route) {
       await this.inbox.markIgnored(deliveryId, this.owner, route.ignore);
       this.logger.log({ msg: 'Delivery ignored', reason: route.ignore, ...log });
@@ -59,10 +73,30 @@ export class DeliveryDispatcher {
       this.logger.log({ msg: 'Delivery enqueued', job: route.job, jobId, ...log });
       return 'enqueued';
     } catch (err) {
-      // Left `received` for the relay; free the lease so it need not wait.
-      this.logger.warn({ msg: 'Dispatch failed; the relay will retry', reason: (err as Error).message, ...log });
-      await this.inbox.release(deliveryId, this.owner).catch(() => undefined);
-      return 'failed';
+      return this.failDispatch(deliveryId, err as Error, log);
     }
+  }
+
+  /**
+   * One job per `@OnNotionEvent()` handler of this event type, with a job id
+   * fixed by the delivery and the handler, so a redispatch adds none twice.
+   */
+  private async enqueueHandlers(delivery: ClaimedDelivery): Promise<string[]> {
+    const handlers = this.extensions.handlersFor(delivery.eventType);
+    for (const handler of handlers) {
+      await this.jobs.add(
+        JobName.RunEventHandler,
+        { deliveryId: delivery.id, projectId: delivery.projectId, handler, correlationId: delivery.correlationId },
+        { jobId: `handler-${delivery.id}-${handler.replace(/[^A-Za-z0-9_-]/g, '_')}` },
+      );
+    }
+    return handlers;
+  }
+
+  private async failDispatch(deliveryId: string, err: Error, log: Record<string, unknown>): Promise<DispatchOutcome> {
+    // Left `received` for the relay; free the lease so it need not wait.
+    this.logger.warn({ msg: 'Dispatch failed; the relay will retry', reason: err.message, ...log });
+    await this.inbox.release(deliveryId, this.owner).catch(() => undefined);
+    return 'failed';
   }
 }

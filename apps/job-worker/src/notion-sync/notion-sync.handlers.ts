@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobName, type JobPayloads } from '@app/contracts';
+import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService } from '@app/inbox';
 
 /** What a handler returns is kept as the job's return value (small: ids and counts). */
@@ -22,7 +23,26 @@ type Handlers = { readonly [J in JobName]: (data: JobPayloads[J]) => Promise<Job
 export class NotionSyncHandlers implements Handlers {
   private readonly logger = new Logger(NotionSyncHandlers.name);
 
-  constructor(private readonly inbox: InboxService) {}
+  constructor(
+    private readonly inbox: InboxService,
+    private readonly extensions: NotionEventHandlerRegistry,
+  ) {}
+
+  /** One extension handler for one delivery; the last handler to finish marks it processed. */
+  async [JobName.RunEventHandler](data: JobPayloads[JobName.RunEventHandler]): Promise<JobOutcome> {
+    const delivery = await this.inbox.find(data.deliveryId);
+    if (!delivery) return { processedDeliveries: 0 }; // its project was deleted
+    await this.extensions.run(data.handler, {
+      deliveryId: delivery.id,
+      projectId: delivery.projectId,
+      eventType: delivery.eventType,
+      entity: delivery.entityId && delivery.entityType ? { id: delivery.entityId, type: delivery.entityType } : null,
+      payload: delivery.payload,
+      correlationId: delivery.correlationId,
+    });
+    await this.inbox.handlerSucceeded(delivery.id);
+    return { processedDeliveries: 1 };
+  }
 
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
     const fetchStartedAt = await this.inbox.now();

@@ -1,8 +1,13 @@
 import { CreateProjects1764230400000 } from './1764230400000-create-projects.js';
 import { CreateWebhookDeliveries1764316800000 } from './1764316800000-create-webhook-deliveries.js';
+import { AddDeliveryPendingHandlers1764403200000 } from './1764403200000-add-delivery-pending-handlers.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
  * file globbing and ESM do not mix well, and a list cannot pick up strays.
  */
-export const MIGRATIONS = [CreateProjects1764230400000, CreateWebhookDeliveries1764316800000];
+export const MIGRATIONS = [
+  CreateProjects1764230400000,
+  CreateWebhookDeliveries1764316800000,
+  AddDeliveryPendingHandlers1764403200000,
+];
