@@ -71,16 +71,18 @@ describe('dispatch guarantees', () => {
     p: { id: string; verificationToken: string },
     pageId = randomUUID(),
     type = 'page.content_updated',
-  ) => {
-    const raw = JSON.stringify({
+    requestId?: string,
+    raw = JSON.stringify({
       id: randomUUID(),
       type,
       timestamp: new Date().toISOString(),
       entity: { id: pageId, type: 'page' },
-    });
+    }),
+  ) => {
     const res = await fetch(`${base}/api/v1/webhooks/notion/${p.id}`, {
       method: 'POST',
       headers: {
+        ...(requestId && { 'x-request-id': requestId }),
         'content-type': 'application/json',
         'x-notion-signature': await signWebhookPayload({ body: raw, verificationToken: p.verificationToken }),
       },
@@ -102,7 +104,7 @@ describe('dispatch guarantees', () => {
     ports.PORT = String(await freePort());
     base = `http://127.0.0.1:${ports.PORT}`;
     // A fast relay, so the tests need not wait the production grace periods.
-    overrides = { ...ports, RELAY_INTERVAL_MS: '200', RELAY_RECEIVED_GRACE_MS: '500', LOG_LEVEL: 'warn' };
+    overrides = { ...ports, RELAY_INTERVAL_MS: '200', RELAY_RECEIVED_GRACE_MS: '500', LOG_LEVEL: 'info' };
     gateway = AppProcess.start('api-gateway', processEnv(overrides));
     await gateway.waitForReady(Number(ports.PORT));
     pg = new Client({ connectionString: env.DATABASE_URL });
@@ -151,6 +153,34 @@ describe('dispatch guarantees', () => {
     );
     // A replica that lost the claim never counted an attempt.
     expect(rows.map((r) => r.dispatch_attempts)).toEqual(Array(40).fill(1));
+  });
+
+  it('turns 10 concurrent copies of one event into one delivery and one job, and logs its correlation id in every app', async () => {
+    const eventWorker = await start('event-worker');
+    const jobWorker = await start('job-worker');
+    const p = await project();
+    const pageId = randomUUID();
+    const raw = JSON.stringify({
+      id: randomUUID(),
+      type: 'page.created',
+      timestamp: new Date().toISOString(),
+      entity: { id: pageId, type: 'page' },
+    });
+    const correlationId = `corr-${randomUUID()}`;
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => send(p, pageId, 'page.created', i === 0 ? correlationId : undefined, raw)),
+    );
+    await waitFor(async () => (await statuses(p.id)).processed === 1, { what: 'the one delivery processed' });
+    expect(await statuses(p.id)).toEqual({ processed: 1 });
+    const runs = (await queue.getJobs(['completed', 'waiting', 'active'])).filter((j) => j.data.pageId === pageId);
+    expect(runs).toHaveLength(1);
+
+    // The correlation id is the id of the request that was stored (the first to commit).
+    const { rows } = await pg.query('SELECT correlation_id FROM webhook_deliveries WHERE project_id = $1', [p.id]);
+    const stored = rows[0].correlation_id as string;
+    for (const proc of [gateway, eventWorker, jobWorker]) {
+      expect(proc.lines.some((line) => line.includes(stored))).toBe(true);
+    }
   });
 
   it('keeps accepting while Redis is down, and processes everything once it is back', async () => {
