@@ -13,6 +13,7 @@ import { testConfig, testEnv } from './jest/test-env.js';
 
 const seen: NotionEventContext[] = [];
 let failingCalls = 0;
+let fragileCalls = 0;
 
 /** What a developer's extension module looks like. */
 @Injectable()
@@ -20,6 +21,12 @@ class CommentNotifier {
   @OnNotionEvent('comment.created')
   async onComment(event: NotionEventContext): Promise<void> {
     seen.push(event);
+  }
+
+  @OnNotionEvent('comment.deleted')
+  async fragile(): Promise<void> {
+    fragileCalls++;
+    throw new Error('cannot handle deletions');
   }
 
   @OnNotionEvent('page.*')
@@ -76,6 +83,18 @@ describe('extension handlers', () => {
       }),
     ]);
     expect(seen[0]!.payload).toMatchObject({ type: 'comment.created' });
+  });
+
+  it('fails a delivery only handlers cover when one gives up, with the reason, and touches nothing else', async () => {
+    const projectId = await insertProject(pg);
+    const bystander = await insertDelivery(pg, projectId, { type: 'page.created' });
+    const d = await insertDelivery(pg, projectId, { type: 'comment.deleted', entityType: 'comment' });
+    await dispatcher.dispatch(d.deliveryId);
+    await waitFor(async () => (await deliveryStatus(pg, d.deliveryId)) === 'failed', { what: 'the delivery to fail' });
+    const { rows } = await pg.query('SELECT reason FROM webhook_deliveries WHERE id = $1', [d.deliveryId]);
+    expect(rows[0].reason).toBe('run-event-handler failed: cannot handle deletions');
+    expect(fragileCalls).toBe(2);
+    expect(await deliveryStatus(pg, bystander.deliveryId)).toBe('received');
   });
 
   it('does not let a failing handler hold back the sync; its job ends failed with the reason', async () => {

@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signWebhookPayload } from '@notionhq/client';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
-import { TcpProxy, ThrowawayRedis } from '@app/testing';
+import { TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
 import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
@@ -272,6 +272,16 @@ describe('Notion webhook intake', () => {
         pgProxy.restore();
       }
       expect(await deliveries(id)).toEqual([]);
+
+      // Once Postgres is reachable again, steady traffic must get through within
+      // seconds: connections stranded by the partition may not be reused.
+      await waitFor(
+        async () => {
+          const again = JSON.stringify(event());
+          return (await post(id, again, await sign(again, token))).status === 200;
+        },
+        { timeoutMs: 15_000, intervalMs: 250, what: 'an event accepted after Postgres came back' },
+      );
     });
   });
 });

@@ -1,6 +1,7 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { MIGRATIONS } from './migrations/index.js';
+import { TimeoutSafeClient } from './timeout-safe-client.js';
 
 export interface DataSourceOverrides {
   /** Shown in pg_stat_activity, so each app's connections are told apart. */
@@ -40,6 +41,7 @@ export function buildDataSourceOptions(
     installExtensions: false,
     extra: {
       ...timeouts,
+      Client: TimeoutSafeClient,
       keepAlive: true,
     },
   };

@@ -152,11 +152,11 @@ export class InboxService {
    * ids marked. Deliveries still `received` are covered too; their dispatch
    * then finds nothing to do.
    */
-  async markProcessedFor(projectId: string, entityId: string | null, fetchStartedAt: Date): Promise<string[]> {
+  async markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<string[]> {
     const rows = (await this.db.query(
       `UPDATE webhook_deliveries
           SET status = 'processed', processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE project_id = $1 AND entity_id IS NOT DISTINCT FROM $2
+        WHERE project_id = $1 AND entity_id = $2
           AND status IN ('received', 'enqueued') AND received_at <= $3
         RETURNING id`,
       [projectId, entityId, fetchStartedAt],
@@ -175,6 +175,8 @@ export class InboxService {
         WHERE ((status = 'received' AND received_at < now() - make_interval(secs => $1::double precision / 1000))
             OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $2::double precision / 1000)))
           AND (lease_expires_at IS NULL OR lease_expires_at < now())
+          -- Handler-only deliveries wait on their handler jobs, which BullMQ retries.
+          AND pending_handlers = 0
         ORDER BY received_at
         LIMIT $3`,
       [receivedGraceMs, staleEnqueuedMs, limit],
@@ -195,7 +197,7 @@ export class InboxService {
     const rows = (await this.db.query(
       `UPDATE webhook_deliveries
           SET status = 'failed', reason = $4, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE project_id = $1 AND entity_id IS NOT DISTINCT FROM $2
+        WHERE project_id = $1 AND entity_id = $2
           AND status IN ('received', 'enqueued') AND received_at <= $3
         RETURNING id`,
       [projectId, entityId, attemptStartedAt, reason.slice(0, 2000)],
@@ -208,7 +210,7 @@ export class InboxService {
     await this.db.query(
       `UPDATE webhook_deliveries
           SET status = 'enqueued', enqueued_at = now(), pending_handlers = $3, lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND lease_owner = $2 AND status IN ('received', 'enqueued')`,
+        WHERE id = $1 AND lease_owner = $2 AND status = 'received'`,
       [deliveryId, owner, handlers],
     );
   }

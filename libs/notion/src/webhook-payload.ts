@@ -44,7 +44,8 @@ export function parseWebhookBody(raw: Buffer): ParsedWebhookBody {
       : { kind: 'malformed', reason: 'A handshake carries only a verification_token string' };
   }
   const { id, type, timestamp, entity, attempt_number: attemptNumber } = record;
-  if (!str(id) || !str(type) || !str(timestamp, 64) || Number.isNaN(Date.parse(timestamp))) {
+  const at = str(timestamp, 64) && ISO_TIMESTAMP.test(timestamp) ? new Date(timestamp) : undefined;
+  if (!str(id) || !str(type) || !at || Number.isNaN(at.getTime())) {
     return { kind: 'malformed', reason: 'An event needs string id, type and an ISO timestamp' };
   }
   const e = entity as { id?: unknown; type?: unknown } | undefined;
@@ -53,12 +54,32 @@ export function parseWebhookBody(raw: Buffer): ParsedWebhookBody {
     event: {
       id,
       type,
-      timestamp,
+      // Normalized: JavaScript rolls 2024-02-30 over to March 1st; Postgres would refuse it.
+      timestamp: at.toISOString(),
       ...(e && str(e.id) && str(e.type) ? { entity: { id: e.id, type: e.type } } : {}),
       ...(typeof attemptNumber === 'number' ? { attemptNumber } : {}),
     },
-    payload: record,
+    payload: storable(record) as Record<string, unknown>,
   };
+}
+
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+// eslint-disable-next-line no-control-regex -- NUL is exactly what jsonb refuses
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A copy that Postgres jsonb accepts: it refuses NUL and lone surrogates, which
+ * JSON allows. They become U+FFFD in the stored copy (the signature was checked
+ * on the raw bytes before). Without this, such a signed event would answer 503
+ * until Notion gave up.
+ */
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD');
+  if (Array.isArray(value)) return value.map(storable);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v)]));
+  }
+  return value;
 }
 
 /** Checks `X-Notion-Signature` against the raw bytes, in constant time (the SDK's check). */

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { JobName } from '@app/contracts';
@@ -87,7 +87,7 @@ export class DeliveryDispatcher {
       await this.jobs.add(
         JobName.RunEventHandler,
         { deliveryId: delivery.id, projectId: delivery.projectId, handler, correlationId: delivery.correlationId },
-        { jobId: `handler-${delivery.id}-${handler.replace(/[^A-Za-z0-9_-]/g, '_')}` },
+        { jobId: `handler-${delivery.id}-${createHash('sha256').update(handler).digest('hex').slice(0, 16)}` },
       );
     }
     return handlers;

@@ -81,18 +81,22 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
       projectId?: string;
       pageId?: string;
       entityId?: string;
+      deliveryId?: string;
     };
-    const final = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : true;
-    if (final && job && data.projectId) {
+    // BullMQ sets finishedOn only when a job failed for good: attempts spent,
+    // an UnrecoverableError, or stalled too often.
+    const final = job ? job.finishedOn != null : true;
+    const reason = `${job?.name} failed: ${err.message}`;
+    if (final && job?.name === JobName.RunEventHandler && data.deliveryId) {
+      // Fails the delivery only when it waits for handlers alone; a sync job owns the others.
+      await this.inbox
+        .handlerFailed(data.deliveryId, reason)
+        .catch((e: Error) => this.logger.warn(`Could not mark the delivery failed: ${e.message}`));
+    } else if (final && job && data.projectId && (data.pageId ?? data.entityId)) {
       // The ledger must explain every accepted delivery: these end failed, with the reason.
       const started = new Date(job.processedOn ?? Date.now());
       await this.inbox
-        .markFailedFor(
-          data.projectId,
-          data.pageId ?? data.entityId ?? null,
-          started,
-          `${job.name} failed: ${err.message}`,
-        )
+        .markFailedFor(data.projectId, (data.pageId ?? data.entityId)!, started, reason)
         .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
     }
     this.logger[final ? 'error' : 'warn']({

@@ -1,6 +1,7 @@
 import { CreateProjects1764230400000 } from './1764230400000-create-projects.js';
 import { CreateWebhookDeliveries1764316800000 } from './1764316800000-create-webhook-deliveries.js';
 import { AddDeliveryPendingHandlers1764403200000 } from './1764403200000-add-delivery-pending-handlers.js';
+import { IndexInFlightDeliveriesByEntity1764489600000 } from './1764489600000-index-in-flight-deliveries-by-entity.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -10,4 +11,5 @@ export const MIGRATIONS = [
   CreateProjects1764230400000,
   CreateWebhookDeliveries1764316800000,
   AddDeliveryPendingHandlers1764403200000,
+  IndexInFlightDeliveriesByEntity1764489600000,
 ];
