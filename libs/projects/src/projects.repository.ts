@@ -90,6 +90,8 @@ export class ProjectsRepository {
     fromStatuses: readonly string[],
     patch: ProjectPatch,
     ownerId?: string,
+    /** Only if the stored webhook token is still this ciphertext (no handshake replaced it meanwhile). */
+    tokenCiphertext?: Buffer,
   ): Promise<boolean> {
     const query = this.repo
       .createQueryBuilder()
@@ -97,6 +99,8 @@ export class ProjectsRepository {
       .set({ ...patch, updatedAt: () => 'now()' })
       .where('id = :id AND webhook_status IN (:...fromStatuses)', { id, fromStatuses });
     if (ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId });
+    if (tokenCiphertext !== undefined)
+      query.andWhere('webhook_token_ciphertext = :tokenCiphertext', { tokenCiphertext });
     return ((await query.execute()).affected ?? 0) > 0;
   }
 

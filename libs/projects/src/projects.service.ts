@@ -33,6 +33,8 @@ export interface WebhookCredentials {
   readonly status: WebhookStatus;
   /** Notion's verification token, the HMAC key of signed events; absent until the handshake. */
   readonly verificationToken?: string;
+  /** Identifies which stored token `verificationToken` is (opaque). */
+  readonly tokenVersion?: Buffer;
 }
 
 /** The owner's view of the webhook: the token is shown only while unconfirmed. */
@@ -133,7 +135,12 @@ export class ProjectsService {
   async webhookCredentials(projectId: string): Promise<WebhookCredentials | undefined> {
     const row = await this.projects.findById(projectId);
     if (!row) return undefined;
-    return { projectId, status: row.webhookStatus, verificationToken: this.webhookToken(row) };
+    return {
+      projectId,
+      status: row.webhookStatus,
+      verificationToken: this.webhookToken(row),
+      tokenVersion: row.webhookTokenCiphertext ?? undefined,
+    };
   }
 
   /**
@@ -158,10 +165,19 @@ export class ProjectsService {
   }
 
   /** The first correctly signed event proves the owner pasted the token into Notion. */
-  async markWebhookVerifiedBySignedEvent(projectId: string): Promise<void> {
-    await this.projects.updateWebhookIf(projectId, [WebhookStatus.AwaitingVerification], {
-      webhookStatus: WebhookStatus.Verified,
-    });
+  /**
+   * The first correctly signed event proves the owner pasted the token into
+   * Notion: only the token that signed it (`tokenVersion`), so a handshake that
+   * replaced it meanwhile is not verified by an event signed with the old one.
+   */
+  async markWebhookVerifiedBySignedEvent(projectId: string, tokenVersion: Buffer): Promise<void> {
+    await this.projects.updateWebhookIf(
+      projectId,
+      [WebhookStatus.AwaitingVerification],
+      { webhookStatus: WebhookStatus.Verified },
+      undefined,
+      tokenVersion,
+    );
   }
 
   async webhookSetup(ownerId: string, id: string): Promise<WebhookSetup> {

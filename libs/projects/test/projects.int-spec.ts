@@ -67,6 +67,20 @@ describe('ProjectsService', () => {
     await expect(service.revealNotionToken(owner, b.id)).rejects.toBeInstanceOf(SecretUnreadableError);
   });
 
+  it('verifies the webhook only with the token that signed the event, not one a later handshake replaced', async () => {
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    await service.acceptHandshake(project.id, 'secret_first');
+    const first = (await service.webhookCredentials(project.id))!;
+    await service.acceptHandshake(project.id, 'secret_second');
+    await service.markWebhookVerifiedBySignedEvent(project.id, first.tokenVersion!);
+    expect((await service.webhookSetup(owner, project.id)).status).toBe('awaiting_verification');
+    const second = (await service.webhookCredentials(project.id))!;
+    expect(second.verificationToken).toBe('secret_second');
+    await service.markWebhookVerifiedBySignedEvent(project.id, second.tokenVersion!);
+    expect((await service.webhookSetup(owner, project.id)).status).toBe('verified');
+  });
+
   it('scopes every operation to the owner', async () => {
     const project = await create(service, 'owner-a');
     await expect(service.get('owner-b', project.id)).rejects.toBeInstanceOf(ProjectNotFoundError);

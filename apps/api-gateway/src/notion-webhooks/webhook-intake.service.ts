@@ -76,9 +76,9 @@ export class WebhookIntakeService {
     const { deliveryId, duplicate } = await this.durably(() =>
       this.inbox.record(projectId, body.event, body.payload, correlationId),
     );
-    if (credentials.status === WebhookStatus.AwaitingVerification) {
+    if (credentials.status === WebhookStatus.AwaitingVerification && credentials.tokenVersion) {
       // A correctly signed event proves the token is in Notion.
-      await this.durably(() => this.projects.markWebhookVerifiedBySignedEvent(projectId));
+      await this.durably(() => this.projects.markWebhookVerifiedBySignedEvent(projectId, credentials.tokenVersion!));
     }
     if (!duplicate) {
       // After the commit, fire and forget: if Redis is down the relay dispatches it.
