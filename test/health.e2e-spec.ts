@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
+import { ThrowawayRedis, waitFor, type TcpProxy } from '@app/testing';
 import { createGatewayApp } from '../apps/api-gateway/src/bootstrap.js';
 import { createJobWorkerApp } from '../apps/job-worker/src/bootstrap.js';
-import { testConfig, testEnv } from './jest/test-env.js';
+import { faultableConfig, testConfig } from './jest/test-env.js';
 
 type Ready = { status: number; body: { details: Record<string, { status: string }> } };
 
@@ -25,16 +25,9 @@ describe('health under faults', () => {
   };
 
   beforeAll(async () => {
-    await redis.start();
-    const db = new URL(testEnv().DATABASE_URL!);
-    pgProxy = new TcpProxy(db.hostname, Number(db.port || 5432));
-    db.port = String(await pgProxy.start());
-    const config = testConfig({
-      DATABASE_URL: db.toString(),
-      REDIS_URL: redis.url,
-      DATABASE_CONNECT_TIMEOUT_MS: '1000',
-      DATABASE_STATEMENT_TIMEOUT_MS: '1000',
-    });
+    const faultable = await faultableConfig(redis);
+    pgProxy = faultable.pgProxy;
+    const config = faultable.config;
     gateway = await createGatewayApp(config);
     await gateway.listen(0, '127.0.0.1');
     jobWorker = await createJobWorkerApp(config);

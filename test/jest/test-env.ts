@@ -5,6 +5,7 @@
  * run never touches a user's data or another run's.
  */
 import { loadConfig, type AppConfig } from '@app/config';
+import { TcpProxy, type ThrowawayRedis } from '@app/testing';
 import { RUN_VARS, SERVER_URLS } from './run-vars.mjs';
 
 export { RUN_VARS, SERVER_URLS } from './run-vars.mjs';
@@ -41,4 +42,27 @@ export function testConfig(overrides: Record<string, string> = {}): AppConfig {
 /** The whole environment for a spawned app process: the caller's plus `testEnv`. */
 export function processEnv(overrides: Record<string, string> = {}): Record<string, string | undefined> {
   return { ...process.env, ...testEnv(overrides) };
+}
+
+/**
+ * A config whose Postgres sits behind a proxy the test can cut and whose Redis
+ * is the given throwaway one (started here), with short timeouts so faults show
+ * within a second or two. The caller closes the proxy and stops the Redis.
+ */
+export async function faultableConfig(
+  redis: ThrowawayRedis,
+  overrides: Record<string, string> = {},
+): Promise<{ config: AppConfig; pgProxy: TcpProxy }> {
+  await redis.start();
+  const db = new URL(testEnv().DATABASE_URL!);
+  const pgProxy = new TcpProxy(db.hostname, Number(db.port || 5432));
+  db.port = String(await pgProxy.start());
+  const config = testConfig({
+    DATABASE_URL: db.toString(),
+    REDIS_URL: redis.url,
+    DATABASE_CONNECT_TIMEOUT_MS: '1000',
+    DATABASE_STATEMENT_TIMEOUT_MS: '1000',
+    ...overrides,
+  });
+  return { config, pgProxy };
 }

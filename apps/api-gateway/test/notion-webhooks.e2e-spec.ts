@@ -4,9 +4,9 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signWebhookPayload } from '@notionhq/client';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
-import { TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
+import { ThrowawayRedis, waitFor, type TcpProxy } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
-import { testConfig, testEnv } from '../../../test/jest/test-env.js';
+import { faultableConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /**
  * The Notion webhook intake on the real Postgres: handshake, signatures on raw
@@ -22,17 +22,9 @@ describe('Notion webhook intake', () => {
   let secret: string;
 
   beforeAll(async () => {
-    await redis.start();
-    const db = new URL(testEnv().DATABASE_URL!);
-    pgProxy = new TcpProxy(db.hostname, Number(db.port || 5432));
-    db.port = String(await pgProxy.start());
-    const config = testConfig({
-      DATABASE_URL: db.toString(),
-      REDIS_URL: redis.url,
-      DATABASE_CONNECT_TIMEOUT_MS: '1000',
-      DATABASE_STATEMENT_TIMEOUT_MS: '1500',
-      THROTTLE_LIMIT: '20',
-    });
+    const faultable = await faultableConfig(redis, { DATABASE_STATEMENT_TIMEOUT_MS: '1500', THROTTLE_LIMIT: '20' });
+    pgProxy = faultable.pgProxy;
+    const config = faultable.config;
     secret = config.auth.mode === 'secret' ? config.auth.secret : '';
     app = await createGatewayApp(config);
     await app.listen(0, '127.0.0.1');
