@@ -152,16 +152,8 @@ export class InboxService {
    * ids marked. Deliveries still `received` are covered too; their dispatch
    * then finds nothing to do.
    */
-  async markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<string[]> {
-    const rows = (await this.db.query(
-      `UPDATE webhook_deliveries
-          SET status = 'processed', processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE project_id = $1 AND entity_id = $2
-          AND status IN ('received', 'enqueued') AND received_at <= $3
-        RETURNING id`,
-      [projectId, entityId, fetchStartedAt],
-    )) as [Array<{ id: string }>, number];
-    return rows[0].map((r) => r.id);
+  markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<string[]> {
+    return this.settleFor(DeliveryStatus.Processed, projectId, entityId, fetchStartedAt, null);
   }
 
   /**
@@ -188,19 +180,25 @@ export class InboxService {
    * A job gave up for good: its deliveries (about this entity, received before
    * its last attempt started, not yet done) end `failed` with the reason.
    */
-  async markFailedFor(
+  markFailedFor(projectId: string, entityId: string, attemptStartedAt: Date, reason: string): Promise<string[]> {
+    return this.settleFor(DeliveryStatus.Failed, projectId, entityId, attemptStartedAt, reason.slice(0, 2000));
+  }
+
+  /** Ends the in-flight deliveries about one entity received up to `before`; returns their ids. */
+  private async settleFor(
+    status: DeliveryStatus.Processed | DeliveryStatus.Failed,
     projectId: string,
-    entityId: string | null,
-    attemptStartedAt: Date,
-    reason: string,
+    entityId: string,
+    before: Date,
+    reason: string | null,
   ): Promise<string[]> {
     const rows = (await this.db.query(
       `UPDATE webhook_deliveries
-          SET status = 'failed', reason = $4, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
+          SET status = $4, reason = COALESCE($5, reason), processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
         WHERE project_id = $1 AND entity_id = $2
           AND status IN ('received', 'enqueued') AND received_at <= $3
         RETURNING id`,
-      [projectId, entityId, attemptStartedAt, reason.slice(0, 2000)],
+      [projectId, entityId, before, status, reason],
     )) as [Array<{ id: string }>, number];
     return rows[0].map((r) => r.id);
   }

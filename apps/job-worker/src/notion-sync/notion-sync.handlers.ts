@@ -45,26 +45,18 @@ export class NotionSyncHandlers implements Handlers {
   }
 
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
-    const fetchStartedAt = await this.inbox.now();
-    const processed = await this.inbox.markProcessedFor(data.projectId, data.pageId, fetchStartedAt);
-    this.logger.log({
-      msg: 'sync-page done (placeholder)',
-      pageId: data.pageId,
-      processed: processed.length,
-      correlationId: data.correlationId,
-    });
-    return { processedDeliveries: processed.length };
+    return this.cover(JobName.SyncPage, data.projectId, data.pageId, data.correlationId);
   }
 
   async [JobName.SyncDatabase](data: JobPayloads[JobName.SyncDatabase]): Promise<JobOutcome> {
+    return this.cover(JobName.SyncDatabase, data.projectId, data.entityId, data.correlationId);
+  }
+
+  /** The placeholder sync: marks processed what a fetch started now would cover. */
+  private async cover(job: JobName, projectId: string, entityId: string, correlationId: string): Promise<JobOutcome> {
     const fetchStartedAt = await this.inbox.now();
-    const processed = await this.inbox.markProcessedFor(data.projectId, data.entityId, fetchStartedAt);
-    this.logger.log({
-      msg: 'sync-database done (placeholder)',
-      entityId: data.entityId,
-      processed: processed.length,
-      correlationId: data.correlationId,
-    });
+    const processed = await this.inbox.markProcessedFor(projectId, entityId, fetchStartedAt);
+    this.logger.log({ msg: `${job} done (placeholder)`, entityId, processed: processed.length, correlationId });
     return { processedDeliveries: processed.length };
   }
 }
