@@ -58,5 +58,15 @@ export abstract class AppConfig {
   abstract readonly notion: {
     readonly apiBaseUrl: string;
     readonly version: string;
+    /** Requests per second per token (token bucket shared in Redis) and its burst. */
+    readonly ratePerSecond: number;
+    readonly burst: number;
+    readonly timeoutMs: number;
+    /** The SDK's own retries of 429/529 (and 500/503 for reads). */
+    readonly maxRetries: number;
+  };
+  abstract readonly sync: {
+    readonly reconcileIntervalSeconds: number;
+    readonly fullIntervalSeconds: number;
   };
 }

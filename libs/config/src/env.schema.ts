@@ -256,6 +256,36 @@ export const ENV_SCHEMA = {
     parse: parsers.text(/^\d{4}-\d{2}-\d{2}$/, 'must be a date such as 2026-03-11'),
     doc: 'Notion-Version header sent on every Notion call',
   }),
+  NOTION_RATE_LIMIT_PER_SECOND: spec({
+    default: '3',
+    parse: parsers.int(1, 100),
+    doc: 'Notion requests per second per integration token, on average, shared by every job-worker replica (Notion allows about 3)',
+  }),
+  NOTION_RATE_LIMIT_BURST: spec({
+    default: '3',
+    parse: parsers.int(1, 100),
+    doc: 'Notion requests one integration token may send at once before pacing starts',
+  }),
+  NOTION_TIMEOUT_MS: spec({
+    default: '30000',
+    parse: parsers.int(1000, 600_000),
+    doc: 'milliseconds one Notion request may take before it is abandoned (and retried)',
+  }),
+  NOTION_MAX_RETRIES: spec({
+    default: '3',
+    parse: parsers.int(0, 20),
+    doc: 'retries of a Notion request answered 429/529 (or 500/503 for reads) before the job is delayed or retried',
+  }),
+  SYNC_RECONCILE_INTERVAL_SECONDS: spec({
+    default: '600',
+    parse: parsers.int(1, 86_400),
+    doc: 'seconds between incremental syncs of each project (heals missed webhooks)',
+  }),
+  SYNC_FULL_INTERVAL_SECONDS: spec({
+    default: '86400',
+    parse: parsers.int(60, 2_592_000),
+    doc: 'seconds between full syncs of each project (the only pass that sees pages that left the database)',
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;

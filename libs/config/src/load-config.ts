@@ -145,7 +145,18 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ? { mode: 'jwks', jwksUri, issuer, audience }
       : { mode: 'secret', secret: get('JWT_SECRET'), issuer, audience },
     encryption: { keys },
-    notion: { apiBaseUrl: get('NOTION_API_BASE_URL').replace(/\/+$/, ''), version: get('NOTION_VERSION') },
+    notion: {
+      apiBaseUrl: get('NOTION_API_BASE_URL').replace(/\/+$/, ''),
+      version: get('NOTION_VERSION'),
+      ratePerSecond: get('NOTION_RATE_LIMIT_PER_SECOND'),
+      burst: get('NOTION_RATE_LIMIT_BURST'),
+      timeoutMs: get('NOTION_TIMEOUT_MS'),
+      maxRetries: get('NOTION_MAX_RETRIES'),
+    },
+    sync: {
+      reconcileIntervalSeconds: get('SYNC_RECONCILE_INTERVAL_SECONDS'),
+      fullIntervalSeconds: get('SYNC_FULL_INTERVAL_SECONDS'),
+    },
   };
   return deepFreeze(config);
 }
