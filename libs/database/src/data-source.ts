@@ -5,11 +5,16 @@
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
 import { WebhookDeliveryEntity } from '@app/inbox';
+import { NotionPageEntity } from '@app/mirror';
 import { ProjectEntity } from '@app/projects';
 import { buildDataSourceOptions } from './data-source.options.js';
 
 /** Every entity, for `migration:generate` (the apps use `autoLoadEntities`). */
-const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [ProjectEntity, WebhookDeliveryEntity];
+const CLI_ENTITIES: NonNullable<DataSourceOptions['entities']> = [
+  ProjectEntity,
+  WebhookDeliveryEntity,
+  NotionPageEntity,
+];
 
 export default new DataSource(
   buildDataSourceOptions(loadConfigOrExit(), {

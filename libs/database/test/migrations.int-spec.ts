@@ -40,7 +40,7 @@ describe('migrations', () => {
   it('applies every migration in order on an empty database', async () => {
     const applied = await runMigrations(config);
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
-    expect(await tables()).toEqual(['projects', 'typeorm_migrations', 'webhook_deliveries']);
+    expect(await tables()).toEqual(['notion_pages', 'projects', 'typeorm_migrations', 'webhook_deliveries']);
   });
 
   it('is idempotent: a second run applies nothing', async () => {
@@ -65,7 +65,36 @@ describe('migrations', () => {
       webhook_status: 'text',
       created_at: 'timestamp with time zone',
       updated_at: 'timestamp with time zone',
+      sync_status: 'text',
+      sync_last_synced_at: 'timestamp with time zone?',
+      sync_page_count: 'integer',
+      sync_last_error: 'text?',
+      sync_requested_at: 'timestamp with time zone?',
+      sync_enqueued_at: 'timestamp with time zone?',
+      sync_watermark: 'timestamp with time zone?',
+      sync_run: 'jsonb?',
     });
+  });
+
+  it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {
+    const {
+      rows: [project],
+    } = await pg.query<{ id: string }>(
+      `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, webhook_status)
+       VALUES ('mirror-owner', 'n', '6f0b9f0e-3c3a-4f43-9d9f-0e1f6c1d2a3b', '\\x00', 'k', 'verified') RETURNING id`,
+    );
+    const insert = (pageId: string) =>
+      pg.query<{ version: string }>(
+        `INSERT INTO notion_pages (project_id, page_id, created_time, last_edited_time, fetched_at, synced_at)
+         VALUES ($1, $2, now(), now(), now(), now()) RETURNING version`,
+        [project!.id, pageId],
+      );
+    const a = await insert('00000000-0000-4000-8000-000000000001');
+    const b = await insert('00000000-0000-4000-8000-000000000002');
+    expect(BigInt(b.rows[0]!.version)).toBeGreaterThan(BigInt(a.rows[0]!.version));
+    await expect(insert('00000000-0000-4000-8000-000000000001')).rejects.toThrow(/notion_pages_pkey/);
+    await pg.query('DELETE FROM projects WHERE id = $1', [project!.id]);
+    expect((await pg.query('SELECT 1 FROM notion_pages')).rowCount).toBe(0);
   });
 
   it('enforces one binding per owner and database, and known webhook states', async () => {

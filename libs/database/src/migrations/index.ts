@@ -2,6 +2,7 @@ import { CreateProjects1764230400000 } from './1764230400000-create-projects.js'
 import { CreateWebhookDeliveries1764316800000 } from './1764316800000-create-webhook-deliveries.js';
 import { AddDeliveryPendingHandlers1764403200000 } from './1764403200000-add-delivery-pending-handlers.js';
 import { IndexInFlightDeliveriesByEntity1764489600000 } from './1764489600000-index-in-flight-deliveries-by-entity.js';
+import { CreateNotionPages1764576000000 } from './1764576000000-create-notion-pages.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -12,4 +13,5 @@ export const MIGRATIONS = [
   CreateWebhookDeliveries1764316800000,
   AddDeliveryPendingHandlers1764403200000,
   IndexInFlightDeliveriesByEntity1764489600000,
+  CreateNotionPages1764576000000,
 ];
