@@ -7,7 +7,7 @@ import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
 import { QueueName } from '@app/contracts';
 import { redisConnectionOptions } from '@app/messaging';
-import { AppProcess, freePort, ThrowawayRedis, waitFor, type AppName } from '@app/testing';
+import { type AppName, AppProcess, FIXTURE_NOTION_TOKEN, freePort, ThrowawayRedis, waitFor } from '@app/testing';
 import { processEnv, testEnv } from './jest/test-env.js';
 
 /**
@@ -55,7 +55,11 @@ describe('dispatch guarantees', () => {
 
   /** A project whose webhook is verified with `secret`. */
   const project = async () => {
-    const res = await api('POST', '/projects', { name: 'p', notionDatabaseId: randomUUID(), notionToken: 'secret_n' });
+    const res = await api('POST', '/projects', {
+      name: 'p',
+      notionDatabaseId: randomUUID(),
+      notionToken: FIXTURE_NOTION_TOKEN,
+    });
     const id = ((await res.json()) as { id: string }).id;
     const verificationToken = `secret_${randomUUID()}`;
     await fetch(`${base}/api/v1/webhooks/notion/${id}`, {
@@ -230,6 +234,6 @@ describe('dispatch guarantees', () => {
     await waitFor(async () => (await statuses(p.id)).processed === 50, { what: '50 deliveries processed' });
     const runs = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
     expect(runs).toHaveLength(1);
-    expect(runs[0]!.returnvalue).toEqual({ processedDeliveries: 50 });
+    expect(runs[0]!.returnvalue).toMatchObject({ processedDeliveries: 50 });
   });
 });

@@ -61,7 +61,7 @@ describe('event bus and task queue round trip', () => {
     const job = (await queue.getJobs(['completed'])).find((j) => j.data.pageId === entityId);
     expect(job?.name).toBe(JobName.SyncPage);
     expect(job?.data).toEqual({ projectId, pageId: entityId, correlationId });
-    expect(job?.returnvalue).toEqual({ processedDeliveries: 1 });
+    expect(job?.returnvalue).toMatchObject({ processedDeliveries: 1 });
   });
 
   it('records an event no job handles as ignored, with the reason', async () => {

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { startFixtureNotion } from './fixture-notion.mjs';
 import { MIGRATE_ENTRY, RUN_VARS, SERVER_URLS } from './run-vars.mjs';
 
 /** Fails in seconds, with what to do, when a server is not there. */
@@ -87,4 +88,8 @@ export default async function globalSetup() {
   process.env[RUN_VARS.databaseUrl] = dbUrl.toString();
   process.env[RUN_VARS.keyPrefix] = `nstest-${run}`;
   process.env[RUN_VARS.channelPrefix] = `nstest-${run}:`;
+  // Lives in Jest's parent process for the whole run; teardown closes it.
+  const notion = await startFixtureNotion();
+  globalThis.__fixtureNotion = notion;
+  process.env[RUN_VARS.notionUrl] = `http://127.0.0.1:${notion.address().port}`;
 }

@@ -4,6 +4,7 @@ import { RUN_VARS, SERVER_URLS } from './run-vars.mjs';
 
 /** Drops this run's database and deletes its Redis keys; nothing else. */
 export default async function globalTeardown() {
+  await new Promise((resolve) => (globalThis.__fixtureNotion ? globalThis.__fixtureNotion.close(resolve) : resolve()));
   const dbUrl = process.env[RUN_VARS.databaseUrl];
   if (dbUrl && !process.env.KEEP_TEST_DATABASE) {
     const name = new URL(dbUrl).pathname.slice(1);

@@ -7,6 +7,7 @@ export const RUN_VARS = {
   databaseUrl: 'NOTION_SYNC_TEST_DATABASE_URL',
   keyPrefix: 'NOTION_SYNC_TEST_REDIS_KEY_PREFIX',
   channelPrefix: 'NOTION_SYNC_TEST_REDIS_CHANNEL_PREFIX',
+  notionUrl: 'NOTION_SYNC_TEST_NOTION_URL',
 };
 
 /** Where the machine's servers are; CI and developers may point elsewhere. */

@@ -30,6 +30,12 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_CHANNEL_PREFIX: runVar(RUN_VARS.channelPrefix),
     HOST: '127.0.0.1',
     DATABASE_POOL_SIZE: '5',
+    // Specs about syncing start a FakeNotion of their own and override this.
+    NOTION_API_BASE_URL: runVar(RUN_VARS.notionUrl),
+    // Every fixture project shares one token: pacing it at Notion's 3/s would
+    // make specs about other things wait. Specs about pacing set Notion's rate.
+    NOTION_RATE_LIMIT_PER_SECOND: '100',
+    NOTION_RATE_LIMIT_BURST: '100',
     ...overrides,
   };
 }

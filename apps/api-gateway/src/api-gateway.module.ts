@@ -9,6 +9,7 @@ import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
+import { PagesApiModule } from './pages/pages-api.module.js';
 import { ProjectsApiModule } from './projects/projects-api.module.js';
 
 @Module({})
@@ -29,6 +30,7 @@ export class ApiGatewayModule {
         AuthModule,
         RateLimitModule,
         ProjectsApiModule,
+        PagesApiModule,
         NotionWebhooksModule,
       ],
       providers: [

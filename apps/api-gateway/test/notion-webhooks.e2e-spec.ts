@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signWebhookPayload } from '@notionhq/client';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
-import { ThrowawayRedis, waitFor, type TcpProxy } from '@app/testing';
+import { FIXTURE_NOTION_TOKEN, type TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
 import { faultableConfig, testEnv } from '../../../test/jest/test-env.js';
 
@@ -51,8 +51,13 @@ describe('Notion webhook intake', () => {
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
   };
   const createProject = async (owner: string) =>
-    (await api(owner, 'POST', '/projects', { name: 'p', notionDatabaseId: randomUUID(), notionToken: 'secret_x' })).body
-      .id as string;
+    (
+      await api(owner, 'POST', '/projects', {
+        name: 'p',
+        notionDatabaseId: randomUUID(),
+        notionToken: FIXTURE_NOTION_TOKEN,
+      })
+    ).body.id as string;
   const post = (projectId: string, raw: string, signature?: string) =>
     fetch(`${url}/api/v1/webhooks/notion/${projectId}`, {
       method: 'POST',

@@ -98,10 +98,13 @@ describe('projects API', () => {
           url: `https://sync.example.com/api/v1/webhooks/notion/${res.body!.id}`,
           status: 'awaiting_handshake',
         },
+        sync: { status: 'idle', lastSyncedAt: null, pageCount: 0, lastError: null },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
       const row = (await pg.query('SELECT * FROM projects WHERE id = $1', [res.body!.id])).rows[0];
+      // The row itself asks for the first full sync (the event-worker's relay picks it up if the event is lost).
+      expect(row.sync_requested_at).toBeInstanceOf(Date);
       expect(row.owner_id).toBe(user);
       expect(row.notion_token_key_id).toBe(config.encryption.keys[0]!.id);
       expect(Buffer.isBuffer(row.notion_token_ciphertext)).toBe(true);

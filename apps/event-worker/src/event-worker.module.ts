@@ -5,6 +5,7 @@ import { ExtensionsModule, INSTALLED_EXTENSIONS } from '@app/extensions';
 import { QueueModule } from '@app/messaging';
 import { HealthModule, LoggingModule } from '@app/observability';
 import { NotionEventsModule } from './notion-events/notion-events.module.js';
+import { ProjectSyncModule } from './project-sync/project-sync.module.js';
 
 @Module({})
 export class EventWorkerModule {
@@ -20,6 +21,7 @@ export class EventWorkerModule {
         HealthModule.forRoot({ redisRequired: true }),
         ExtensionsModule.forRoot(extensions),
         NotionEventsModule,
+        ProjectSyncModule,
       ],
     };
   }

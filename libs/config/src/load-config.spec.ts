@@ -29,7 +29,15 @@ describe('loadConfig', () => {
     expect(config.gateway.port).toBe(3000);
     expect(config.database.url).toBe('postgres://postgres@127.0.0.1:5432/notion_sync');
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
-    expect(config.notion).toEqual({ apiBaseUrl: 'https://api.notion.com', version: '2026-03-11' });
+    expect(config.notion).toEqual({
+      apiBaseUrl: 'https://api.notion.com',
+      version: '2026-03-11',
+      ratePerSecond: 3,
+      burst: 3,
+      timeoutMs: 30000,
+      maxRetries: 3,
+    });
+    expect(config.sync).toEqual({ reconcileIntervalSeconds: 600, fullIntervalSeconds: 86400 });
     expect(config.eventWorker.healthPort).not.toBe(config.jobWorker.healthPort);
     expect(config.auth.mode).toBe('secret');
     expect(config.encryption.keys).toHaveLength(1);

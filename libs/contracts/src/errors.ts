@@ -10,6 +10,7 @@ export enum ErrorCode {
   InvalidNotionDatabaseId = 'invalid-notion-database-id',
   WebhookAlreadyVerified = 'webhook-already-verified',
   WebhookTokenMissing = 'webhook-token-missing',
+  PageNotFound = 'page-not-found',
 }
 
 /**

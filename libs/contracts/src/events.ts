@@ -8,6 +8,8 @@
 export enum BusEvent {
   /** A Notion webhook delivery was committed to the inbox and awaits dispatch. */
   NotionWebhookReceived = 'notion.webhook.received',
+  /** A full sync of a project was requested (created, token changed, or asked for); Postgres holds the request. */
+  ProjectSyncRequested = 'project.sync.requested',
 }
 
 /** Payload of {@link BusEvent.NotionWebhookReceived} (the plan's `NotionWebhookReceived`). */
@@ -19,7 +21,14 @@ export interface NotionWebhookReceivedEvent {
   readonly correlationId: string;
 }
 
+/** Payload of {@link BusEvent.ProjectSyncRequested}. */
+export interface ProjectSyncRequestedEvent {
+  readonly projectId: string;
+  readonly correlationId: string;
+}
+
 /** Maps each event to its payload, so emitters and handlers cannot disagree. */
 export interface BusEventPayloads {
   [BusEvent.NotionWebhookReceived]: NotionWebhookReceivedEvent;
+  [BusEvent.ProjectSyncRequested]: ProjectSyncRequestedEvent;
 }

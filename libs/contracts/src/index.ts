@@ -1,8 +1,15 @@
-export { BusEvent, type BusEventPayloads, type NotionWebhookReceivedEvent } from './events.js';
+export {
+  BusEvent,
+  type BusEventPayloads,
+  type NotionWebhookReceivedEvent,
+  type ProjectSyncRequestedEvent,
+} from './events.js';
 export {
   JOB_QUEUE,
   JobName,
   QueueName,
+  syncIds,
+  type FullSyncJob,
   type JobPayloads,
   type RunEventHandlerJob,
   type SyncDatabaseJob,

@@ -10,8 +10,14 @@ export enum QueueName {
 export enum JobName {
   /** Fetch one page from Notion and upsert (or tombstone) its mirrored row. */
   SyncPage = 'sync-page',
-  /** Sync a project's database: its pages changed in bulk, or a schema changed. */
+  /**
+   * Incremental sync of a project: pages edited since its watermark (less an
+   * overlap). Caused by database/data-source events and by each project's
+   * reconcile schedule.
+   */
   SyncDatabase = 'sync-database',
+  /** Full sync of a project: every page of every data source; tombstones what is gone. Resumable. */
+  FullSync = 'full-sync',
   /** Run one `@OnNotionEvent()` extension handler for one delivery. */
   RunEventHandler = 'run-event-handler',
 }
@@ -35,6 +41,11 @@ export interface SyncDatabaseJob {
   readonly correlationId: string;
 }
 
+export interface FullSyncJob {
+  readonly projectId: string;
+  readonly correlationId: string;
+}
+
 export interface RunEventHandlerJob {
   readonly deliveryId: string;
   readonly projectId: string;
@@ -47,6 +58,7 @@ export interface RunEventHandlerJob {
 export interface JobPayloads {
   [JobName.SyncPage]: SyncPageJob;
   [JobName.SyncDatabase]: SyncDatabaseJob;
+  [JobName.FullSync]: FullSyncJob;
   [JobName.RunEventHandler]: RunEventHandlerJob;
 }
 
@@ -54,5 +66,18 @@ export interface JobPayloads {
 export const JOB_QUEUE: { readonly [J in JobName]: QueueName } = {
   [JobName.SyncPage]: QueueName.NotionSync,
   [JobName.SyncDatabase]: QueueName.NotionSync,
+  [JobName.FullSync]: QueueName.NotionSync,
   [JobName.RunEventHandler]: QueueName.NotionSync,
 };
+
+/**
+ * Ids that live in Redis (job schedulers, deduplication keys): a wire format.
+ * Each project has two schedulers, one for incremental syncs (reconcile) and
+ * one for the slow full sync; a full sync is deduplicated per project.
+ */
+export const syncIds = (projectId: string) =>
+  ({
+    reconcileScheduler: `reconcile-${projectId}`,
+    fullSyncScheduler: `full-sync-${projectId}`,
+    fullSyncDeduplication: `full-sync-${projectId}`,
+  }) as const;

@@ -41,6 +41,28 @@ export class JobQueue {
     }
   }
 
+  /**
+   * Creates or updates a job scheduler (BullMQ 6) that adds `name` every
+   * `everyMs`, the first time at `startDate` (else at once).
+   */
+  async upsertScheduler<J extends JobName>(
+    id: string,
+    everyMs: number,
+    name: J,
+    data: JobPayloads[J],
+    startDate?: Date,
+  ): Promise<void> {
+    await this.queues[JOB_QUEUE[name]].upsertJobScheduler(id, { every: everyMs, startDate }, { name, data });
+  }
+
+  async hasScheduler(queue: QueueName, id: string): Promise<boolean> {
+    return (await this.queues[queue].getJobScheduler(id)) != null;
+  }
+
+  async removeScheduler(queue: QueueName, id: string): Promise<void> {
+    await this.queues[queue].removeJobScheduler(id);
+  }
+
   /** The queue behind a name, for health checks, tests and tooling. */
   queue(name: QueueName): Queue {
     return this.queues[name];

@@ -1,5 +1,14 @@
 export type { MirrorPageView, MirrorRow } from './mirror-page.js';
 export { MirrorModule } from './mirror.module.js';
-export { MirrorReader } from './mirror.reader.js';
+export {
+  MirrorReader,
+  type ListPagesOptions,
+  type MirrorChanges,
+  type PageListing,
+  type PagePosition,
+} from './mirror.reader.js';
 export { MirrorWriter, type MirrorWrite } from './mirror.writer.js';
 export { NotionPageEntity } from './notion-page.entity.js';
+export { PageNotFoundError } from './read/mirror.errors.js';
+export { normalizeNotionPageId } from './read/page-id.js';
+export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';

@@ -1,5 +1,128 @@
 import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import type { MirrorPageView } from './mirror-page.js';
+import { NotionPageEntity } from './notion-page.entity.js';
+import { titleContainsPattern } from './read/title-search.js';
 
-/** Reads the mirror for the gateway's read API (being written). */
+/** A position in a project's page list, ordered by (last_edited_time DESC, page_id DESC). */
+export interface PagePosition {
+  /** Exact UTC text of `last_edited_time` as Postgres prints it, microseconds included. */
+  readonly at: string;
+  readonly id: string;
+}
+
+export interface ListPagesOptions {
+  readonly limit: number;
+  /** Start after this position (the `next` of the previous call). */
+  readonly after?: PagePosition;
+  /** Include tombstones (rows with `deletedAt` set). */
+  readonly includeDeleted: boolean;
+  /** Case-insensitive substring of the title, taken literally. */
+  readonly q?: string;
+}
+
+export interface PageListing {
+  readonly items: MirrorPageView[];
+  /** Where the next page starts; null when this was the last. */
+  readonly next: PagePosition | null;
+}
+
+/** A slice of a project's change feed. */
+export interface MirrorChanges {
+  /** Rows whose latest write is after the asked version, in version order. */
+  readonly changes: MirrorPageView[];
+  /** The last returned version, or the asked one when nothing was returned. */
+  readonly nextAfter: string;
+  readonly hasMore: boolean;
+}
+
+/** Exact UTC text of last_edited_time (microseconds), for keyset positions. */
+const LAST_EDITED_TEXT = `to_char(p.last_edited_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * Reads the mirror for the gateway's read API. Every query names the project;
+ * whether the caller may read that project is the caller's to check first.
+ */
 @Injectable()
-export class MirrorReader {}
+export class MirrorReader {
+  constructor(@InjectRepository(NotionPageEntity) private readonly pages: Repository<NotionPageEntity>) {}
+
+  /**
+   * Newest edit first. Notion rounds `last_edited_time` to the minute, so ties
+   * are common: the keyset includes `page_id`, and no page is skipped or
+   * repeated while the list holds still (an edit moves a page to the front).
+   */
+  async listPages(projectId: string, options: ListPagesOptions): Promise<PageListing> {
+    const query = this.pages
+      .createQueryBuilder('p')
+      .addSelect(LAST_EDITED_TEXT, 'cursor_at')
+      .where('p.project_id = :projectId', { projectId })
+      .orderBy('p.last_edited_time', 'DESC')
+      .addOrderBy('p.page_id', 'DESC')
+      // One more than asked: whether it comes back says whether more follow.
+      .limit(options.limit + 1);
+    if (options.after) {
+      query.andWhere('(p.last_edited_time, p.page_id) < (:at::timestamptz, :id::uuid)', {
+        at: options.after.at,
+        id: options.after.id,
+      });
+    }
+    if (!options.includeDeleted) query.andWhere('p.deleted_at IS NULL');
+    if (options.q !== undefined) {
+      query.andWhere(`p.title ILIKE :pattern ESCAPE '\\'`, { pattern: titleContainsPattern(options.q) });
+    }
+    const { entities, raw } = await query.getRawAndEntities<{ cursor_at: string }>();
+    const page = entities.slice(0, options.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toView),
+      next: entities.length > options.limit && last ? { at: raw[page.length - 1]!.cursor_at, id: last.pageId } : null,
+    };
+  }
+
+  /** One page, tombstoned or not; null when the project has no such row. */
+  async getPage(projectId: string, pageId: string): Promise<MirrorPageView | null> {
+    const row = await this.pages.findOneBy({ projectId, pageId });
+    return row ? toView(row) : null;
+  }
+
+  /**
+   * Rows written after version `after` (a decimal bigint), in version order.
+   * Each row appears once, at its latest version. Writers of a project commit
+   * its versions in increasing order (see the migration), so asking again
+   * from `nextAfter` never misses a write.
+   */
+  async changes(projectId: string, after: string, limit: number): Promise<MirrorChanges> {
+    const rows = await this.pages
+      .createQueryBuilder('p')
+      .where('p.project_id = :projectId', { projectId })
+      .andWhere('p.version > :after::bigint', { after })
+      .orderBy('p.version', 'ASC')
+      .limit(limit + 1)
+      .getMany();
+    const changes = rows.slice(0, limit).map(toView);
+    return {
+      changes,
+      nextAfter: changes.length ? changes[changes.length - 1]!.version : after,
+      hasMore: rows.length > limit,
+    };
+  }
+}
+
+function toView(row: NotionPageEntity): MirrorPageView {
+  return {
+    id: row.pageId,
+    dataSourceId: row.dataSourceId,
+    title: row.title,
+    properties: row.properties,
+    url: row.url,
+    icon: row.icon,
+    createdTime: row.createdTime,
+    lastEditedTime: row.lastEditedTime,
+    inTrash: row.inTrash,
+    deletedAt: row.deletedAt,
+    version: row.version,
+    syncedAt: row.syncedAt,
+  };
+}

@@ -5,3 +5,17 @@ export {
   type NotionWebhookEnvelope,
   type ParsedWebhookBody,
 } from './webhook-payload.js';
+export { NotionClientFactory } from './client/notion-client.factory.js';
+export {
+  DEFAULT_RETRY_AFTER_MS,
+  NotionLimiterUnavailableError,
+  NotionNetworkError,
+  NotionRateLimitedError,
+  classifyNotionError,
+  retryAfterMs,
+  type NotionFailure,
+  type NotionFailureContext,
+  type NotionFailureKind,
+} from './client/notion-errors.js';
+export { NotionRateLimiter, notionTokenId } from './client/notion-rate-limiter.js';
+export { NotionModule } from './client/notion.module.js';

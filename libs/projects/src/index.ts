@@ -1,6 +1,15 @@
 export { KeysetCursorCodec, type KeysetPosition } from './keyset-cursor.js';
 export { normalizeNotionDatabaseId } from './notion-database-id.js';
-export { normalizeProjectName, PROJECT_NAME_MAX, WebhookStatus, type ProjectView } from './project.js';
+export {
+  normalizeProjectName,
+  PROJECT_NAME_MAX,
+  SyncStatus,
+  WebhookStatus,
+  type ProjectSyncView,
+  type ProjectView,
+} from './project.js';
+export type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
+export { ProjectSyncStore } from './project-sync.store.js';
 export { ProjectEntity } from './project.entity.js';
 export {
   InvalidCursorError,

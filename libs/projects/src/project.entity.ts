@@ -1,5 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { WebhookStatus } from './project.js';
+import { SyncStatus, WebhookStatus } from './project.js';
+import type { FullSyncRun } from './project-sync.js';
 
 /** Row of `projects` (see migration CreateProjects1764230400000). Never leaves libs/projects. */
 @Entity({ name: 'projects' })
@@ -38,4 +39,33 @@ export class ProjectEntity {
 
   @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
   updatedAt: Date;
+
+  // Sync state (migration CreateNotionPages1764576000000): written by the workers.
+  @Column({ name: 'sync_status', type: 'text', insert: false })
+  syncStatus: SyncStatus;
+
+  @Column({ name: 'sync_last_synced_at', type: 'timestamptz', nullable: true, insert: false })
+  syncLastSyncedAt: Date | null;
+
+  @Column({ name: 'sync_page_count', type: 'integer', insert: false })
+  syncPageCount: number;
+
+  @Column({ name: 'sync_last_error', type: 'text', nullable: true, insert: false })
+  syncLastError: string | null;
+
+  /** A full sync is wanted from this moment (defaults to the row's creation). */
+  @Column({ name: 'sync_requested_at', type: 'timestamptz', nullable: true, insert: false })
+  syncRequestedAt: Date | null;
+
+  /** The request the event-worker last turned into a job. */
+  @Column({ name: 'sync_enqueued_at', type: 'timestamptz', nullable: true, insert: false })
+  syncEnqueuedAt: Date | null;
+
+  /** Incremental syncs ask Notion for pages edited since this moment (less an overlap). */
+  @Column({ name: 'sync_watermark', type: 'timestamptz', nullable: true, insert: false })
+  syncWatermark: Date | null;
+
+  /** The running (or interrupted) full sync: where to resume. */
+  @Column({ name: 'sync_run', type: 'jsonb', nullable: true, insert: false })
+  syncRun: FullSyncRun | null;
 }

@@ -8,6 +8,25 @@ export enum WebhookStatus {
   Verified = 'verified',
 }
 
+/** Where a project's mirror stands. Stored values: a wire format. */
+export enum SyncStatus {
+  Idle = 'idle',
+  /** A full sync is running. */
+  Syncing = 'syncing',
+  /** The last sync failed for good; `lastError` says why in words. */
+  Error = 'error',
+}
+
+export interface ProjectSyncView {
+  readonly status: SyncStatus;
+  /** When the last full or incremental sync completed. */
+  readonly lastSyncedAt: Date | null;
+  /** Live mirrored pages (tombstones not counted). */
+  readonly pageCount: number;
+  /** Human-readable, never a stack trace; null once a sync succeeds again. */
+  readonly lastError: string | null;
+}
+
 /** A project as the rest of the system sees it: no secrets, no ORM types. */
 export interface ProjectView {
   readonly id: string;
@@ -15,6 +34,7 @@ export interface ProjectView {
   /** Dashed lowercase UUID. */
   readonly notionDatabaseId: string;
   readonly webhookStatus: WebhookStatus;
+  readonly sync: ProjectSyncView;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

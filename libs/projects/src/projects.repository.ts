@@ -18,7 +18,10 @@ type ProjectPatch = Partial<
     | 'webhookTokenKeyId'
     | 'webhookStatus'
   >
->;
+> & {
+  /** SQL `now()`: the database clock, like every other sync time. */
+  syncRequestedAt?: () => string;
+};
 
 /**
  * Every query names the owner in its WHERE clause: another user's project is
@@ -28,7 +31,7 @@ type ProjectPatch = Partial<
 export class ProjectsRepository {
   constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
 
-  async insert(row: Omit<ProjectEntity, 'createdAt' | 'updatedAt'>): Promise<ProjectEntity> {
+  async insert(row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | `sync${string}`>): Promise<ProjectEntity> {
     try {
       await this.repo.insert(row);
     } catch (err) {

@@ -101,7 +101,12 @@ export class ProjectsService {
     if (input.name !== undefined) patch.name = this.name(input.name);
     if (input.notionToken !== undefined) {
       const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
-      Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
+      // A new token may see more (or less): a full sync under it is requested in the same statement.
+      Object.assign(patch, {
+        notionTokenCiphertext: token.ciphertext,
+        notionTokenKeyId: token.keyId,
+        syncRequestedAt: () => 'now()',
+      });
     }
     if (input.notionWebhookSecret !== undefined) {
       const webhook = this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'));
@@ -114,6 +119,17 @@ export class ProjectsService {
     const row = Object.keys(patch).length
       ? await this.projects.updateOwned(ownerId, id, patch)
       : await this.projects.findOwned(ownerId, id);
+    if (!row) throw new ProjectNotFoundError();
+    return toView(row);
+  }
+
+  /**
+   * Asks for a full sync. Durable before it returns: the event-worker's relay
+   * enqueues requests whose bus event was lost. While one runs, requests
+   * are absorbed by it (the queue deduplicates).
+   */
+  async requestSync(ownerId: string, id: string): Promise<ProjectView> {
+    const row = await this.projects.updateOwned(ownerId, id, { syncRequestedAt: () => 'now()' });
     if (!row) throw new ProjectNotFoundError();
     return toView(row);
   }
@@ -246,6 +262,12 @@ function toView(row: ProjectEntity): ProjectView {
     name: row.name,
     notionDatabaseId: row.notionDatabaseId,
     webhookStatus: row.webhookStatus,
+    sync: {
+      status: row.syncStatus,
+      lastSyncedAt: row.syncLastSyncedAt,
+      pageCount: row.syncPageCount,
+      lastError: row.syncLastError,
+    },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

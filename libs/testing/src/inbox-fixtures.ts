@@ -1,13 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
+import { loadConfig } from '@app/config';
+import { SecretBox } from '@app/projects';
 
-/** A project row with placeholder ciphertexts, for specs that need one to hang deliveries on. */
-export async function insertProject(pg: Client, ownerId = `owner-${randomUUID()}`): Promise<string> {
+/** The Notion token of fixture projects; share it on a FakeNotion to let their jobs in. */
+export const FIXTURE_NOTION_TOKEN = 'secret_fixture_notion_token';
+
+/**
+ * A project row for specs that need one to hang deliveries on: its Notion token
+ * is FIXTURE_NOTION_TOKEN sealed with the development key (the test default),
+ * and it asks for no full sync (those specs are not about syncing).
+ */
+export async function insertProject(
+  pg: Client,
+  ownerId = `owner-${randomUUID()}`,
+  notionDatabaseId: string = randomUUID(),
+): Promise<string> {
   const id = randomUUID();
+  const token = new SecretBox(loadConfig({})).seal(FIXTURE_NOTION_TOKEN, `${id}:notion-token`);
   await pg.query(
-    `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id)
-     VALUES ($1, $2, 'fixture', $3, '\\x00', 'fixture')`,
-    [id, ownerId, randomUUID()],
+    `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, sync_requested_at)
+     VALUES ($1, $2, 'fixture', $3, $4, $5, NULL)`,
+    [id, ownerId, notionDatabaseId, token.ciphertext, token.keyId],
   );
   return id;
 }

@@ -3,5 +3,42 @@ export { freePort } from './free-port.js';
 export { TcpProxy, type CutMode } from './tcp-proxy.js';
 export { ThrowawayRedis } from './throwaway-redis.js';
 export { waitFor, type WaitOptions } from './wait-for.js';
-export { deliveryStatus, insertDelivery, insertProject, type DeliveryFixture } from './inbox-fixtures.js';
-export { FakeNotion, type FakePage, type LoggedRequest } from './fake-notion/fake-notion.js';
+export {
+  deliveryStatus,
+  FIXTURE_NOTION_TOKEN,
+  insertDelivery,
+  insertProject,
+  type DeliveryFixture,
+} from './inbox-fixtures.js';
+export {
+  FakeNotion,
+  type AddPageOptions,
+  type AddPagesOptions,
+  type FailureInjection,
+  type FakeNotionOptions,
+  type FakeNotionSnapshot,
+  type FakePage,
+  type InjectedFailureStatus,
+  type LatencyInjection,
+  type LoggedRequest,
+  type NotifyOptions,
+  type NotifyResult,
+  type PageChange,
+  type RateLimit,
+  type RateLimitedInjection,
+} from './fake-notion/fake-notion.js';
+export { type FakePropertyValue, type SelectOption } from './fake-notion/property-values.js';
+export {
+  type HandshakeResult,
+  type SendWebhookArgs,
+  type WebhookAuthor,
+  type WebhookDelivery,
+  type WebhookTarget,
+} from './fake-notion/webhook-sender.js';
+export {
+  DEMO_DATABASE_ID,
+  DEMO_DATA_SOURCE_IDS,
+  DEMO_TOKEN,
+  seedDemoWorkspace,
+  type DemoWorkspace,
+} from './fake-notion/demo-workspace.js';

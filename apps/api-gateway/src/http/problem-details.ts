@@ -45,6 +45,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.InvalidNotionDatabaseId]: 400,
   [ErrorCode.WebhookAlreadyVerified]: 409,
   [ErrorCode.WebhookTokenMissing]: 409,
+  [ErrorCode.PageNotFound]: 404,
 };
 
 export function problem(

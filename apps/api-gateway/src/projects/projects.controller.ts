@@ -1,6 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@app/auth';
 import { AppConfig } from '@app/config';
 import { ProjectsService } from '@app/projects';
@@ -11,6 +18,7 @@ import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dt
 import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
 import { UpdateProjectDto } from './dto/update-project.dto.js';
 import { WebhookSetupResponseDto } from './dto/webhook-setup-response.dto.js';
+import { SyncRequests } from './sync-requests.js';
 
 /** A user's bindings to Notion databases. Every route is scoped to the caller. */
 @ApiTags('projects')
@@ -21,6 +29,7 @@ export class ProjectsController {
   constructor(
     private readonly projects: ProjectsService,
     private readonly config: AppConfig,
+    private readonly syncRequests: SyncRequests,
   ) {}
 
   @Post()
@@ -29,9 +38,12 @@ export class ProjectsController {
   async create(
     @CurrentUser() user: AuthUser,
     @Body() body: CreateProjectDto,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
     const project = this.toDto(await this.projects.create(user.id, body));
+    // The row itself holds the request for the first full sync (the relay's safety net).
+    this.syncRequests.notify(project.id, String(request.id));
     void reply.status(201).header('location', projectPath(project.id));
     return project;
   }
@@ -58,8 +70,31 @@ export class ProjectsController {
     @CurrentUser() user: AuthUser,
     @Param() params: ProjectIdParamDto,
     @Body() body: UpdateProjectDto,
+    @Req() request: FastifyRequest,
   ): Promise<ProjectResponseDto> {
-    return this.toDto(await this.projects.update(user.id, params.id, body));
+    const project = this.toDto(await this.projects.update(user.id, params.id, body));
+    // A new token requested a full sync in the same statement.
+    if (body.notionToken !== undefined) this.syncRequests.notify(project.id, String(request.id));
+    return project;
+  }
+
+  @Post(':id/sync')
+  @HttpCode(202)
+  @ApiAcceptedResponse({
+    type: ProjectResponseDto,
+    description:
+      'A full sync is requested. While one is waiting or running, the request is absorbed by it. ' +
+      'Follow progress in `sync`.',
+  })
+  @ApiProblems(400, 404)
+  async sync(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+    @Req() request: FastifyRequest,
+  ): Promise<ProjectResponseDto> {
+    const project = this.toDto(await this.projects.requestSync(user.id, params.id));
+    this.syncRequests.notify(project.id, String(request.id));
+    return project;
   }
 
   @Delete(':id')

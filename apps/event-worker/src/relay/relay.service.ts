@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { AppConfig } from '@app/config';
 import { InboxService } from '@app/inbox';
 import { DeliveryDispatcher } from '../notion-events/delivery-dispatcher.js';
+import { Periodic } from './periodic.js';
 
 /** Deliveries one relay pass dispatches at most. */
 const BATCH = 200;
@@ -15,8 +16,7 @@ const BATCH = 200;
 @Injectable()
 export class RelayService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RelayService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly periodic = new Periodic('Relay pass', this.logger);
 
   constructor(
     private readonly config: AppConfig,
@@ -25,18 +25,11 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      // Never two passes at once in one process.
-      this.running ??= this.pass()
-        .then(() => undefined)
-        .catch((err: Error) => this.logger.warn(`Relay pass failed: ${err.message}`))
-        .finally(() => (this.running = undefined));
-    }, this.config.eventWorker.relayIntervalMs);
+    this.periodic.start(this.config.eventWorker.relayIntervalMs, () => this.pass());
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.periodic.stop();
   }
 
   /** One pass; returns how many deliveries it enqueued. */

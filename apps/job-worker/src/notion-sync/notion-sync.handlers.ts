@@ -2,22 +2,25 @@ import { Injectable, Logger } from '@nestjs/common';
 import { JobName, type JobPayloads } from '@app/contracts';
 import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService } from '@app/inbox';
+import { SyncEngine } from './sync-engine.js';
 
 /** What a handler returns is kept as the job's return value (small: ids and counts). */
 export interface JobOutcome {
   /** Deliveries this run covered and marked processed. */
   readonly processedDeliveries: number;
+  readonly pagesWritten?: number;
+  readonly tombstoned?: number;
+  /** Why the job did nothing (the project was deleted, another run holds the lock...). */
+  readonly skipped?: string;
 }
 
 type Handlers = { readonly [J in JobName]: (data: JobPayloads[J]) => Promise<JobOutcome> };
 
 /**
  * The work behind each job name. The mapped type makes a job name without a
- * handler a compile error, so no job can be silently dropped.
- *
- * Placeholders until the sync engine issue: they fetch nothing yet, but mark
- * the deliveries they cover processed, the way the real jobs will: every
- * delivery about the entity received before the (future) fetch started.
+ * handler a compile error, so no job can be silently dropped. Sync jobs mark
+ * processed every delivery about their entity received before their fetch
+ * started (see SyncEngine).
  */
 @Injectable()
 export class NotionSyncHandlers implements Handlers {
@@ -26,6 +29,7 @@ export class NotionSyncHandlers implements Handlers {
   constructor(
     private readonly inbox: InboxService,
     private readonly extensions: NotionEventHandlerRegistry,
+    private readonly engine: SyncEngine,
   ) {}
 
   /** One extension handler for one delivery; the last handler to finish marks it processed. */
@@ -45,18 +49,14 @@ export class NotionSyncHandlers implements Handlers {
   }
 
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
-    return this.cover(JobName.SyncPage, data.projectId, data.pageId, data.correlationId);
+    return this.engine.syncPage(data.projectId, data.pageId, data.correlationId);
   }
 
   async [JobName.SyncDatabase](data: JobPayloads[JobName.SyncDatabase]): Promise<JobOutcome> {
-    return this.cover(JobName.SyncDatabase, data.projectId, data.entityId, data.correlationId);
+    return this.engine.incremental(data.projectId, data.entityId, data.correlationId);
   }
 
-  /** The placeholder sync: marks processed what a fetch started now would cover. */
-  private async cover(job: JobName, projectId: string, entityId: string, correlationId: string): Promise<JobOutcome> {
-    const fetchStartedAt = await this.inbox.now();
-    const processed = await this.inbox.markProcessedFor(projectId, entityId, fetchStartedAt);
-    this.logger.log({ msg: `${job} done (placeholder)`, entityId, processed: processed.length, correlationId });
-    return { processedDeliveries: processed.length };
+  async [JobName.FullSync](data: JobPayloads[JobName.FullSync]): Promise<JobOutcome> {
+    return this.engine.full(data.projectId, data.correlationId);
   }
 }

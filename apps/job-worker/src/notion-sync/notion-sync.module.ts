@@ -1,10 +1,15 @@
 import { Module } from '@nestjs/common';
 import { InboxModule } from '@app/inbox';
+import { MirrorModule } from '@app/mirror';
+import { NotionModule } from '@app/notion';
+import { ProjectsModule } from '@app/projects';
+import { FullSyncLock } from './full-sync-lock.js';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionSyncProcessor } from './notion-sync.processor.js';
+import { SyncEngine } from './sync-engine.js';
 
 @Module({
-  imports: [InboxModule],
-  providers: [NotionSyncHandlers, NotionSyncProcessor],
+  imports: [InboxModule, MirrorModule, NotionModule, ProjectsModule],
+  providers: [FullSyncLock, SyncEngine, NotionSyncHandlers, NotionSyncProcessor],
 })
 export class NotionSyncModule {}

@@ -1,12 +1,15 @@
 import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import type { Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
 import { InboxService } from '@app/inbox';
+import { classifyNotionError } from '@app/notion';
+import { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));
+const SYNC_JOBS = new Set<string>([JobName.SyncPage, JobName.SyncDatabase, JobName.FullSync]);
 
 /** True when `promise` settled within `ms`; never rejects. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -22,6 +25,19 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
     ]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Notion refused the project's token or database: failed for good at once (a
+ * retry cannot help until the owner acts), and logged as a warning, not an
+ * error: the system works, the project's setup does not (its sync state says why).
+ */
+export class NotionRefusedError extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    // BullMQ recognises unrecoverable errors by name.
+    this.name = 'UnrecoverableError';
   }
 }
 
@@ -42,6 +58,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly config: AppConfig,
     private readonly handlers: NotionSyncHandlers,
     private readonly inbox: InboxService,
+    private readonly syncState: ProjectSyncStore,
   ) {
     super();
   }
@@ -66,12 +83,44 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     await settlesWithin(this.worker.close(true), 1000);
   }
 
-  async process(job: Job): Promise<JobOutcome> {
+  async process(job: Job, token?: string): Promise<JobOutcome> {
     // Retryable rather than UnrecoverableError: during a rolling deploy an old
     // worker must not fail for good a job that a new one can run.
     if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
     const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
-    return handler.call(this.handlers, job.data);
+    try {
+      return await handler.call(this.handlers, job.data);
+    } catch (err) {
+      throw SYNC_JOBS.has(job.name) ? await this.sortNotionFailure(job, token, err) : err;
+    }
+  }
+
+  /**
+   * What a failed Notion call means for the job: rate limited (after the SDK's
+   * own retries) -> delayed by Retry-After, neither failed nor counted as an
+   * attempt; the token or the database refused -> failed for good at once,
+   * with the project in `error` (retrying cannot help until the owner acts);
+   * anything else -> an ordinary retry with backoff.
+   */
+  private async sortNotionFailure(job: Job, token: string | undefined, err: unknown): Promise<Error> {
+    const failure = classifyNotionError(err);
+    const { projectId } = job.data as { projectId?: string };
+    if (failure.kind === 'rate_limited' && token) {
+      await job.moveToDelayed(Date.now() + failure.retryAfterMs, token);
+      this.logger.warn({
+        msg: 'Rate limited by Notion; job delayed',
+        job: job.name,
+        jobId: job.id,
+        delayMs: failure.retryAfterMs,
+      });
+      return new DelayedError();
+    }
+    if ((failure.kind === 'unauthorized' || failure.kind === 'not_shared') && projectId) {
+      await this.syncState.failed(projectId, failure.message);
+      return new NotionRefusedError(failure.message);
+    }
+    if (failure.kind === 'unknown') return err instanceof Error ? err : new Error(failure.message);
+    return new Error(failure.message);
   }
 
   @OnWorkerEvent('failed')
@@ -99,7 +148,12 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
         .markFailedFor(data.projectId, (data.pageId ?? data.entityId)!, started, reason)
         .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
     }
-    this.logger[final ? 'error' : 'warn']({
+    if (final && job && SYNC_JOBS.has(job.name) && data.projectId) {
+      await this.syncState
+        .failed(data.projectId, err.message)
+        .catch((e: Error) => this.logger.warn(`Could not record the sync error: ${e.message}`));
+    }
+    this.logger[final && !(err instanceof NotionRefusedError) ? 'error' : 'warn']({
       msg: final ? 'Job failed for good' : 'Job failed; will retry',
       job: job?.name,
       jobId: job?.id,

@@ -57,11 +57,14 @@ export class CreateNotionPages1764576000000 implements MigrationInterface {
         ADD COLUMN sync_last_synced_at timestamptz,
         ADD COLUMN sync_page_count integer NOT NULL DEFAULT 0,
         ADD COLUMN sync_last_error text,
-        ADD COLUMN sync_requested_at timestamptz,
+        ADD COLUMN sync_requested_at timestamptz DEFAULT now(),
         ADD COLUMN sync_enqueued_at timestamptz,
         ADD COLUMN sync_watermark timestamptz,
         ADD COLUMN sync_run jsonb
     `);
+    // A full sync is requested by writing sync_requested_at; the default makes
+    // every new project (and every project that existed before this migration)
+    // ask for its first one in the same statement that creates it.
     // The event-worker's relay finds requested full syncs that were never enqueued.
     await q.query(`
       CREATE INDEX projects_sync_requested_idx ON projects (sync_requested_at)

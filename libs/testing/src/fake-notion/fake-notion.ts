@@ -1,250 +1,1137 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createControlApi, type ControlApi } from './control-api.js';
+import { readBody, sendJson } from './http-body.js';
+import {
+  LIST_PROPERTY_TYPES,
+  listItems,
+  pageObjectValue,
+  prop,
+  propertyItem,
+  richTextItem,
+  schemaEntry,
+  type FakePropertyType,
+  type FakePropertyValue,
+} from './property-values.js';
+import {
+  compileFilter,
+  decodeCursor,
+  encodeCursor,
+  lowerBound,
+  parseSorts,
+  queryFingerprint,
+  QueryValidationError,
+  rowComparator,
+  type QueryRow,
+  type RowPredicate,
+  type SortKey,
+} from './query-engine.js';
+import {
+  sendHandshake,
+  sendWebhook,
+  type HandshakeResult,
+  type SendWebhookArgs,
+  type WebhookAuthor,
+  type WebhookDelivery,
+  type WebhookOrigin,
+  type WebhookTarget,
+} from './webhook-sender.js';
 
 /**
  * An in-memory Notion workspace on loopback that speaks Notion's wire format
  * (API 2025-09-03 and later: databases hold data sources), for tests and the
- * local demo. Checked against the real `@notionhq/client` (fake-notion.spec).
+ * local demo (`npm run fake-notion`). Checked against the real
+ * `@notionhq/client` in fake-notion.spec.
  *
- * First cut (the sync engine issue grows it): databases with data sources,
- * pages with minute-rounded `last_edited_time`, `GET /v1/pages/:id`,
- * `GET /v1/databases/:id`, `GET /v1/data_sources/:id`,
- * `POST /v1/data_sources/:id/query` with cursors, `page_size` and a
- * `last_edited_time` / `created_time` `on_or_after` filter, token checks
- * (401 `unauthorized`, 404 `object_not_found` for unshared objects), and a
- * request log with timestamps.
+ * Serves `GET /v1/pages/:id`, `GET /v1/pages/:id/properties/:propertyId`,
+ * `GET /v1/databases/:id`, `GET /v1/data_sources/:id`, `GET /v1/users/me` and
+ * `POST /v1/data_sources/:id/query` (timestamp filters and sorts, keyset
+ * cursors, the per-query result cap with `request_status`). Around that: its own
+ * per-token rate limit, injectable 429s, 5xx and latency, token revocation, a
+ * request log, and a sender for signed webhooks.
+ *
+ * State changes go through the methods (`addPage`, `editPage`, `trashPage`...):
+ * queries cache their sorted rows until the next change.
  */
 
 export interface FakePage {
   readonly id: string;
   readonly databaseId: string;
   readonly dataSourceId: string;
+  /** The title property (`Name`, id `title`). */
+  readonly title: string;
+  /** Full-length values; page objects cut list properties to 25 items. */
+  readonly properties: Readonly<Record<string, FakePropertyValue>>;
+  /** Minute-rounded, as Notion reports them. */
+  readonly createdTime: string;
+  readonly lastEditedTime: string;
+  readonly inTrash: boolean;
+}
+
+export interface PageChange {
+  readonly title?: string;
+  /** Merged into the page's properties (properties not named keep their values). */
+  readonly properties?: Readonly<Record<string, FakePropertyValue>>;
+  readonly inTrash?: boolean;
+}
+
+export interface AddPageOptions {
+  /** Creation time (minute-rounded); also the first `last_edited_time`. */
+  readonly at?: Date;
+  readonly properties?: Readonly<Record<string, FakePropertyValue>>;
+  /** A fixed page id (the demo workspace keeps its ids across restarts). */
+  readonly id?: string;
+}
+
+export interface AddPagesOptions {
+  /** The first page's creation time; default 2025-01-01T00:00Z. */
+  readonly start?: Date;
+  /** Between consecutive creation times; default one minute. */
+  readonly stepMs?: number;
+  readonly title?: (i: number) => string;
+  readonly properties?: (i: number) => Readonly<Record<string, FakePropertyValue>>;
+}
+
+export interface LoggedRequest {
+  /** Arrival time (ms since the epoch). */
+  readonly at: number;
+  readonly method: string;
+  /** Without the query string. */
+  readonly path: string;
+  /** The query string, `?` included, or ''. */
+  readonly search: string;
+  /** The raw bearer token (test tokens only), to group requests by integration. */
+  readonly token: string | undefined;
+  readonly status: number;
+  /** The parsed JSON body of a POST, if any. */
+  readonly body?: unknown;
+}
+
+/** A token bucket per integration token: `burst` requests at once, refilled at `perSecond`. */
+export interface RateLimit {
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+export interface FakeNotionOptions {
+  /** Rows one query (one data source, filter and sorts, across its cursors) returns at most; Notion's is 10,000. */
+  readonly resultCap?: number;
+  readonly rateLimit?: RateLimit | null;
+  readonly workspace?: { readonly id?: string; readonly name?: string };
+  /** `api_version` stamped on webhook envelopes (the subscription's version). */
+  readonly webhookApiVersion?: string;
+  /** Serve the control API under `/_fake/` (the standalone server does; see control-api.ts). */
+  readonly controlApi?: boolean;
+}
+
+interface RequestMatch {
+  /** Tested against the path (without query string), e.g. `/\/query$/`. */
+  readonly path?: RegExp;
+  readonly method?: string;
+}
+
+export type InjectedFailureStatus = 500 | 502 | 503 | 504 | 529;
+
+export interface FailureInjection extends RequestMatch {
+  readonly status: InjectedFailureStatus;
+  /** How many matching requests fail; default 1. */
+  readonly count?: number;
+  /** Default per status: 500 internal_server_error, 502 bad_gateway, 503 service_unavailable, 504 gateway_timeout, 529 service_overload. */
+  readonly code?: string;
+  readonly message?: string;
+  readonly retryAfterSeconds?: number;
+}
+
+export interface RateLimitedInjection {
+  /** How many requests are answered 429; default 1. */
+  readonly count?: number;
+  /** The `Retry-After` header; default 1. */
+  readonly retryAfterSeconds?: number;
+  /** Only requests with this token; default any. */
+  readonly token?: string;
+}
+
+export interface LatencyInjection extends RequestMatch {
+  readonly ms: number;
+  /** How many matching requests are delayed; default 1 (`Infinity` for all). */
+  readonly count?: number;
+  /** Only requests about this page (`/v1/pages/<id>...`). */
+  readonly pageId?: string;
+}
+
+export interface NotifyOptions extends WebhookTarget {
+  /** Deliver the event twice with the same id, the second as Notion's retry (`attempt_number` 2). */
+  readonly duplicate?: boolean;
+  /** Wait this long after the change before delivering. */
+  readonly delayMs?: number;
+  /** The change's time (minute-rounded into `last_edited_time`); default now. */
+  readonly at?: Date;
+}
+
+export interface NotifyResult {
+  readonly page: FakePage;
+  readonly deliveries: WebhookDelivery[];
+}
+
+/** What `GET /_fake/state` shows. */
+export interface FakeNotionSnapshot {
+  readonly databases: Array<{ id: string; title: string; dataSources: Array<{ id: string; name: string }> }>;
+  readonly pages: FakePage[];
+  readonly grants: Record<string, string[]>;
+  readonly requests: number;
+}
+
+interface PageRecord {
+  id: string;
+  databaseId: string;
+  dataSourceId: string;
   title: string;
-  properties: Record<string, unknown>;
+  properties: Record<string, FakePropertyValue>;
   createdTime: string;
   lastEditedTime: string;
   inTrash: boolean;
 }
 
-interface FakeDatabase {
+interface DatabaseRecord {
   readonly id: string;
-  title: string;
-  readonly dataSources: Array<{ id: string; name: string }>;
+  readonly title: string;
+  readonly dataSourceIds: string[];
+  readonly createdTime: string;
 }
 
-export interface LoggedRequest {
-  readonly at: number;
-  readonly method: string;
-  readonly path: string;
-  readonly token: string | undefined;
-  readonly status: number;
+interface SchemaEntry {
+  readonly id: string;
+  type: FakePropertyType;
 }
+
+interface DataSourceRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly databaseId: string;
+  readonly createdTime: string;
+  /** property name -> id and type, in first-seen order (the title first). */
+  readonly schema: Map<string, SchemaEntry>;
+}
+
+interface IndexedRow extends QueryRow {
+  readonly page: PageRecord;
+}
+
+interface Counted<T> {
+  remaining: number;
+  readonly spec: T;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+interface RequestContext {
+  readonly method: string;
+  /** With page and data source ids normalized to dashed UUIDs. */
+  readonly path: string;
+  readonly query: URLSearchParams;
+  readonly token: string | undefined;
+  readonly version: string | undefined;
+  readonly rawBody: string;
+}
+
+const TITLE_PROPERTY = 'Name';
+const TITLE_ID = 'title';
+const DEFAULT_RESULT_CAP = 10_000;
+const MAX_PAGE_SIZE = 100;
+/** `archived` left the objects with this version (renamed to `in_trash`). */
+const IN_TRASH_ONLY_VERSION = '2026-03-11';
+
+const DEFAULT_CODES: Record<InjectedFailureStatus, { code: string; message: string }> = {
+  500: { code: 'internal_server_error', message: 'Unexpected error occurred.' },
+  // Not in the SDK's list of codes: the SDK raises UnknownHTTPResponseError for it.
+  502: {
+    code: 'bad_gateway',
+    message: 'Notion encountered an issue while attempting to complete this request. Please try again.',
+  },
+  503: { code: 'service_unavailable', message: 'Notion is unavailable, please try again later.' },
+  504: {
+    code: 'gateway_timeout',
+    message: 'Notion timed out while attempting to complete this request. Please try again later.',
+  },
+  529: { code: 'service_overload', message: 'Notion is experiencing high load. Please try again later.' },
+};
 
 /** Notion reports times rounded down to the minute. */
 const toMinute = (date: Date) => new Date(Math.floor(date.getTime() / 60_000) * 60_000).toISOString();
+
+/** Notion accepts ids with or without dashes; the fake keys everything by the dashed form. */
+const normalizeId = (id: string) =>
+  /^[0-9a-f]{32}$/i.test(id)
+    ? `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`.toLowerCase()
+    : id.toLowerCase();
+
+const normalizePath = (path: string) =>
+  path.replace(/\/([0-9a-f]{32}|[0-9a-f-]{36})(?=\/|$)/gi, (_, id: string) => `/${normalizeId(id)}`);
 
 class NotionError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
   }
 }
 
+const notFound = (kind: string, id: string) =>
+  new NotionError(
+    404,
+    'object_not_found',
+    `Could not find ${kind} with ID: ${id}. Make sure the relevant pages and databases are shared with your integration.`,
+  );
+
+const validation = (message: string) => new NotionError(400, 'validation_error', message);
+
 export class FakeNotion {
+  /** Builders for real-shaped property values (see property-values.ts). */
+  static readonly prop = prop;
+
+  /** Every Notion API request answered, in the order answered (`at` is the arrival time). */
   readonly requests: LoggedRequest[] = [];
-  private readonly databases = new Map<string, FakeDatabase>();
-  private readonly pages = new Map<string, FakePage>();
+  readonly workspaceId: string;
+  readonly workspaceName: string;
+  readonly integrationId = randomUUID();
+  readonly subscriptionId = randomUUID();
+  /** The person every change is attributed to (`created_by`, webhook `authors`). */
+  readonly userId = randomUUID();
+  /** The integration's bot user (`GET /v1/users/me`). */
+  readonly botId = randomUUID();
+
+  private readonly resultCap: number;
+  private readonly webhookApiVersion: string;
+  private readonly databases = new Map<string, DatabaseRecord>();
+  private readonly dataSources = new Map<string, DataSourceRecord>();
+  private readonly pages = new Map<string, PageRecord>();
   /** token -> database ids shared with that integration */
   private readonly grants = new Map<string, Set<string>>();
+  private readonly revoked = new Set<string>();
+  private limit: RateLimit | null = null;
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
+  private readonly injectedRateLimits: Array<Counted<RateLimitedInjection>> = [];
+  private readonly failures: Array<Counted<FailureInjection>> = [];
+  private readonly latencies: Array<Counted<LatencyInjection>> = [];
+  /** Bumped by every change; query caches are valid for one version. */
+  private version = 0;
+  private rowIndex?: { version: number; byDataSource: Map<string, IndexedRow[]> };
+  private readonly queryCache = new Map<string, { version: number; rows: IndexedRow[] }>();
+  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly control?: ControlApi;
   private server?: Server;
+  private inFlightCount = 0;
 
-  /** Creates a database with `dataSourceNames.length` data sources; returns its ids. */
-  addDatabase(title: string, dataSourceNames: string[] = ['Default']): { databaseId: string; dataSourceIds: string[] } {
-    const id = randomUUID();
-    const dataSources = dataSourceNames.map((name) => ({ id: randomUUID(), name }));
-    this.databases.set(id, { id, title, dataSources });
-    return { databaseId: id, dataSourceIds: dataSources.map((d) => d.id) };
+  constructor(options: FakeNotionOptions = {}) {
+    this.resultCap = options.resultCap ?? DEFAULT_RESULT_CAP;
+    this.limit = options.rateLimit ?? null;
+    this.workspaceId = options.workspace?.id ?? randomUUID();
+    this.workspaceName = options.workspace?.name ?? 'Fake workspace';
+    this.webhookApiVersion = options.webhookApiVersion ?? '2025-09-03';
+    if (options.controlApi) this.control = createControlApi(this);
+  }
+
+  // ---------------------------------------------------------------- workspace
+
+  /** Creates a database with one data source per name; returns their ids. */
+  addDatabase(
+    title: string,
+    dataSourceNames: string[] = ['Default'],
+    options: { id?: string; dataSourceIds?: string[]; at?: Date } = {},
+  ): { databaseId: string; dataSourceIds: string[] } {
+    const id = normalizeId(options.id ?? randomUUID());
+    const createdTime = toMinute(options.at ?? new Date());
+    const dataSourceIds = dataSourceNames.map((name, i) => {
+      const dsId = normalizeId(options.dataSourceIds?.[i] ?? randomUUID());
+      const schema = new Map<string, SchemaEntry>([[TITLE_PROPERTY, { id: TITLE_ID, type: 'title' }]]);
+      this.dataSources.set(dsId, { id: dsId, name, databaseId: id, createdTime, schema });
+      return dsId;
+    });
+    this.databases.set(id, { id, title, dataSourceIds, createdTime });
+    return { databaseId: id, dataSourceIds };
   }
 
   /** Shares a database with an integration token (a token with no grants still authenticates). */
   share(token: string, databaseId?: string): void {
+    this.revoked.delete(token);
     const set = this.grants.get(token) ?? new Set<string>();
-    if (databaseId) set.add(databaseId);
+    if (databaseId) set.add(normalizeId(databaseId));
     this.grants.set(token, set);
   }
 
-  addPage(dataSourceId: string, title: string, at = new Date()): FakePage {
-    const database = [...this.databases.values()].find((d) => d.dataSources.some((s) => s.id === dataSourceId));
-    if (!database) throw new Error(`no data source ${dataSourceId}`);
-    const page: FakePage = {
-      id: randomUUID(),
-      databaseId: database.id,
-      dataSourceId,
+  /** The integration loses access to the database: its objects answer 404 `object_not_found`. */
+  unshare(token: string, databaseId: string): void {
+    this.grants.get(token)?.delete(normalizeId(databaseId));
+  }
+
+  /** The token stops authenticating: every request with it answers 401 `unauthorized`. */
+  revoke(token: string): void {
+    this.revoked.add(token);
+    this.grants.delete(token);
+  }
+
+  /** The id a data source gives a property name (registering it if new). */
+  propertyId(dataSourceId: string, name: string, type: FakePropertyType = 'rich_text'): string {
+    return this.register(this.dataSource(dataSourceId), name, type).id;
+  }
+
+  // -------------------------------------------------------------------- pages
+
+  /** Adds a page; the third argument is its creation time or the options. */
+  addPage(dataSourceId: string, title: string, atOrOptions: Date | AddPageOptions = {}): FakePage {
+    const options = atOrOptions instanceof Date ? { at: atOrOptions } : atOrOptions;
+    const ds = this.dataSource(dataSourceId);
+    const time = toMinute(options.at ?? new Date());
+    const page: PageRecord = {
+      id: normalizeId(options.id ?? randomUUID()),
+      databaseId: ds.databaseId,
+      dataSourceId: ds.id,
       title,
       properties: {},
-      createdTime: toMinute(at),
-      lastEditedTime: toMinute(at),
+      createdTime: time,
+      lastEditedTime: time,
       inTrash: false,
     };
+    this.setProperties(ds, page, options.properties ?? {});
     this.pages.set(page.id, page);
+    this.version++;
     return page;
   }
 
-  editPage(
+  /** Seeds many pages at once (12,000 in well under a second), creation times `stepMs` apart. */
+  addPages(dataSourceId: string, count: number, options: AddPagesOptions = {}): FakePage[] {
+    const start = (options.start ?? new Date(Date.UTC(2025, 0, 1))).getTime();
+    const step = options.stepMs ?? 60_000;
+    const added: FakePage[] = [];
+    for (let i = 0; i < count; i++)
+      added.push(
+        this.addPage(dataSourceId, options.title?.(i) ?? `Page ${i + 1}`, {
+          at: new Date(start + i * step),
+          properties: options.properties?.(i),
+        }),
+      );
+    return added;
+  }
+
+  getPage(pageId: string): FakePage | undefined {
+    return this.pages.get(normalizeId(pageId));
+  }
+
+  /** Every page (trashed ones too), optionally of one data source. */
+  listPages(dataSourceId?: string): FakePage[] {
+    const all = [...this.pages.values()];
+    return dataSourceId ? all.filter((p) => p.dataSourceId === normalizeId(dataSourceId)) : all;
+  }
+
+  /** Changes a page: `last_edited_time` becomes `at` (minute-rounded). */
+  editPage(pageId: string, change: PageChange, at = new Date()): FakePage {
+    const page = this.page(pageId);
+    if (change.title !== undefined) page.title = change.title;
+    if (change.inTrash !== undefined) page.inTrash = change.inTrash;
+    if (change.properties) this.setProperties(this.dataSource(page.dataSourceId), page, change.properties);
+    page.lastEditedTime = toMinute(at);
+    this.version++;
+    return page;
+  }
+
+  /** Moves a page to the trash: queries stop returning it; `GET /v1/pages/:id` shows `in_trash: true`. */
+  trashPage(pageId: string, at = new Date()): FakePage {
+    return this.editPage(pageId, { inTrash: true }, at);
+  }
+
+  restorePage(pageId: string, at = new Date()): FakePage {
+    return this.editPage(pageId, { inTrash: false }, at);
+  }
+
+  /** The API cannot delete a page for good, only trash it: the same here. */
+  deletePage(pageId: string, at = new Date()): FakePage {
+    return this.trashPage(pageId, at);
+  }
+
+  snapshot(): FakeNotionSnapshot {
+    return {
+      databases: [...this.databases.values()].map((db) => ({
+        id: db.id,
+        title: db.title,
+        dataSources: db.dataSourceIds.map((id) => ({ id, name: this.dataSource(id).name })),
+      })),
+      pages: [...this.pages.values()].map((p) => ({ ...p, properties: { ...p.properties } })),
+      grants: Object.fromEntries([...this.grants].map(([token, dbs]) => [token, [...dbs]])),
+      requests: this.requests.length,
+    };
+  }
+
+  // ------------------------------------------------------------------- faults
+
+  /** Turns the per-token rate limit on (`{ perSecond: 3, burst: 10 }` is close to Notion's) or off (`null`). */
+  rateLimit(limit: RateLimit | null): this {
+    this.limit = limit;
+    this.buckets.clear();
+    return this;
+  }
+
+  /** A 429 storm: the next `count` requests (of `token`, if given) answer 429 `rate_limited` with `Retry-After`. */
+  injectRateLimited(injection: RateLimitedInjection = {}): void {
+    this.injectedRateLimits.push({ remaining: injection.count ?? 1, spec: injection });
+  }
+
+  /** The next `count` requests matching `path`/`method` answer `status` with Notion's JSON error body. */
+  injectFailure(injection: FailureInjection): void {
+    this.failures.push({ remaining: injection.count ?? 1, spec: injection });
+  }
+
+  /**
+   * Delays the answer to the next `count` matching requests by `ms`. The answer
+   * is computed when the request arrives, so a slow fetch returns the state as
+   * it was then: stale data arriving late.
+   */
+  injectLatency(injection: LatencyInjection): void {
+    this.latencies.push({ remaining: injection.count ?? 1, spec: injection });
+  }
+
+  clearInjections(): void {
+    this.injectedRateLimits.length = 0;
+    this.failures.length = 0;
+    this.latencies.length = 0;
+  }
+
+  // ---------------------------------------------------------------- request log
+
+  /** Requests received and not yet answered (a delayed one counts from arrival). */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** The most requests `token` made within any `windowMs`-long window (to check pacing, e.g. <= 33 per 10 s). */
+  maxRequestsInWindow(token: string, windowMs: number): number {
+    const times = this.requests
+      .filter((r) => r.token === token)
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
+    let max = 0;
+    for (let start = 0, end = 0; end < times.length; end++) {
+      while (times[end]! - times[start]! >= windowMs) start++;
+      max = Math.max(max, end - start + 1);
+    }
+    return max;
+  }
+
+  clearRequests(): void {
+    this.requests.length = 0;
+  }
+
+  // ----------------------------------------------------------------- webhooks
+
+  /** What every envelope says about its origin. */
+  get webhookOrigin(): WebhookOrigin {
+    return {
+      workspaceId: this.workspaceId,
+      workspaceName: this.workspaceName,
+      subscriptionId: this.subscriptionId,
+      integrationId: this.integrationId,
+      apiVersion: this.webhookApiVersion,
+      authors: [{ id: this.userId, type: 'person' }],
+    };
+  }
+
+  /** Sends one signed event, as Notion would, to `url`. */
+  sendWebhook(args: SendWebhookArgs): Promise<WebhookDelivery> {
+    return sendWebhook(this.webhookOrigin, args);
+  }
+
+  /** Notion's subscription handshake: POSTs `{verification_token}` and returns the token sent. */
+  handshake(url: string, options: { verificationToken?: string; signed?: boolean } = {}): Promise<HandshakeResult> {
+    return sendHandshake(url, options);
+  }
+
+  /**
+   * Sends a page event about the page's current parent (`data.parent` is the
+   * database, with `data_source_id`), after `delayMs`, once or (with
+   * `duplicate`) twice with the same event id.
+   */
+  async notifyPage(
+    type: string,
     pageId: string,
-    change: Partial<Pick<FakePage, 'title' | 'properties' | 'inTrash'>>,
-    at = new Date(),
-  ): FakePage {
-    const page = this.pages.get(pageId);
-    if (!page) throw new Error(`no page ${pageId}`);
-    Object.assign(page, change, { lastEditedTime: toMinute(at) });
-    return page;
+    options: NotifyOptions,
+    data: Record<string, unknown> = {},
+  ): Promise<WebhookDelivery[]> {
+    const page = this.page(pageId);
+    const eventId = randomUUID();
+    // The event's time is the change's, not the delivery's: a late delivery keeps its old timestamp.
+    const timestamp = new Date().toISOString();
+    const args = {
+      url: options.url,
+      verificationToken: options.verificationToken,
+      type,
+      eventId,
+      timestamp,
+      entity: { id: page.id, type: 'page' },
+      data: { parent: { id: page.databaseId, type: 'database', data_source_id: page.dataSourceId }, ...data },
+    };
+    if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
+    const deliveries = [await this.sendWebhook({ ...args, attemptNumber: 1 })];
+    if (options.duplicate) deliveries.push(await this.sendWebhook({ ...args, attemptNumber: 2 }));
+    return deliveries;
   }
 
-  async start(port = 0): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
+  /** Edits the page and sends `page.properties_updated` with the ids of the changed properties. */
+  async editAndNotify(pageId: string, change: PageChange, options: NotifyOptions): Promise<NotifyResult> {
+    const page = this.editPage(pageId, change, options.at);
+    const ds = this.dataSource(page.dataSourceId);
+    const updated = [
+      ...(change.title !== undefined ? [TITLE_ID] : []),
+      ...Object.keys(change.properties ?? {}).map((name) => ds.schema.get(name)!.id),
+    ];
+    const deliveries = await this.notifyPage('page.properties_updated', page.id, options, {
+      updated_properties: updated,
+    });
+    return { page, deliveries };
+  }
+
+  /** Trashes the page and sends `page.deleted`. */
+  async trashAndNotify(pageId: string, options: NotifyOptions): Promise<NotifyResult> {
+    const page = this.trashPage(pageId, options.at);
+    return { page, deliveries: await this.notifyPage('page.deleted', page.id, options) };
+  }
+
+  /** Restores the page from the trash and sends `page.undeleted`. */
+  async restoreAndNotify(pageId: string, options: NotifyOptions): Promise<NotifyResult> {
+    const page = this.restorePage(pageId, options.at);
+    return { page, deliveries: await this.notifyPage('page.undeleted', page.id, options) };
+  }
+
+  /** Adds a page and sends `page.created`. */
+  async createAndNotify(
+    dataSourceId: string,
+    title: string,
+    options: NotifyOptions & { properties?: Readonly<Record<string, FakePropertyValue>>; id?: string },
+  ): Promise<NotifyResult> {
+    const page = this.addPage(dataSourceId, title, { at: options.at, properties: options.properties, id: options.id });
+    return { page, deliveries: await this.notifyPage('page.created', page.id, options) };
+  }
+
+  // ------------------------------------------------------------------- server
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    if (this.server) throw new Error('FakeNotion already started');
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, resolve);
+    });
     return this.url;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server!.address() as { port: number }).port}`;
+    const address = this.server?.address();
+    if (!address || typeof address === 'string') throw new Error('FakeNotion is not listening');
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
+  /** Stops at once: delayed answers are dropped and open connections closed. */
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    for (const timer of this.pendingTimers) clearTimeout(timer);
+    this.pendingTimers.clear();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '').split('?')[0]!;
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    let status = 200;
-    let body: unknown;
-    try {
-      if (!req.headers['notion-version'])
-        throw new NotionError(400, 'missing_version', 'Notion-Version header failed validation');
-      const grants = token ? this.grants.get(token) : undefined;
-      if (!grants) throw new NotionError(401, 'unauthorized', 'API token is invalid.');
-      body = await this.route(req, path, grants);
-    } catch (err) {
-      const e =
-        err instanceof NotionError ? err : new NotionError(500, 'internal_server_error', (err as Error).message);
-      status = e.status;
-      body = { object: 'error', status: e.status, code: e.code, message: e.message, request_id: randomUUID() };
+    const at = Date.now();
+    const url = new URL(req.url ?? '/', 'http://fake-notion');
+    if (url.pathname.startsWith('/_fake/')) {
+      if (this.control) await this.control(req, res, url.pathname);
+      else sendJson(res, 404, { error: 'the control API is off (new FakeNotion({ controlApi: true }))' });
+      return;
     }
-    this.requests.push({ at: Date.now(), method: req.method ?? 'GET', path, token, status });
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    this.inFlightCount++;
+    try {
+      const method = req.method ?? 'GET';
+      const rawBody = method === 'GET' || method === 'HEAD' ? '' : await readBody(req);
+      const ctx: RequestContext = {
+        method,
+        path: normalizePath(url.pathname),
+        query: url.searchParams,
+        token: /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1],
+        version: header(req, 'notion-version'),
+        rawBody,
+      };
+      const latency = this.take(this.latencies, (l) => matches(l, ctx) && (!l.pageId || aboutPage(ctx.path, l.pageId)));
+      // Everything is decided and serialized now, at arrival: a delayed answer shows the state of this moment.
+      const reply = this.answer(ctx);
+      const payload = JSON.stringify(reply.body);
+      if (latency) await this.sleep(latency.ms);
+      this.requests.push({
+        at,
+        method,
+        path: url.pathname,
+        search: url.search,
+        token: ctx.token,
+        status: reply.status,
+        ...(rawBody ? { body: safeJson(rawBody) } : {}),
+      });
+      if (!res.destroyed)
+        res
+          .writeHead(reply.status, { ...reply.headers, 'content-type': 'application/json; charset=utf-8' })
+          .end(payload);
+    } catch (err) {
+      // A broken request (e.g. the client went away mid-body) must not crash the server.
+      if (!res.headersSent)
+        sendJson(res, 500, { object: 'error', status: 500, code: 'internal_server_error', message: String(err) });
+      else res.destroy();
+    } finally {
+      this.inFlightCount--;
+    }
   }
 
-  private async route(req: IncomingMessage, path: string, grants: Set<string>): Promise<unknown> {
-    const notFound = (kind: string, id: string) =>
-      new NotionError(
-        404,
-        'object_not_found',
-        `Could not find ${kind} with ID: ${id}. Make sure the relevant pages and databases are shared with your integration.`,
-      );
-    let m: RegExpExecArray | null;
-    if (req.method === 'GET' && (m = /^\/v1\/pages\/([\w-]+)$/.exec(path))) {
-      const page = this.pages.get(m[1]!);
-      if (!page || !grants.has(page.databaseId)) throw notFound('page', m[1]!);
-      return this.pageObject(page);
+  private answer(ctx: RequestContext): Reply {
+    try {
+      const storm = this.take(this.injectedRateLimits, (r) => !r.token || r.token === ctx.token);
+      if (storm) throw rateLimited(storm.retryAfterSeconds ?? 1);
+      const failure = this.take(this.failures, (f) => matches(f, ctx));
+      if (failure) {
+        const defaults = DEFAULT_CODES[failure.status];
+        throw new NotionError(
+          failure.status,
+          failure.code ?? defaults.code,
+          failure.message ?? defaults.message,
+          failure.retryAfterSeconds !== undefined ? { 'retry-after': String(failure.retryAfterSeconds) } : {},
+        );
+      }
+      if (!ctx.version)
+        throw new NotionError(
+          400,
+          'missing_version',
+          'Notion-Version header failed validation: Notion-Version header should be defined, instead was `undefined`.',
+        );
+      const grants = ctx.token && !this.revoked.has(ctx.token) ? this.grants.get(ctx.token) : undefined;
+      if (!ctx.token || !grants) throw new NotionError(401, 'unauthorized', 'API token is invalid.');
+      const wait = this.takeRateToken(ctx.token);
+      if (wait !== undefined) throw rateLimited(wait);
+      return { status: 200, body: this.route(ctx, grants) };
+    } catch (err) {
+      const e =
+        err instanceof NotionError
+          ? err
+          : err instanceof QueryValidationError
+            ? validation(err.message)
+            : new NotionError(500, 'internal_server_error', (err as Error).message);
+      return {
+        status: e.status,
+        headers: e.headers,
+        body: { object: 'error', status: e.status, code: e.code, message: e.message, request_id: randomUUID() },
+      };
     }
-    if (req.method === 'GET' && (m = /^\/v1\/databases\/([\w-]+)$/.exec(path))) {
+  }
+
+  private route(ctx: RequestContext, grants: Set<string>): unknown {
+    const legacy = ctx.version! < IN_TRASH_ONLY_VERSION;
+    const { method, path } = ctx;
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && (m = /^\/v1\/pages\/([\w-]+)$/.exec(path)))
+      return this.pageObject(this.visiblePage(m[1]!, grants), legacy);
+    if (method === 'GET' && (m = /^\/v1\/pages\/([\w-]+)\/properties\/([^/]+)$/.exec(path)))
+      return this.propertyItems(this.visiblePage(m[1]!, grants), decodeURIComponent(m[2]!), ctx.query);
+    if (method === 'GET' && (m = /^\/v1\/databases\/([\w-]+)$/.exec(path))) {
       const db = this.databases.get(m[1]!);
       if (!db || !grants.has(db.id)) throw notFound('database', m[1]!);
-      return {
-        object: 'database',
-        id: db.id,
-        title: [{ type: 'text', text: { content: db.title, link: null }, plain_text: db.title, href: null }],
-        data_sources: db.dataSources,
-        in_trash: false,
-      };
+      return this.databaseObject(db, legacy);
     }
-    const source = (id: string) => {
-      const db = [...this.databases.values()].find((d) => d.dataSources.some((s) => s.id === id));
-      if (!db || !grants.has(db.id)) throw notFound('data source', id);
-      return { db, ds: db.dataSources.find((s) => s.id === id)! };
-    };
-    if (req.method === 'GET' && (m = /^\/v1\/data_sources\/([\w-]+)$/.exec(path))) {
-      const { db, ds } = source(m[1]!);
-      return {
-        object: 'data_source',
-        id: ds.id,
-        name: ds.name,
-        parent: { type: 'database_id', database_id: db.id },
-        properties: {},
-      };
+    if (method === 'GET' && (m = /^\/v1\/data_sources\/([\w-]+)$/.exec(path)))
+      return this.dataSourceObject(this.visibleDataSource(m[1]!, grants), legacy);
+    if (method === 'POST' && (m = /^\/v1\/data_sources\/([\w-]+)\/query$/.exec(path))) {
+      const ds = this.visibleDataSource(m[1]!, grants);
+      return this.query(ds, parseBody(ctx.rawBody), legacy);
     }
-    if (req.method === 'POST' && (m = /^\/v1\/data_sources\/([\w-]+)\/query$/.exec(path))) {
-      const { ds } = source(m[1]!);
-      const args = JSON.parse((await readBody(req)) || '{}') as {
-        page_size?: number;
-        start_cursor?: string;
-        filter?: { timestamp?: 'last_edited_time' | 'created_time'; [k: string]: unknown };
-      };
-      const size = Math.min(Math.max(args.page_size ?? 100, 1), 100);
-      let rows = [...this.pages.values()]
-        .filter((p) => p.dataSourceId === ds.id && !p.inTrash)
-        .sort((a, b) => a.createdTime.localeCompare(b.createdTime) || a.id.localeCompare(b.id));
-      const field = args.filter?.timestamp;
-      if (field) {
-        const since = (args.filter![field] as { on_or_after?: string } | undefined)?.on_or_after;
-        if (since)
-          rows = rows.filter(
-            (p) => (field === 'created_time' ? p.createdTime : p.lastEditedTime) >= new Date(since).toISOString(),
-          );
-      }
-      const start = args.start_cursor ? rows.findIndex((p) => p.id === args.start_cursor) : 0;
-      const page = rows.slice(Math.max(start, 0), Math.max(start, 0) + size);
-      const next = rows[Math.max(start, 0) + size];
+    if (method === 'GET' && path === '/v1/users/me')
       return {
-        object: 'list',
-        results: page.map((p) => this.pageObject(p)),
-        next_cursor: next?.id ?? null,
-        has_more: !!next,
-        type: 'page_or_data_source',
-        page_or_data_source: {},
+        object: 'user',
+        id: this.botId,
+        name: 'Fake integration',
+        avatar_url: null,
+        type: 'bot',
+        bot: { owner: { type: 'workspace', workspace: true }, workspace_name: this.workspaceName },
       };
-    }
     throw new NotionError(400, 'invalid_request_url', 'Invalid request URL.');
   }
 
-  private pageObject(page: FakePage) {
+  // ------------------------------------------------------------------ queries
+
+  private query(ds: DataSourceRecord, body: Record<string, unknown>, legacy: boolean): unknown {
+    const size = pageSize(body['page_size'], 'body.page_size');
+    const sorts = parseSorts(body['sorts']);
+    const predicate = compileFilter(body['filter']);
+    const fingerprint = queryFingerprint(ds.id, body['filter'], sorts);
+    const rows = this.queryRows(ds.id, fingerprint, predicate, sorts);
+    let start = 0;
+    let delivered = 0;
+    const rawCursor = body['start_cursor'];
+    if (rawCursor !== undefined && rawCursor !== null) {
+      const cursor = typeof rawCursor === 'string' ? decodeCursor(rawCursor) : undefined;
+      // Notion's cursors belong to one query: another filter or sort cannot reuse them.
+      if (!cursor || cursor.q !== fingerprint)
+        throw validation(`The start_cursor provided is invalid: ${JSON.stringify(rawCursor)}.`);
+      start = lowerBound(rows, cursor.next, rowComparator(sorts));
+      delivered = cursor.n;
+    }
+    const slice = rows.slice(start, start + Math.max(0, Math.min(size, this.resultCap - delivered)));
+    const end = start + slice.length;
+    const more = end < rows.length;
+    // One query returns at most resultCap rows: past it, Notion says incomplete and stops.
+    const capped = more && delivered + slice.length >= this.resultCap;
+    const next = more && !capped ? rows[end] : undefined;
+    return {
+      object: 'list',
+      results: slice.map((row) => this.pageObject(row.page, legacy)),
+      next_cursor: next ? encodeCursor({ q: fingerprint, n: delivered + slice.length, next }) : null,
+      has_more: next !== undefined,
+      type: 'page_or_data_source',
+      page_or_data_source: {},
+      request_status: capped
+        ? { type: 'incomplete', incomplete_reason: 'query_result_limit_reached' }
+        : { type: 'complete' },
+    };
+  }
+
+  /** The query's rows in order, cached until the next change (so 120 cursor pages do not re-sort 12,000 rows). */
+  private queryRows(
+    dataSourceId: string,
+    fingerprint: string,
+    predicate: RowPredicate,
+    sorts: readonly SortKey[],
+  ): IndexedRow[] {
+    const cached = this.queryCache.get(fingerprint);
+    if (cached?.version === this.version) return cached.rows;
+    if (!this.rowIndex || this.rowIndex.version !== this.version) {
+      const byDataSource = new Map<string, IndexedRow[]>();
+      for (const page of this.pages.values()) {
+        if (page.inTrash) continue; // queries never return trashed pages
+        const list = byDataSource.get(page.dataSourceId) ?? [];
+        list.push({
+          id: page.id,
+          created: Date.parse(page.createdTime),
+          edited: Date.parse(page.lastEditedTime),
+          page,
+        });
+        byDataSource.set(page.dataSourceId, list);
+      }
+      this.rowIndex = { version: this.version, byDataSource };
+      this.queryCache.clear();
+    }
+    const rows = (this.rowIndex.byDataSource.get(dataSourceId) ?? []).filter(predicate).sort(rowComparator(sorts));
+    this.queryCache.delete(fingerprint);
+    this.queryCache.set(fingerprint, { version: this.version, rows });
+    if (this.queryCache.size > 32) this.queryCache.delete(this.queryCache.keys().next().value!);
+    return rows;
+  }
+
+  // ---------------------------------------------------------------- property items
+
+  private propertyItems(page: PageRecord, propertyId: string, query: URLSearchParams): unknown {
+    const ds = this.dataSource(page.dataSourceId);
+    const name = [...ds.schema].find(([, entry]) => entry.id === propertyId)?.[0];
+    if (name === undefined) throw notFound('property', propertyId);
+    const entry = ds.schema.get(name)!;
+    const value = this.valueOf(page, name) ?? ({ type: entry.type, ...emptyValue(entry.type) } as FakePropertyValue);
+    const items = listItems(value);
+    if (!items) return propertyItem(entry.id, value.type, (value as Record<string, unknown>)[value.type]);
+
+    const size = pageSize(query.get('page_size') ?? undefined, 'query.page_size');
+    let start = 0;
+    const rawCursor = query.get('start_cursor');
+    if (rawCursor) {
+      const decoded = decodePropertyCursor(rawCursor);
+      if (!decoded || decoded.pageId !== page.id || decoded.propertyId !== entry.id)
+        throw validation(`The start_cursor provided is invalid: ${JSON.stringify(rawCursor)}.`);
+      start = decoded.index;
+    }
+    const end = Math.min(start + size, items.length);
+    const nextCursor = end < items.length ? encodePropertyCursor(page.id, entry.id, end) : null;
+    const self = `${this.url}/v1/pages/${page.id}/properties/${encodeURIComponent(entry.id)}`;
+    return {
+      object: 'list',
+      results: items.slice(start, end).map((item) => propertyItem(entry.id, value.type, item)),
+      next_cursor: nextCursor,
+      has_more: nextCursor !== null,
+      type: 'property_item',
+      property_item: {
+        id: entry.id,
+        type: value.type,
+        next_url: nextCursor ? `${self}?start_cursor=${encodeURIComponent(nextCursor)}` : null,
+        [value.type]: {},
+      },
+    };
+  }
+
+  // --------------------------------------------------------------------- objects
+
+  private pageObject(page: PageRecord, legacy: boolean): Record<string, unknown> {
+    const ds = this.dataSource(page.dataSourceId);
+    const properties: Record<string, unknown> = {
+      [TITLE_PROPERTY]: pageObjectValue(TITLE_ID, titleValue(page.title)),
+    };
+    for (const [name, value] of Object.entries(page.properties))
+      properties[name] = pageObjectValue(ds.schema.get(name)!.id, value);
+    const user = { object: 'user', id: this.userId };
     return {
       object: 'page',
       id: page.id,
       created_time: page.createdTime,
       last_edited_time: page.lastEditedTime,
       in_trash: page.inTrash,
+      ...(legacy ? { archived: page.inTrash } : {}),
       is_locked: false,
-      url: `https://www.notion.so/${page.id.replace(/-/g, '')}`,
+      url: notionUrl(page.title, page.id),
       public_url: null,
       parent: { type: 'data_source_id', data_source_id: page.dataSourceId, database_id: page.databaseId },
-      properties: {
-        Name: {
-          id: 'title',
-          type: 'title',
-          title: [{ type: 'text', text: { content: page.title, link: null }, plain_text: page.title, href: null }],
-        },
-        ...page.properties,
-      },
+      properties,
       icon: null,
       cover: null,
-      created_by: { object: 'user', id: 'fake-user' },
-      last_edited_by: { object: 'user', id: 'fake-user' },
+      created_by: user,
+      last_edited_by: user,
     };
+  }
+
+  private databaseObject(db: DatabaseRecord, legacy: boolean): Record<string, unknown> {
+    return {
+      object: 'database',
+      id: db.id,
+      title: [richTextItem(db.title)],
+      description: [],
+      parent: { type: 'workspace', workspace: true },
+      is_inline: false,
+      in_trash: false,
+      ...(legacy ? { archived: false } : {}),
+      is_locked: false,
+      created_time: db.createdTime,
+      last_edited_time: db.createdTime,
+      data_sources: db.dataSourceIds.map((id) => ({ id, name: this.dataSource(id).name })),
+      icon: null,
+      cover: null,
+      url: notionUrl(db.title, db.id),
+      public_url: null,
+    };
+  }
+
+  private dataSourceObject(ds: DataSourceRecord, legacy: boolean): Record<string, unknown> {
+    const user = { object: 'user', id: this.userId };
+    const target = { databaseId: ds.databaseId, dataSourceId: ds.id };
+    return {
+      object: 'data_source',
+      id: ds.id,
+      title: [richTextItem(ds.name)],
+      description: [],
+      parent: { type: 'database_id', database_id: ds.databaseId },
+      database_parent: { type: 'workspace', workspace: true },
+      is_inline: false,
+      in_trash: false,
+      ...(legacy ? { archived: false } : {}),
+      created_time: ds.createdTime,
+      last_edited_time: ds.createdTime,
+      created_by: user,
+      last_edited_by: user,
+      properties: Object.fromEntries(
+        [...ds.schema].map(([name, entry]) => [name, schemaEntry(name, entry.id, entry.type, target)]),
+      ),
+      icon: null,
+      cover: null,
+      url: notionUrl(ds.name, ds.id),
+      public_url: null,
+    };
+  }
+
+  // --------------------------------------------------------------------- helpers
+
+  private valueOf(page: PageRecord, name: string): FakePropertyValue | undefined {
+    return name === TITLE_PROPERTY ? titleValue(page.title) : page.properties[name];
+  }
+
+  private setProperties(
+    ds: DataSourceRecord,
+    page: PageRecord,
+    properties: Readonly<Record<string, FakePropertyValue>>,
+  ): void {
+    for (const [name, value] of Object.entries(properties)) {
+      if (name === TITLE_PROPERTY) throw new Error(`set the title with \`title\`, not the ${TITLE_PROPERTY} property`);
+      this.register(ds, name, value.type, value.id);
+      page.properties[name] = value;
+    }
+  }
+
+  /** Gives a property name its id in the data source: pinned by the value, or derived from the name. */
+  private register(ds: DataSourceRecord, name: string, type: FakePropertyType, pinnedId?: string): SchemaEntry {
+    const existing = ds.schema.get(name);
+    if (existing) {
+      existing.type = type;
+      return existing;
+    }
+    const taken = new Set([...ds.schema.values()].map((e) => e.id));
+    let id = pinnedId ?? createHash('sha256').update(name).digest('base64url').slice(0, 4);
+    while (taken.has(id)) id += 'x';
+    const entry = { id, type };
+    ds.schema.set(name, entry);
+    return entry;
+  }
+
+  private page(pageId: string): PageRecord {
+    const page = this.pages.get(normalizeId(pageId));
+    if (!page) throw new Error(`no page ${pageId}`);
+    return page;
+  }
+
+  private dataSource(dataSourceId: string): DataSourceRecord {
+    const ds = this.dataSources.get(normalizeId(dataSourceId));
+    if (!ds) throw new Error(`no data source ${dataSourceId}`);
+    return ds;
+  }
+
+  private visiblePage(id: string, grants: Set<string>): PageRecord {
+    const page = this.pages.get(id);
+    if (!page || !grants.has(page.databaseId)) throw notFound('page', id);
+    return page;
+  }
+
+  private visibleDataSource(id: string, grants: Set<string>): DataSourceRecord {
+    const ds = this.dataSources.get(id);
+    if (!ds || !grants.has(ds.databaseId)) throw notFound('data source', id);
+    return ds;
+  }
+
+  /** Takes one use of the first matching injection, if any. */
+  private take<T>(list: Array<Counted<T>>, match: (spec: T) => boolean): T | undefined {
+    const index = list.findIndex((c) => c.remaining > 0 && match(c.spec));
+    const hit = list[index];
+    if (!hit) return undefined;
+    if (--hit.remaining <= 0) list.splice(index, 1);
+    return hit.spec;
+  }
+
+  /** Token bucket; returns the seconds to wait when empty. */
+  private takeRateToken(token: string): number | undefined {
+    const limit = this.limit;
+    if (!limit) return undefined;
+    const now = Date.now();
+    const bucket = this.buckets.get(token) ?? { tokens: limit.burst, last: now };
+    bucket.tokens = Math.min(limit.burst, bucket.tokens + ((now - bucket.last) / 1000) * limit.perSecond);
+    bucket.last = now;
+    this.buckets.set(token, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return undefined;
+    }
+    // Notion's Retry-After is whole seconds.
+    return Math.max(1, Math.ceil((1 - bucket.tokens) / limit.perSecond));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pendingTimers.delete(timer);
+        resolve();
+      }, ms);
+      this.pendingTimers.add(timer);
+    });
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let data = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (data += chunk));
-    req.on('end', () => resolve(data));
-    req.on('error', reject);
+const header = (req: IncomingMessage, name: string) => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+const matches = (spec: RequestMatch, ctx: RequestContext) => {
+  if (spec.method && spec.method.toUpperCase() !== ctx.method) return false;
+  if (spec.path) {
+    spec.path.lastIndex = 0;
+    if (!spec.path.test(ctx.path)) return false;
+  }
+  return true;
+};
+
+const aboutPage = (path: string, pageId: string) => path.startsWith(`/v1/pages/${normalizeId(pageId)}`);
+
+const rateLimited = (retryAfterSeconds: number) =>
+  new NotionError(429, 'rate_limited', 'You have been rate limited. Please try again in a few minutes.', {
+    'retry-after': String(retryAfterSeconds),
   });
+
+function parseBody(raw: string): Record<string, unknown> {
+  if (!raw) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new NotionError(400, 'invalid_json', 'Error parsing JSON body.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw validation('body failed validation: body should be an object.');
+  return parsed as Record<string, unknown>;
 }
+
+const safeJson = (raw: string): unknown => {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+};
+
+/** `page_size`: 1 to 100, default 100 (Notion refuses anything else with a validation_error). */
+function pageSize(raw: unknown, field: string): number {
+  if (raw === undefined || raw === null) return MAX_PAGE_SIZE;
+  const size = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE)
+    throw validation(
+      `${field.split('.')[0]} failed validation: ${field} should be a number between 1 and ${MAX_PAGE_SIZE}, instead was \`${JSON.stringify(raw)}\`.`,
+    );
+  return size;
+}
+
+const titleValue = (title: string): FakePropertyValue => ({ type: 'title', title: [richTextItem(title)] });
+
+/** The value a page shows for a property it never set. */
+function emptyValue(type: FakePropertyType): Record<string, unknown> {
+  if (LIST_PROPERTY_TYPES.has(type) || type === 'multi_select') return { [type]: [] };
+  if (type === 'checkbox') return { checkbox: false };
+  return { [type]: null };
+}
+
+/** Notion's URLs: a slug of the title, then the id without dashes. */
+function notionUrl(title: string, id: string): string {
+  const slug =
+    title
+      .replace(/[^\w]+/g, '-')
+      .replace(/^-|-$/g, '')
+      .slice(0, 50) || 'Untitled';
+  return `https://www.notion.so/${slug}-${id.replace(/-/g, '')}`;
+}
+
+const encodePropertyCursor = (pageId: string, propertyId: string, index: number) =>
+  Buffer.from(JSON.stringify([pageId, propertyId, index])).toString('base64url');
+
+function decodePropertyCursor(raw: string): { pageId: string; propertyId: string; index: number } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (!Array.isArray(parsed)) return undefined;
+    const [pageId, propertyId, index] = parsed as unknown[];
+    if (typeof pageId !== 'string' || typeof propertyId !== 'string') return undefined;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) return undefined;
+    return { pageId, propertyId, index };
+  } catch {
+    return undefined;
+  }
+}
+
+export type { FakePropertyValue, WebhookAuthor, WebhookDelivery, WebhookTarget, HandshakeResult, SendWebhookArgs };

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { WebhookStatus, type ProjectView } from '@app/projects';
+import { SyncStatus, WebhookStatus, type ProjectView } from '@app/projects';
 import { notionWebhookUrl } from '../../http/routes.js';
 
 export class ProjectWebhookDto {
@@ -11,6 +11,29 @@ export class ProjectWebhookDto {
 
   @ApiProperty({ enum: WebhookStatus, enumName: 'WebhookStatus' })
   status: WebhookStatus;
+}
+
+export class ProjectSyncDto {
+  @ApiProperty({
+    enum: SyncStatus,
+    enumName: 'SyncStatus',
+    description: '`syncing` while a full sync runs; `error` when the last sync failed for good (see `lastError`)',
+  })
+  status: SyncStatus;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When a sync last completed' })
+  lastSyncedAt: string | null;
+
+  @ApiProperty({ description: 'Mirrored pages, not counting tombstones' })
+  pageCount: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Notion rejected the integration token',
+    description: 'Why the last sync failed, in words; null once a sync succeeds',
+  })
+  lastError: string | null;
 }
 
 /** A project as clients see it. Secrets are write-only and never appear here. */
@@ -27,6 +50,9 @@ export class ProjectResponseDto {
   @ApiProperty({ type: ProjectWebhookDto })
   webhook: ProjectWebhookDto;
 
+  @ApiProperty({ type: ProjectSyncDto })
+  sync: ProjectSyncDto;
+
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
 
@@ -39,6 +65,12 @@ export class ProjectResponseDto {
       name: view.name,
       notionDatabaseId: view.notionDatabaseId,
       webhook: { url: notionWebhookUrl(publicBaseUrl, view.id), status: view.webhookStatus },
+      sync: {
+        status: view.sync.status,
+        lastSyncedAt: view.sync.lastSyncedAt?.toISOString() ?? null,
+        pageCount: view.sync.pageCount,
+        lastError: view.sync.lastError,
+      },
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),
     };

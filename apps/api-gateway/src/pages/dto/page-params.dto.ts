@@ -1,0 +1,107 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { isTitleSearch, normalizeNotionPageId, TITLE_SEARCH_MAX } from '@app/mirror';
+import { ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Postgres bigint, the type of `version`. */
+const BIGINT_MAX = 9223372036854775807n;
+
+/** Plain decimal digits only: Number() would take 0x2, 1e1 or " 1". */
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value;
+
+export class PageParamsDto extends ProjectIdParamDto {
+  @ApiProperty({
+    description: 'The Notion page id, with or without dashes (answers use the dashed lowercase form)',
+    example: '1c4f9e2a-7b3d-4e8f-9a01-23456789abcd',
+  })
+  // Normalized before validation; what is not a page id stays as given and fails below.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? (normalizeNotionPageId(value) ?? value) : value,
+  )
+  @ValidateBy({
+    name: 'isNotionPageId',
+    validator: {
+      validate: (value) => typeof value === 'string' && UUID.test(value),
+      defaultMessage: () => 'pageId must be a Notion page id (32 hex digits, with or without dashes)',
+    },
+  })
+  pageId: string;
+}
+
+export class ListPagesQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'limit must be a whole number from 1 to 100' })
+  @Min(1)
+  @Max(100)
+  limit: number = 50;
+
+  @ApiPropertyOptional({
+    description: 'The nextCursor of the previous page, unchanged. Valid only for the project it came from.',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  cursor?: string;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    default: false,
+    description: 'Include pages that left the database (tombstones, with `deletedAt` set)',
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'includeDeleted must be true or false' })
+  includeDeleted: boolean = false;
+
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: TITLE_SEARCH_MAX,
+    description: 'Only pages whose title contains this text (case-insensitive; `%`, `_` and `\\` match literally)',
+    example: 'roadmap',
+  })
+  @IsOptional()
+  @ValidateBy({
+    name: 'isTitleSearch',
+    validator: {
+      validate: (value) => typeof value === 'string' && isTitleSearch(value),
+      defaultMessage: () => `q must have 1 to ${TITLE_SEARCH_MAX} characters and no control characters`,
+    },
+  })
+  q?: string;
+}
+
+export class ListChangesQueryDto {
+  @ApiPropertyOptional({
+    type: String,
+    pattern: '^\\d{1,19}$',
+    default: '0',
+    description: 'A version: the `nextAfter` of the previous answer, or 0 to start from the beginning',
+    example: '0',
+  })
+  @IsOptional()
+  // Canonical decimal ("007" is 7), so nextAfter echoes it in the same form.
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && /^\d{1,19}$/.test(value) ? BigInt(value).toString() : value,
+  )
+  @ValidateBy({
+    name: 'isVersion',
+    validator: {
+      validate: (value) => typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX,
+      defaultMessage: () => `after must be a version: a whole number from 0 to ${BIGINT_MAX}`,
+    },
+  })
+  after: string = '0';
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'limit must be a whole number from 1 to 1000' })
+  @Min(1)
+  @Max(1000)
+  limit: number = 100;
+}

@@ -1,0 +1,77 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, type AuthUser } from '@app/auth';
+import { ApiProblems } from '../http/api-problems.decorator.js';
+import { PROJECTS_PATH } from '../http/routes.js';
+import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
+import { ListChangesQueryDto, ListPagesQueryDto, PageParamsDto } from './dto/page-params.dto.js';
+import { PageChangesResponseDto, PageListResponseDto, PageResponseDto } from './dto/page-response.dto.js';
+import { PagesService } from './pages.service.js';
+
+/** The mirrored pages of a project, read-only, for its owner. */
+@ApiTags('pages')
+@ApiBearerAuth()
+@ApiProblems(401, 429)
+@Controller(PROJECTS_PATH)
+export class PagesController {
+  constructor(private readonly pages: PagesService) {}
+
+  @Get(':id/pages')
+  @ApiOperation({
+    summary: 'List mirrored pages, newest edit first',
+    description:
+      'Keyset pagination: pass `nextCursor` back as `cursor`, with the same filters, until it is null. ' +
+      'A cursor belongs to the project it came from (400 `invalid-cursor` elsewhere). ' +
+      'A page edited while you page moves to the front, so a listing is a view, not a copy: ' +
+      'to keep an exact local copy, use the change feed (`/changes`).',
+  })
+  @ApiOkResponse({ type: PageListResponseDto })
+  @ApiProblems(400, 404)
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+    @Query() query: ListPagesQueryDto,
+  ): Promise<PageListResponseDto> {
+    const list = await this.pages.list(user.id, params.id, query);
+    return { items: list.items.map((p) => PageResponseDto.from(p)), nextCursor: list.nextCursor };
+  }
+
+  @Get(':id/pages/:pageId')
+  @ApiOperation({
+    summary: 'One mirrored page, with its properties',
+    description:
+      'A page that left the database is still returned, with `deletedAt` set. ' +
+      '404 `page-not-found` when the project has never mirrored the page; 400 when `pageId` is not a page id.',
+  })
+  @ApiOkResponse({ type: PageResponseDto })
+  @ApiProblems(400, 404)
+  async get(@CurrentUser() user: AuthUser, @Param() params: PageParamsDto): Promise<PageResponseDto> {
+    return PageResponseDto.from(await this.pages.get(user.id, params.id, params.pageId));
+  }
+
+  @Get(':id/changes')
+  @ApiOperation({
+    summary: 'The change feed: every row written after a version',
+    description:
+      'Keeps a local copy exact. Start with `after=0`; apply `changes` in order (replace the page by `id`, ' +
+      'or remove it when `deletedAt` is set: deletions are rows, never gaps); ask again from `nextAfter` ' +
+      'while `hasMore` is true; then poll from `nextAfter`. ' +
+      'The feed is a compacted log: each row appears once, at its latest version, so several writes ' +
+      'between two reads arrive as one. Versions of a project become visible in increasing order, ' +
+      'so nothing written after `nextAfter` (a late sync, a deletion) is ever missed.',
+  })
+  @ApiOkResponse({ type: PageChangesResponseDto })
+  @ApiProblems(400, 404)
+  async changes(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+    @Query() query: ListChangesQueryDto,
+  ): Promise<PageChangesResponseDto> {
+    const feed = await this.pages.changes(user.id, params.id, query.after, query.limit);
+    return {
+      changes: feed.changes.map((p) => PageResponseDto.from(p)),
+      nextAfter: feed.nextAfter,
+      hasMore: feed.hasMore,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { ProjectSyncStore } from '@app/projects';
+import { Periodic } from '../relay/periodic.js';
+import { SyncRequestDispatcher } from './sync-request.dispatcher.js';
+
+const BATCH = 200;
+
+/**
+ * The safety net for sync requests, like the delivery relay: requests whose
+ * bus event was lost are enqueued after RELAY_RECEIVED_GRACE_MS. At startup
+ * it also re-creates job schedulers that Redis lost (never moving existing ones).
+ */
+@Injectable()
+export class SyncRequestRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SyncRequestRelay.name);
+  private readonly periodic = new Periodic('Sync request relay pass', this.logger);
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly store: ProjectSyncStore,
+    private readonly dispatcher: SyncRequestDispatcher,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    let repaired = false;
+    // The first pass also re-creates job schedulers Redis lost (a restart without persistence).
+    this.periodic.start(
+      this.config.eventWorker.relayIntervalMs,
+      async () => {
+        if (!repaired) {
+          await this.repairSchedulers();
+          repaired = true;
+        }
+        await this.pass();
+      },
+      { now: true },
+    );
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.periodic.stop();
+  }
+
+  /** One pass; returns how many requests it enqueued. */
+  async pass(): Promise<number> {
+    const before = new Date(Date.now() - this.config.eventWorker.relayReceivedGraceMs);
+    const requests = await this.store.pendingRequests(before, BATCH);
+    for (const request of requests) await this.dispatcher.enqueue(request, 'relay');
+    if (requests.length) this.logger.log({ msg: 'Relay enqueued full syncs', count: requests.length });
+    return requests.length;
+  }
+
+  private async repairSchedulers(): Promise<void> {
+    let after: string | null = null;
+    for (;;) {
+      const ids = await this.store.projectIds(after, BATCH);
+      for (const id of ids) await this.dispatcher.ensureSchedulers(id, { replace: false });
+      if (ids.length < BATCH) return;
+      after = ids[ids.length - 1]!;
+    }
+  }
+}

@@ -1,0 +1,251 @@
+import { Injectable, Logger } from '@nestjs/common';
+import {
+  isFullPage,
+  iterateAllDataSourceRows,
+  type Client,
+  type FullDataSourceQueryFilter,
+  type PageObjectResponse,
+  type QueryDataSourceParameters,
+} from '@notionhq/client';
+import { QueueName, syncIds } from '@app/contracts';
+import { InboxService } from '@app/inbox';
+import { JobQueue } from '@app/messaging';
+import { MirrorWriter } from '@app/mirror';
+import { classifyNotionError, NotionClientFactory } from '@app/notion';
+import { ProjectSyncStore, type FullSyncRun, type SyncTarget } from '@app/projects';
+import { FullSyncLock } from './full-sync-lock.js';
+import { isInDatabase, toMirrorRow, truncatedProperties } from './page-row.js';
+
+/** Rows per mirror write during full and incremental syncs (one Notion query page). */
+const BATCH = 100;
+/** Notion rounds last_edited_time down to the minute: incremental windows overlap by two. */
+const INCREMENTAL_OVERLAP_MS = 2 * 60_000;
+
+export interface SyncOutcome {
+  /** Deliveries this run covered and marked processed. */
+  readonly processedDeliveries: number;
+  readonly pagesWritten?: number;
+  readonly tombstoned?: number;
+  readonly skipped?: string;
+}
+
+type Filter = FullDataSourceQueryFilter | undefined;
+
+/**
+ * The sync engine: one page (webhooks), pages edited since the watermark
+ * (incremental), and every page (full). Every write goes through
+ * `MirrorWriter`, which keeps the newest state whatever order fetches finish
+ * in; so all of this is idempotent and safe to run twice or concurrently.
+ * Notion errors are thrown as they come; the processor sorts them.
+ */
+@Injectable()
+export class SyncEngine {
+  private readonly logger = new Logger(SyncEngine.name);
+
+  constructor(
+    private readonly store: ProjectSyncStore,
+    private readonly mirror: MirrorWriter,
+    private readonly notion: NotionClientFactory,
+    private readonly inbox: InboxService,
+    private readonly queue: JobQueue,
+    private readonly fullSyncLock: FullSyncLock,
+  ) {}
+
+  /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
+  async syncPage(projectId: string, pageId: string, correlationId: string): Promise<SyncOutcome> {
+    const target = await this.target(projectId);
+    if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+    const client = this.notion.forToken(target.notionToken);
+    // Read before the request leaves: deliveries received until now are covered,
+    // and the mirror orders this write by it.
+    const fetchStartedAt = await this.mirror.now();
+    let page: PageObjectResponse | undefined;
+    try {
+      const found = await client.pages.retrieve({ page_id: pageId });
+      if (isFullPage(found) && isInDatabase(found, target.notionDatabaseId)) page = found;
+    } catch (err) {
+      // 404: deleted for good, or no longer shared with the integration.
+      if (classifyNotionError(err, { object: 'page' }).kind !== 'not_shared') throw err;
+    }
+    let written = 0;
+    let tombstoned = 0;
+    if (page) {
+      const row = toMirrorRow(page, await this.completeProperties(client, page));
+      written = (await this.mirror.upsert(projectId, [row], fetchStartedAt)).written;
+    } else if (await this.mirror.tombstone(projectId, pageId, fetchStartedAt)) {
+      tombstoned = 1;
+    }
+    const processed = await this.inbox.markProcessedFor(projectId, pageId, fetchStartedAt);
+    this.logger.log({ msg: 'Page synced', projectId, pageId, written, tombstoned, correlationId });
+    return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
+  }
+
+  /**
+   * Pages edited since the watermark less two minutes, in every data source:
+   * heals missed webhooks. Before the first full sync completes there is no
+   * watermark; that full sync reads everything, so this run has nothing to add.
+   */
+  async incremental(projectId: string, entityId: string, correlationId: string): Promise<SyncOutcome> {
+    const target = await this.target(projectId);
+    if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+    const startedAt = await this.mirror.now();
+    if (!target.watermark) {
+      const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
+      return { processedDeliveries: processed.length, skipped: 'no full sync completed yet' };
+    }
+    const since = new Date(target.watermark.getTime() - INCREMENTAL_OVERLAP_MS).toISOString();
+    const client = this.notion.forToken(target.notionToken);
+    let written = 0;
+    for (const dataSourceId of await this.dataSources(client, target)) {
+      written += await this.readDataSource(client, projectId, dataSourceId, {
+        timestamp: 'last_edited_time',
+        last_edited_time: { on_or_after: since },
+      });
+    }
+    await this.store.completed(projectId, startedAt, false);
+    const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
+    this.logger.log({ msg: 'Incremental sync done', projectId, since, written, correlationId });
+    return { processedDeliveries: processed.length, pagesWritten: written };
+  }
+
+  /**
+   * Every page of every data source, then tombstones for rows the run did not
+   * see. Resumes an interrupted run from its checkpoint (the data sources it
+   * finished and the `created_time` its current one reached).
+   */
+  async full(projectId: string, correlationId: string): Promise<SyncOutcome> {
+    const lock = await this.fullSyncLock.tryAcquire(projectId);
+    if (!lock) return { processedDeliveries: 0, skipped: 'a full sync of this project is already running' };
+    try {
+      const target = await this.target(projectId);
+      if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+      const client = this.notion.forToken(target.notionToken);
+      let run: FullSyncRun = target.run ?? { startedAt: (await this.mirror.now()).toISOString(), done: [] };
+      const resumed = target.run !== null;
+      await this.store.saveRun(projectId, run);
+      this.logger.log({ msg: resumed ? 'Full sync resumed' : 'Full sync started', projectId, correlationId });
+      let written = 0;
+      for (const dataSourceId of await this.dataSources(client, target)) {
+        if (run.done.includes(dataSourceId)) continue;
+        const from = run.current?.dataSourceId === dataSourceId ? run.current.createdFrom : undefined;
+        const filter: Filter = from ? { timestamp: 'created_time', created_time: { on_or_after: from } } : undefined;
+        written += await this.readDataSource(client, projectId, dataSourceId, filter, async (createdFrom) => {
+          run = { ...run, current: { dataSourceId, createdFrom } };
+          await this.store.saveRun(projectId, run);
+        });
+        run = { startedAt: run.startedAt, done: [...run.done, dataSourceId] };
+        await this.store.saveRun(projectId, run);
+      }
+      const startedAt = new Date(run.startedAt);
+      const tombstoned = await this.mirror.sweep(projectId, startedAt);
+      await this.store.completed(projectId, startedAt, true);
+      this.logger.log({ msg: 'Full sync done', projectId, written, tombstoned, correlationId });
+      return { processedDeliveries: 0, pagesWritten: written, tombstoned };
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** The project, or undefined once it was deleted (its schedulers are then removed). */
+  private async target(projectId: string): Promise<SyncTarget | undefined> {
+    const target = await this.store.target(projectId);
+    if (!target) {
+      const ids = syncIds(projectId);
+      await this.queue.removeScheduler(QueueName.NotionSync, ids.reconcileScheduler);
+      await this.queue.removeScheduler(QueueName.NotionSync, ids.fullSyncScheduler);
+    }
+    return target;
+  }
+
+  /** The database's data sources (API 2025-09-03 and later: one database can hold several). */
+  private async dataSources(client: Client, target: SyncTarget): Promise<string[]> {
+    const database = await client.databases.retrieve({ database_id: target.notionDatabaseId });
+    const ids = 'data_sources' in database ? database.data_sources.map((d) => d.id) : [];
+    for (const id of ids) await client.dataSources.retrieve({ data_source_id: id });
+    return ids;
+  }
+
+  /**
+   * Reads a data source through the SDK's `iterateAllDataSourceRows` (it walks
+   * `created_time` windows past the 10,000-row cap of one query) and writes
+   * the rows in batches. Each batch is ordered in the mirror by the start of
+   * the oldest Notion request that returned one of its rows. Calls
+   * `checkpoint(createdTime)` after each batch with where a resumed read may start.
+   */
+  private async readDataSource(
+    client: Client,
+    projectId: string,
+    dataSourceId: string,
+    filter: Filter,
+    checkpoint?: (createdFrom: string) => Promise<void>,
+  ): Promise<number> {
+    // The helper calls only dataSources.query: stamp each response with the
+    // database clock read just before its request.
+    const fetchedAt = new Map<string, Date>();
+    const stamping = {
+      dataSources: {
+        query: async (args: QueryDataSourceParameters) => {
+          const at = await this.mirror.now();
+          const response = await client.dataSources.query(args);
+          for (const row of response.results) fetchedAt.set(row.id, at);
+          return response;
+        },
+      },
+    } as unknown as Client;
+    let written = 0;
+    let batch: PageObjectResponse[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const oldest = new Date(Math.min(...batch.map((p) => fetchedAt.get(p.id)!.getTime())));
+      const rows = [];
+      for (const page of batch) rows.push(toMirrorRow(page, await this.completeProperties(client, page)));
+      written += (await this.mirror.upsert(projectId, rows, oldest)).written;
+      // Rows come in created_time order: a resumed read starts at the last one's minute.
+      await checkpoint?.(batch[batch.length - 1]!.created_time);
+      for (const page of batch) fetchedAt.delete(page.id);
+      batch = [];
+    };
+    for await (const row of iterateAllDataSourceRows(stamping, {
+      data_source_id: dataSourceId,
+      page_size: BATCH,
+      filter,
+    })) {
+      if (!isFullPage(row)) continue;
+      batch.push(row);
+      if (batch.length >= BATCH) await flush();
+    }
+    await flush();
+    return written;
+  }
+
+  /**
+   * The page's properties with every list whole: the page object lists at most
+   * 25 references per property; the rest come from the property endpoint.
+   */
+  private async completeProperties(client: Client, page: PageObjectResponse): Promise<Record<string, unknown>> {
+    const cut = truncatedProperties(page);
+    if (cut.length === 0) return page.properties;
+    const properties: Record<string, unknown> = { ...page.properties };
+    for (const { name, id, type } of cut) {
+      const items: unknown[] = [];
+      let cursor: string | undefined;
+      do {
+        const response = await client.pages.properties.retrieve({
+          page_id: page.id,
+          property_id: id,
+          start_cursor: cursor,
+          page_size: 100,
+        });
+        if (response.object !== 'list') break;
+        for (const item of response.results) items.push((item as unknown as Record<string, unknown>)[type]);
+        cursor = response.has_more ? (response.next_cursor ?? undefined) : undefined;
+      } while (cursor);
+      properties[name] = {
+        ...(page.properties[name] as object),
+        [type]: items,
+        ...(type === 'relation' && { has_more: false }),
+      };
+    }
+    return properties;
+  }
+}

@@ -1,0 +1,21 @@
+/** Longest title search accepted (characters). */
+export const TITLE_SEARCH_MAX = 200;
+
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A title search is 1 to 200 characters, taken literally (not trimmed), with no
+ * control characters: Postgres refuses NUL in text, and titles hold none of the rest.
+ */
+export function isTitleSearch(q: string): boolean {
+  return q.length >= 1 && q.length <= TITLE_SEARCH_MAX && !CONTROL_CHARS.test(q);
+}
+
+/**
+ * The ILIKE pattern (escape character `\`) that matches titles containing `q`
+ * literally: the user's `%`, `_` and `\` are escaped, not wildcards.
+ */
+export function titleContainsPattern(q: string): string {
+  return `%${q.replace(/[\\%_]/g, '\\$&')}%`;
+}

@@ -1,0 +1,197 @@
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { Logger, type LoggerService } from '@nestjs/common';
+import { RequestTimeoutError } from '@notionhq/client';
+import { loadConfig, type AppConfig } from '@app/config';
+import { freePort } from '@app/testing';
+import { NotionClientFactory } from './notion-client.factory.js';
+import { NotionNetworkError, NotionRateLimitedError, classifyNotionError } from './notion-errors.js';
+import type { NotionRateLimiter } from './notion-rate-limiter.js';
+
+const TOKEN = 'ntn_unit0123456789abcdefghijklmnopqrstuvwxyz';
+
+/** Records what the factory asks of the limiter; grants at once unless told to hang. */
+class RecordingLimiter {
+  readonly events: string[] = [];
+  hang = false;
+
+  async acquire(token: string, signal?: AbortSignal): Promise<void> {
+    this.events.push(`acquire:${token}`);
+    if (!this.hang) return;
+    await new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+  }
+
+  async pause(token: string, ms: number): Promise<void> {
+    this.events.push(`pause:${token}:${ms}`);
+  }
+}
+
+type Answer = (res: ServerResponse) => void;
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Answer => {
+  return (res) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+};
+const rateLimited = json(
+  429,
+  { object: 'error', status: 429, code: 'rate_limited', message: 'Rate limited', request_id: 'r' },
+  { 'retry-after': '0' },
+);
+
+describe('NotionClientFactory', () => {
+  let server: Server;
+  let baseUrl: string;
+  let answers: Answer[] = [];
+  let seen: Seen[] = [];
+  let limiter: RecordingLimiter;
+  const logs: string[] = [];
+  const capture: LoggerService = {
+    log: (m) => logs.push(JSON.stringify(m)),
+    warn: (m) => logs.push(JSON.stringify(m)),
+    error: (m) => logs.push(JSON.stringify(m)),
+    debug: (m) => logs.push(JSON.stringify(m)),
+    verbose: (m) => logs.push(JSON.stringify(m)),
+  };
+
+  const factory = (env: Record<string, string> = {}) => {
+    const config: AppConfig = loadConfig({ NODE_ENV: 'test', NOTION_API_BASE_URL: baseUrl, ...env });
+    return new NotionClientFactory(config, limiter as unknown as NotionRateLimiter);
+  };
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+      const answer = answers.shift();
+      // No answer queued: never respond (the timeout case).
+      if (answer) answer(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    Logger.overrideLogger(capture);
+  });
+
+  afterEach(() => {
+    answers = [];
+    seen = [];
+    logs.length = 0;
+  });
+
+  afterAll(async () => {
+    Logger.overrideLogger(false);
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  beforeEach(() => {
+    limiter = new RecordingLimiter();
+  });
+
+  it('sends the configured version and the token to the configured base URL, paced by the limiter', async () => {
+    answers.push(json(200, { object: 'database', id: 'd1', data_sources: [] }));
+    const db = await factory().forToken(TOKEN).databases.retrieve({ database_id: 'd1' });
+    expect(db).toMatchObject({ id: 'd1' });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/databases/d1' });
+    expect(seen[0]!.headers['notion-version']).toBe('2026-03-11');
+    expect(seen[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(limiter.events).toEqual([`acquire:${TOKEN}`]);
+  });
+
+  it("paces the SDK's retries of a 429 too, and pauses the bucket for Retry-After", async () => {
+    answers.push(rateLimited, rateLimited, json(200, { object: 'page', id: 'p1' }));
+    await factory().forToken(TOKEN).pages.retrieve({ page_id: 'p1' });
+    expect(seen).toHaveLength(3);
+    // Retry-After: 0 means no pause; each of the three attempts waited for a slot.
+    expect(limiter.events).toEqual([`acquire:${TOKEN}`, `acquire:${TOKEN}`, `acquire:${TOKEN}`]);
+  });
+
+  it('tells the caller to delay by Retry-After once the retries are spent', async () => {
+    const slow = json(
+      429,
+      { object: 'error', status: 429, code: 'rate_limited', message: 'Rate limited', request_id: 'r' },
+      { 'retry-after': '0' },
+    );
+    const last = json(
+      429,
+      { object: 'error', status: 429, code: 'rate_limited', message: 'Rate limited', request_id: 'r2' },
+      { 'retry-after': '9' },
+    );
+    answers.push(slow, last);
+    const err = await factory({ NOTION_MAX_RETRIES: '1' })
+      .forToken(TOKEN)
+      .pages.retrieve({ page_id: 'p1' })
+      .catch((e: unknown) => e);
+    expect(seen).toHaveLength(2);
+    expect(limiter.events).toEqual([`acquire:${TOKEN}`, `acquire:${TOKEN}`, `pause:${TOKEN}:9000`]);
+    expect(classifyNotionError(err)).toMatchObject({
+      kind: 'rate_limited',
+      retryAfterMs: 9000,
+      requestId: 'r2',
+    });
+  });
+
+  it('reuses one client per token', () => {
+    const f = factory();
+    expect(f.forToken(TOKEN)).toBe(f.forToken(TOKEN));
+    expect(f.forToken(`${TOKEN}x`)).not.toBe(f.forToken(TOKEN));
+    expect(() => f.forToken('')).toThrow('A Notion integration token is required');
+  });
+
+  it('delays the job rather than waiting on for ever when the limiter has no slot in time', async () => {
+    limiter.hang = true;
+    const err = await factory({ NOTION_TIMEOUT_MS: '1000' })
+      .forToken(TOKEN)
+      .pages.retrieve({ page_id: 'p1' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotionRateLimitedError);
+    expect(seen).toHaveLength(0);
+    expect(classifyNotionError(err)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 10_000 });
+  });
+
+  it('abandons a request Notion does not answer in time, as the SDK would', async () => {
+    const err = await factory({ NOTION_TIMEOUT_MS: '1000' })
+      .forToken(TOKEN)
+      .pages.retrieve({ page_id: 'p1' })
+      .catch((e: unknown) => e);
+    expect(seen).toHaveLength(1);
+    expect(err).toBeInstanceOf(RequestTimeoutError);
+    expect(classifyNotionError(err).kind).toBe('transient');
+  });
+
+  it('reports an unreachable Notion as a network error', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    const err = await factory({ NOTION_API_BASE_URL: closed })
+      .forToken(TOKEN)
+      .pages.retrieve({ page_id: 'p1' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotionNetworkError);
+    expect(classifyNotionError(err)).toEqual({
+      kind: 'transient',
+      message: 'Notion could not be reached (ECONNREFUSED)',
+    });
+  });
+
+  it("logs the SDK's lines at debug and never the token", async () => {
+    answers.push(
+      json(404, {
+        object: 'error',
+        status: 404,
+        code: 'object_not_found',
+        // A body that (absurdly) echoes the token: the log must not.
+        message: `Could not find page p1 for ${TOKEN}`,
+        request_id: 'r',
+      }),
+    );
+    await factory()
+      .forToken(TOKEN)
+      .pages.retrieve({ page_id: 'p1' })
+      .catch(() => undefined);
+    expect(logs.some((line) => line.includes('Notion SDK: request start'))).toBe(true);
+    expect(logs.some((line) => line.includes('Notion SDK: request fail'))).toBe(true);
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+});

@@ -1,0 +1,296 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Test, type TestingModule } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { ConfigModule, type AppConfig } from '@app/config';
+import {
+  NotionClientFactory,
+  NotionLimiterUnavailableError,
+  NotionModule,
+  NotionRateLimiter,
+  classifyNotionError,
+} from '@app/notion';
+import { FakeNotion, ThrowawayRedis, freePort, waitFor } from '@app/testing';
+import { SERVER_URLS, testConfig } from '../../../test/jest/test-env.js';
+
+/** A "replica": the Notion module in a Nest container of its own, with its own Redis connection. */
+interface Replica {
+  readonly module: TestingModule;
+  readonly factory: NotionClientFactory;
+  readonly limiter: NotionRateLimiter;
+}
+
+async function replica(config: AppConfig): Promise<Replica> {
+  const module = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), NotionModule] }).compile();
+  return { module, factory: module.get(NotionClientFactory), limiter: module.get(NotionRateLimiter) };
+}
+
+const newToken = () => `ntn_${randomBytes(20).toString('hex')}`;
+
+/** The most arrivals in any half-open window [t, t + windowMs) (times in ms). */
+function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let max = 0;
+  for (let i = 0, start = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[start]! >= windowMs) start++;
+    max = Math.max(max, i - start + 1);
+  }
+  return max;
+}
+
+/** Wraps `acquire` to count the calls (every attempt the SDK makes goes through it). */
+function countAcquires(limiter: NotionRateLimiter): { count: number } {
+  const counter = { count: 0 };
+  const original = limiter.acquire.bind(limiter);
+  limiter.acquire = (token, signal) => {
+    counter.count++;
+    return original(token, signal);
+  };
+  return counter;
+}
+
+/**
+ * The Notion access layer against the real Redis (this run's key prefix) and
+ * the fake Notion server: the shared rate limit holds across replicas, per
+ * token, for the SDK's retries too; and it fails closed without Redis.
+ */
+describe('Notion clients and the shared rate limiter', () => {
+  const fake = new FakeNotion();
+  const replicas: Replica[] = [];
+  const redis = new Redis(SERVER_URLS.redis);
+  let databaseId: string;
+  let pageId: string;
+
+  /** Shares the fake's database with a new token and returns the token. */
+  const sharedToken = (): string => {
+    const token = newToken();
+    fake.share(token, databaseId);
+    return token;
+  };
+
+  /** A replica with Notion's pace (3/s, burst 3, the config's defaults; test runs default to a faster one). */
+  const start = async (overrides: Record<string, string> = {}): Promise<Replica> => {
+    const r = await replica(
+      testConfig({
+        NOTION_API_BASE_URL: fake.url,
+        NOTION_RATE_LIMIT_PER_SECOND: '3',
+        NOTION_RATE_LIMIT_BURST: '3',
+        ...overrides,
+      }),
+    );
+    replicas.push(r);
+    return r;
+  };
+
+  /**
+   * The limiter bounds when requests start; the server sees them after their
+   * connection is set up. A burst that must open new sockets arrives later
+   * than the paced requests behind it on warm ones, which squeezes them into
+   * one window. So open the sockets (the HTTP pool is shared by the process)
+   * and the replicas' Redis connections before measuring.
+   */
+  const warmUp = async (rs: Replica[]) => {
+    await Promise.all(Array.from({ length: 12 }, () => fetch(`${fake.url}/v1/users/me`).then((r) => r.text())));
+    for (const r of rs) await r.limiter.acquire(newToken());
+  };
+
+  beforeAll(async () => {
+    await fake.start();
+    const db = fake.addDatabase('Tasks');
+    databaseId = db.databaseId;
+    pageId = fake.addPage(db.dataSourceIds[0]!, 'First').id;
+  });
+
+  afterAll(async () => {
+    for (const r of replicas) await r.module.close();
+    redis.disconnect();
+    await fake.stop();
+  });
+
+  it('keeps two replicas hammering one token within burst + rate × W in every window (10/s, burst 3)', async () => {
+    const config = { NOTION_RATE_LIMIT_PER_SECOND: '10', NOTION_RATE_LIMIT_BURST: '3' };
+    const [a, b] = [await start(config), await start(config)];
+    const token = sharedToken();
+    await warmUp([a, b]);
+
+    const calls = Array.from({ length: 60 }, (_, i) =>
+      (i % 2 ? a : b).factory.forToken(token).pages.retrieve({ page_id: pageId }),
+    );
+    const pages = await Promise.all(calls);
+
+    expect(pages.every((p) => p.id === pageId)).toBe(true);
+    const arrivals = fake.requests.filter((r) => r.token === token);
+    expect(arrivals).toHaveLength(60);
+    expect(arrivals.every((r) => r.status === 200)).toBe(true);
+    const times = arrivals.map((r) => r.at);
+    const windows = [500, 1000, 2000, 3000].map((w) => ({
+      w,
+      seen: maxInWindow(times, w),
+      bound: 3 + (10 * w) / 1000,
+    }));
+    expect(windows.filter(({ seen, bound }) => seen > bound)).toEqual([]);
+    // The pacing is real: without a shared bucket the 60 would arrive at once.
+    expect(maxInWindow(times, 1000)).toBeLessThan(60);
+  }, 30_000);
+
+  it("holds Notion's 3/s, burst 3, to at most 33 requests in any 10 s window across two replicas", async () => {
+    const [a, b] = [await start(), await start()];
+    const token = sharedToken();
+    await warmUp([a, b]);
+
+    // 36 requests take about 11 s at 3/s: enough for a full 10 s window.
+    await Promise.all(
+      Array.from({ length: 36 }, (_, i) => (i % 2 ? a : b).factory.forToken(token).pages.retrieve({ page_id: pageId })),
+    );
+
+    const times = fake.requests.filter((r) => r.token === token && r.status === 200).map((r) => r.at);
+    expect(times).toHaveLength(36);
+    expect(maxInWindow(times, 10_000)).toBeLessThanOrEqual(33);
+    expect(maxInWindow(times, 1000)).toBeLessThanOrEqual(6);
+  }, 30_000);
+
+  it('gives each token a bucket of its own', async () => {
+    // 1/s: a shared bucket would make the second token wait about a second per request.
+    const { limiter } = await start({ NOTION_RATE_LIMIT_PER_SECOND: '1', NOTION_RATE_LIMIT_BURST: '3' });
+    const [first, second] = [newToken(), newToken()];
+    for (let i = 0; i < 3; i++) await limiter.acquire(first);
+
+    // Count the decisions asked of Redis: a request that had to wait asks again.
+    const internal = limiter as unknown as { redis: Record<string, (...args: unknown[]) => Promise<number>> };
+    const take = internal.redis.notionRateTakeOrPause!.bind(internal.redis);
+    const decisions: number[] = [];
+    internal.redis.notionRateTakeOrPause = async (...args: unknown[]) => {
+      const wait = await take(...args);
+      decisions.push(wait);
+      return wait;
+    };
+    for (let i = 0; i < 3; i++) await limiter.acquire(second);
+    expect(decisions).toEqual([0, 0, 0]);
+
+    await limiter.acquire(first);
+    expect(decisions.length).toBeGreaterThan(4);
+    expect(decisions[3]).toBeGreaterThan(0);
+    expect(limiter.keyFor(first)).not.toBe(limiter.keyFor(second));
+  });
+
+  it("paces the SDK's retries of a 429, and the pause it asks for holds the other replica back", async () => {
+    // A server of this spec's own: the first request is answered 429 with Retry-After: 1.
+    const arrivals: Array<{ at: number; status: number }> = [];
+    const server: Server = createServer((req, res) => {
+      const status = arrivals.length === 0 ? 429 : 200;
+      arrivals.push({ at: Date.now(), status });
+      const body =
+        status === 429
+          ? { object: 'error', status, code: 'rate_limited', message: 'Slow down', request_id: 'r' }
+          : { object: 'page', id: 'p1' };
+      res.writeHead(status, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const a = await start({ NOTION_API_BASE_URL: url });
+      const b = await start({ NOTION_API_BASE_URL: url });
+      const acquiresA = countAcquires(a.limiter);
+      const acquiresB = countAcquires(b.limiter);
+      const token = newToken();
+
+      const first = a.factory.forToken(token).pages.retrieve({ page_id: 'p1' });
+      // Once replica A has paused the bucket for the 429, replica B asks too.
+      await waitFor(async () => Number(await redis.hget(a.limiter.keyFor(token), 'until')) > 0, {
+        intervalMs: 5,
+        what: 'the pause',
+      });
+      const second = b.factory.forToken(token).pages.retrieve({ page_id: 'p1' });
+      await Promise.all([first, second]);
+
+      expect(arrivals.map((r) => r.status)).toEqual([429, 200, 200]);
+      // The SDK's retry asked the limiter again: two attempts, two acquires.
+      expect(acquiresA.count).toBe(2);
+      expect(acquiresB.count).toBe(1);
+      // Nothing reached Notion before the Retry-After second was over.
+      const rateLimitedAt = arrivals[0]!.at;
+      for (const later of arrivals.slice(1)) expect(later.at).toBeGreaterThanOrEqual(rateLimitedAt + 1000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('names the Redis key by a hash of the token and lets it expire', async () => {
+    const { factory, limiter } = await start();
+    const token = sharedToken();
+    await factory.forToken(token).pages.retrieve({ page_id: pageId });
+
+    const prefix = testConfig().redis.keyPrefix;
+    const keys = await redis.keys(`${prefix}:notion-rate:*`);
+    const hash = createHash('sha256').update(token).digest('hex').slice(0, 32);
+    const key = `${prefix}:notion-rate:${hash}`;
+    expect(keys).toContain(key);
+    expect(limiter.keyFor(token)).toBe(key);
+    const secret = token.slice(4);
+    for (let i = 0; i + 8 <= secret.length; i++) {
+      expect(keys.some((k) => k.includes(secret.slice(i, i + 8)))).toBe(false);
+    }
+    const state = await redis.hgetall(key);
+    expect(Object.keys(state).sort()).toEqual(['tokens', 'ts', 'until']);
+    expect(JSON.stringify(state)).not.toContain(secret.slice(0, 8));
+    // Refilled after burst / rate = 1 s; the key goes a second after that.
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+  });
+
+  it('refuses to pace (and so to send) anything while Redis is down, and recovers when it is back', async () => {
+    const throwaway = new ThrowawayRedis();
+    await throwaway.start();
+    try {
+      const { factory, limiter } = await start({ REDIS_URL: throwaway.url });
+      const token = sharedToken();
+      await limiter.acquire(token);
+
+      await throwaway.stop();
+      const before = fake.requests.length;
+      // Every caller waiting in this process is refused, not only the first.
+      const waiting = await Promise.allSettled(Array.from({ length: 10 }, () => limiter.acquire(token)));
+      expect(waiting.map((r) => r.status)).toEqual(Array(10).fill('rejected'));
+      for (const r of waiting)
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(NotionLimiterUnavailableError);
+      const err = await factory
+        .forToken(token)
+        .pages.retrieve({ page_id: pageId })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NotionLimiterUnavailableError);
+      expect(classifyNotionError(err).kind).toBe('transient');
+      expect(fake.requests.length).toBe(before);
+
+      await throwaway.start();
+      // ioredis reconnects on its own schedule; the first acquire after that succeeds.
+      let recovered = false;
+      for (let i = 0; i < 50 && !recovered; i++) {
+        recovered = await limiter.acquire(token).then(
+          () => true,
+          () => new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 200)),
+        );
+      }
+      expect(recovered).toBe(true);
+    } finally {
+      await throwaway.stop();
+    }
+  });
+
+  it('rejects when Redis was never there', async () => {
+    const { limiter } = await start({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    await expect(limiter.acquire(newToken())).rejects.toBeInstanceOf(NotionLimiterUnavailableError);
+  });
+
+  it('stops waiting when the caller aborts', async () => {
+    const { limiter } = await start({ NOTION_RATE_LIMIT_PER_SECOND: '1', NOTION_RATE_LIMIT_BURST: '1' });
+    const token = newToken();
+    await limiter.acquire(token);
+    const controller = new AbortController();
+    const waiting = limiter.acquire(token, controller.signal);
+    controller.abort(new Error('job cancelled'));
+    await expect(waiting).rejects.toThrow('job cancelled');
+  });
+});

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import type { Repository } from 'typeorm';
+import { SyncStatus } from './project.js';
+import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
+import { ProjectEntity } from './project.entity.js';
+import { SecretBox } from './secret-box.js';
+
+/**
+ * The workers' side of a project: its decrypted token and its sync state. Not
+ * owner-scoped (jobs act for the system, identified by project id); nothing
+ * here is reachable from the public API.
+ */
+@Injectable()
+export class ProjectSyncStore {
+  constructor(
+    @InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  /** The project's Notion binding and sync state; undefined once the project is deleted. */
+  async target(projectId: string): Promise<SyncTarget | undefined> {
+    const row = await this.repo.findOneBy({ id: projectId });
+    if (!row) return undefined;
+    return {
+      projectId,
+      notionDatabaseId: row.notionDatabaseId,
+      notionToken: this.secrets.open(
+        { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
+        `${projectId}:notion-token`,
+      ),
+      watermark: row.syncWatermark,
+      run: row.syncRun,
+    };
+  }
+
+  /** Requested full syncs not yet enqueued, requested before `requestedBefore` (oldest first). */
+  async pendingRequests(requestedBefore: Date, limit: number): Promise<SyncRequest[]> {
+    const rows = await this.repo
+      .createQueryBuilder('p')
+      .select(['p.id', 'p.syncRequestedAt'])
+      .where('p.sync_requested_at IS NOT NULL')
+      .andWhere('(p.sync_enqueued_at IS NULL OR p.sync_enqueued_at < p.sync_requested_at)')
+      .andWhere('p.sync_requested_at < :before', { before: requestedBefore })
+      .orderBy('p.sync_requested_at', 'ASC')
+      .limit(limit)
+      .getMany();
+    return rows.map((r) => ({ projectId: r.id, requestedAt: r.syncRequestedAt! }));
+  }
+
+  /** The request of `projectId` as it stands, if one is waiting to be enqueued. */
+  async pendingRequest(projectId: string): Promise<SyncRequest | undefined> {
+    const row = await this.repo.findOne({
+      select: { id: true, syncRequestedAt: true, syncEnqueuedAt: true },
+      where: { id: projectId },
+    });
+    if (!row?.syncRequestedAt) return undefined;
+    if (row.syncEnqueuedAt && row.syncEnqueuedAt >= row.syncRequestedAt) return undefined;
+    return { projectId, requestedAt: row.syncRequestedAt };
+  }
+
+  /** The request up to `requestedAt` is in the queue (a newer request stays pending). */
+  async markEnqueued(request: SyncRequest): Promise<void> {
+    await this.repo.query(
+      `UPDATE projects SET sync_enqueued_at = $2
+       WHERE id = $1 AND (sync_enqueued_at IS NULL OR sync_enqueued_at < $2)`,
+      [request.projectId, request.requestedAt],
+    );
+  }
+
+  /** Every project id, in pages (to re-create job schedulers at startup). */
+  async projectIds(after: string | null, limit: number): Promise<string[]> {
+    const query = this.repo.createQueryBuilder('p').select('p.id').orderBy('p.id', 'ASC').limit(limit);
+    if (after) query.where('p.id > :after', { after });
+    return (await query.getMany()).map((r) => r.id);
+  }
+
+  /** A full sync begins (or resumes): status `syncing`, the run's checkpoint stored. */
+  async saveRun(projectId: string, run: FullSyncRun): Promise<void> {
+    await this.repo.query(`UPDATE projects SET sync_status = $2, sync_run = $3::jsonb WHERE id = $1`, [
+      projectId,
+      SyncStatus.Syncing,
+      JSON.stringify(run),
+    ]);
+  }
+
+  /**
+   * A sync completed: status `idle`, no error, `lastSyncedAt` now, the
+   * watermark moved up to `coveredFrom` (never back), and the full-sync
+   * checkpoint cleared when `fullRunDone`.
+   */
+  async completed(projectId: string, coveredFrom: Date, fullRunDone: boolean): Promise<void> {
+    await this.repo.query(
+      `UPDATE projects SET
+         sync_status = CASE WHEN $3 OR sync_run IS NULL THEN 'idle' ELSE sync_status END,
+         sync_last_error = NULL,
+         sync_last_synced_at = now(),
+         sync_watermark = greatest(sync_watermark, $2),
+         sync_run = CASE WHEN $3 THEN NULL ELSE sync_run END
+       WHERE id = $1`,
+      [projectId, coveredFrom, fullRunDone],
+    );
+  }
+
+  /** The sync failed for good: status `error` with a message for people (never a stack trace). */
+  async failed(projectId: string, message: string): Promise<void> {
+    await this.repo.query(`UPDATE projects SET sync_status = 'error', sync_last_error = $2 WHERE id = $1`, [
+      projectId,
+      message.slice(0, 500),
+    ]);
+  }
+}
