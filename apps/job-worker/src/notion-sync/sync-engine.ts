@@ -10,7 +10,7 @@ import {
 import { QueueName, syncIds } from '@app/contracts';
 import { InboxService } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
-import { MirrorWriter } from '@app/mirror';
+import { MirrorWriter, type MirrorRow } from '@app/mirror';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
 import { ProjectSyncStore, type FullSyncRun, type SyncTarget } from '@app/projects';
 import { FullSyncLock } from './full-sync-lock.js';
@@ -59,18 +59,20 @@ export class SyncEngine {
     // Read before the request leaves: deliveries received until now are covered,
     // and the mirror orders this write by it.
     const fetchStartedAt = await this.mirror.now();
-    let page: PageObjectResponse | undefined;
+    let row: MirrorRow | undefined;
     try {
       const found = await client.pages.retrieve({ page_id: pageId });
-      if (isFullPage(found) && isInDatabase(found, target.notionDatabaseId)) page = found;
+      if (isFullPage(found) && isInDatabase(found, target.notionDatabaseId)) {
+        row = toMirrorRow(found, await this.completeProperties(client, found));
+      }
     } catch (err) {
-      // 404: deleted for good, or no longer shared with the integration.
+      // 404 (from the page or its property endpoint): deleted for good, or no
+      // longer shared with the integration.
       if (classifyNotionError(err, { object: 'page' }).kind !== 'not_shared') throw err;
     }
     let written = 0;
     let tombstoned = 0;
-    if (page) {
-      const row = toMirrorRow(page, await this.completeProperties(client, page));
+    if (row) {
       written = (await this.mirror.upsert(projectId, [row], fetchStartedAt)).written;
     } else if (await this.mirror.tombstone(projectId, pageId, fetchStartedAt)) {
       tombstoned = 1;
@@ -179,15 +181,17 @@ export class SyncEngine {
     filter: Filter,
     checkpoint?: (createdFrom: string) => Promise<void>,
   ): Promise<number> {
-    // The helper calls only dataSources.query: stamp each response with the
-    // database clock read just before its request.
-    const fetchedAt = new Map<string, Date>();
+    // The helper calls only dataSources.query: stamp each row object with the
+    // database clock read just before the request that returned it. Keyed by
+    // object, not id: at a window boundary the helper fetches some rows again
+    // (and skips them); the copy it yields keeps the time of its own request.
+    const fetchedAt = new WeakMap<object, Date>();
     const stamping = {
       dataSources: {
         query: async (args: QueryDataSourceParameters) => {
           const at = await this.mirror.now();
           const response = await client.dataSources.query(args);
-          for (const row of response.results) fetchedAt.set(row.id, at);
+          for (const row of response.results) fetchedAt.set(row, at);
           return response;
         },
       },
@@ -196,13 +200,20 @@ export class SyncEngine {
     let batch: PageObjectResponse[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
-      const oldest = new Date(Math.min(...batch.map((p) => fetchedAt.get(p.id)!.getTime())));
-      const rows = [];
-      for (const page of batch) rows.push(toMirrorRow(page, await this.completeProperties(client, page)));
+      const oldest = new Date(Math.min(...batch.map((p) => fetchedAt.get(p)!.getTime())));
+      const rows: MirrorRow[] = [];
+      for (const page of batch) {
+        try {
+          rows.push(toMirrorRow(page, await this.completeProperties(client, page)));
+        } catch (err) {
+          // Deleted between the query and the property request: left out, so a
+          // full sync's sweep tombstones it.
+          if (classifyNotionError(err, { object: 'page' }).kind !== 'not_shared') throw err;
+        }
+      }
       written += (await this.mirror.upsert(projectId, rows, oldest)).written;
       // Rows come in created_time order: a resumed read starts at the last one's minute.
       await checkpoint?.(batch[batch.length - 1]!.created_time);
-      for (const page of batch) fetchedAt.delete(page.id);
       batch = [];
     };
     for await (const row of iterateAllDataSourceRows(stamping, {
