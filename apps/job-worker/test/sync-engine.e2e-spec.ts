@@ -39,6 +39,27 @@ const SKIPPED_LOCKED = 'a full sync of this project is already running';
 const SEED_START = Date.UTC(2025, 0, 1);
 const createdTimeOf = (n: number) => new Date(SEED_START + (n - 1) * 60_000).toISOString();
 
+/** The job-worker module in process against `notion`, and a Postgres client; `close()` stops all three. */
+async function startEngine(notion: FakeNotion) {
+  await notion.start();
+  const config = testConfig({ NOTION_API_BASE_URL: notion.url, LOG_LEVEL: 'error' });
+  const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] }).compile();
+  const app: INestApplication = moduleRef.createNestApplication(new FastifyAdapter());
+  await app.init();
+  const pg = new Client({ connectionString: testEnv().DATABASE_URL });
+  await pg.connect();
+  return {
+    engine: app.get(SyncEngine),
+    writer: app.get(MirrorWriter),
+    pg,
+    close: async () => {
+      await app.close();
+      await pg.end();
+      await notion.stop();
+    },
+  };
+}
+
 /**
  * The sync engine in process: the job-worker module's `SyncEngine` called
  * directly against the run's Postgres and a FakeNotion of this suite's own.
@@ -46,27 +67,17 @@ const createdTimeOf = (n: number) => new Date(SEED_START + (n - 1) * 60_000).toI
  */
 describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
   const notion = new FakeNotion();
-  let app: INestApplication;
+  let close: () => Promise<void>;
   let engine: SyncEngine;
   let writer: MirrorWriter;
   let pg: Client;
 
   beforeAll(async () => {
-    await notion.start();
-    const config = testConfig({ NOTION_API_BASE_URL: notion.url, LOG_LEVEL: 'error' });
-    const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] }).compile();
-    app = moduleRef.createNestApplication(new FastifyAdapter());
-    await app.init();
-    engine = app.get(SyncEngine);
-    writer = app.get(MirrorWriter);
-    pg = new Client({ connectionString: testEnv().DATABASE_URL });
-    await pg.connect();
+    ({ engine, writer, pg, close } = await startEngine(notion));
   });
 
   afterAll(async () => {
-    await app?.close();
-    await pg?.end();
-    await notion.stop();
+    await close?.();
   });
 
   /** A Notion database shared with the fixture token, bound to a new fixture project. */
@@ -457,25 +468,16 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
  */
 describe('SyncEngine across a result-cap window (fake Notion capped at 150 rows)', () => {
   const notion = new FakeNotion({ resultCap: 150 });
-  let app: INestApplication;
+  let close: () => Promise<void>;
   let engine: SyncEngine;
   let pg: Client;
 
   beforeAll(async () => {
-    await notion.start();
-    const config = testConfig({ NOTION_API_BASE_URL: notion.url, LOG_LEVEL: 'error' });
-    const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] }).compile();
-    app = moduleRef.createNestApplication(new FastifyAdapter());
-    await app.init();
-    engine = app.get(SyncEngine);
-    pg = new Client({ connectionString: testEnv().DATABASE_URL });
-    await pg.connect();
+    ({ engine, pg, close } = await startEngine(notion));
   });
 
   afterAll(async () => {
-    await app?.close();
-    await pg?.end();
-    await notion.stop();
+    await close?.();
   });
 
   // At a window boundary the SDK helper fetches rows again and skips them; the
