@@ -426,7 +426,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     const outcome = await engine.incremental(projectId, databaseId, randomUUID());
 
     // Only the edited page is newer than the window's start.
-    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1 });
+    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1, tombstoned: 0 });
     const after = (await row(projectId, edited))!;
     expect(after.title).toBe('Edited');
     expect(after.last_edited_time.getTime()).toBeGreaterThan(before.last_edited_time.getTime());
@@ -441,6 +441,77 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(s.sync_watermark!.getTime()).toBeGreaterThan(watermark.getTime());
     expect(s.sync_status).toBe('idle');
     expect(s.live).toBe(20);
+  });
+
+  it('never lets a fetch that started before a page was found gone bring it back', async () => {
+    const projectId = await insertProject(pg);
+    const pageId = randomUUID();
+    const now = await writer.now();
+    const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+    await writer.upsert(projectId, [mirrorRow(pageId, 'Alive', '2025-03-01T10:00:00.000Z')], at(0));
+    // Found gone (404 or moved out) by a fetch that started at +10 s...
+    expect(await writer.tombstone(projectId, pageId, at(10_000))).toBe(true);
+    const gone = (await row(projectId, pageId))!;
+    // ...then a slower query that started at +5 s and saw a newer edit arrives: it loses.
+    const late = mirrorRow(pageId, 'Edited before it left', '2025-03-01T10:04:00.000Z');
+    expect((await writer.upsert(projectId, [late], at(5000))).written).toBe(0);
+    expect((await row(projectId, pageId))!).toMatchObject({ title: 'Alive', version: gone.version });
+    expect((await row(projectId, pageId))!.deleted_at).not.toBeNull();
+    // A fetch that started after the tombstone and finds the page restores it.
+    expect((await writer.upsert(projectId, [late], at(15_000))).written).toBe(1);
+    const back = (await row(projectId, pageId))!;
+    expect(back.deleted_at).toBeNull();
+    expect(back.version).toBeGreaterThan(gone.version);
+  });
+
+  it('tombstones the rows of a data source the database no longer holds, and refuses an empty list', async () => {
+    const projectId = await insertProject(pg);
+    const [kept, removed] = [randomUUID(), randomUUID()];
+    const rowIn = (dataSourceId: string) => ({ ...mirrorRow(randomUUID(), 'x'), dataSourceId });
+    await writer.upsert(projectId, [rowIn(kept), rowIn(kept), rowIn(removed)], await writer.now());
+    expect(await writer.sweepDataSources(projectId, [kept], await writer.now())).toBe(1);
+    const live = (await rows(projectId)).filter((r) => !r.deleted_at).map((r) => r.data_source_id);
+    expect(live).toEqual([kept, kept]);
+    await expect(writer.sweepDataSources(projectId, [], await writer.now())).rejects.toThrow(/Refusing/);
+  });
+
+  it('incremental() reads a data source whole when its schema changed', async () => {
+    const { projectId, databaseId, dataSourceIds } = await newProject(['Schema']);
+    const [ds] = dataSourceIds as [string];
+    const pages = notion.addPages(ds, 5);
+    await engine.full(projectId, randomUUID());
+    // A property renamed in Notion changes no page's last_edited_time: simulate the stale mirror.
+    await pg.query(`UPDATE notion_pages SET title = 'stale' WHERE project_id = $1`, [projectId]);
+    const unchanged = notion.requests.length;
+    await engine.incremental(projectId, databaseId, randomUUID());
+    expect(filterOf(queriesOf(ds, unchanged)[0])).toEqual(expect.objectContaining({ timestamp: 'last_edited_time' }));
+    expect((await row(projectId, pages[0]!.id))!.title).toBe('stale');
+
+    notion.propertyId(ds, 'Estimate', 'number'); // the schema changes
+    const from = notion.requests.length;
+    const outcome = await engine.incremental(projectId, databaseId, randomUUID());
+    expect(filterOf(queriesOf(ds, from)[0])).toBeUndefined();
+    expect(outcome.pagesWritten).toBe(5);
+    expect((await row(projectId, pages[0]!.id))!.title).not.toBe('stale');
+  });
+
+  it('starts over instead of resuming a checkpoint older than the latest sync request', async () => {
+    const { projectId, dataSourceIds } = await newProject(['Fresh']);
+    const [ds] = dataSourceIds as [string];
+    notion.addPages(ds, 20);
+    const checkpoint = {
+      startedAt: '2020-01-01T00:00:00.000Z',
+      done: [],
+      current: { dataSourceId: ds, createdFrom: '2025-01-01T00:10:00.000Z' },
+    };
+    await pg.query(`UPDATE projects SET sync_run = $2::jsonb, sync_requested_at = now() WHERE id = $1`, [
+      projectId,
+      JSON.stringify(checkpoint),
+    ]);
+    const from = notion.requests.length;
+    await engine.full(projectId, randomUUID());
+    expect(filterOf(queriesOf(ds, from)[0])).toBeUndefined();
+    expect((await state(projectId)).live).toBe(20);
   });
 
   it('runs one full sync of a project at a time: a concurrent call steps aside', async () => {

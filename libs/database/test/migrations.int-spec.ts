@@ -73,6 +73,7 @@ describe('migrations', () => {
       sync_enqueued_at: 'timestamp with time zone?',
       sync_watermark: 'timestamp with time zone?',
       sync_run: 'jsonb?',
+      sync_schemas: 'jsonb?',
     });
   });
 

@@ -14,6 +14,9 @@ const INPUT = `jsonb_to_recordset($2::jsonb) AS r(
   page_id uuid, data_source_id uuid, title text, properties jsonb, url text, icon jsonb,
   created_time timestamptz, last_edited_time timestamptz, in_trash boolean)`;
 
+/** Rows one sweep statement tombstones at most. */
+const SWEEP_CHUNK = 2000;
+
 // The content a client sees; a write that leaves it equal takes no new version.
 const CONTENT = (t: string) =>
   `(${t}.data_source_id, ${t}.title, ${t}.properties, ${t}.url, ${t}.icon, ${t}.created_time, ${t}.last_edited_time, ${t}.in_trash)`;
@@ -77,6 +80,10 @@ export class MirrorWriter {
                OR (p.deleted_at IS NOT NULL) IS DISTINCT FROM EXCLUDED.in_trash
              THEN nextval('notion_pages_version_seq') ELSE p.version END
          WHERE (EXCLUDED.last_edited_time, EXCLUDED.fetched_at) > (p.last_edited_time, p.fetched_at)
+           -- A page found gone (404, moved out, swept) keeps its last edit time, so a
+           -- newer edit seen by a fetch that started before the absence was observed
+           -- must not bring it back: only a later fetch can.
+           AND NOT (p.deleted_at IS NOT NULL AND NOT p.in_trash AND EXCLUDED.fetched_at <= p.fetched_at)
          RETURNING 1`,
         [projectId, input, fetchStartedAt],
       )) as unknown[];
@@ -110,18 +117,53 @@ export class MirrorWriter {
 
   /**
    * End of a full sync that started at `runStartedAt`: every live row no fetch
-   * has seen since then left the database. Returns how many were tombstoned.
+   * has seen since then left the database. In chunks (each its own short
+   * transaction), so a large mirror never runs into the statement timeout.
+   * Returns how many rows were tombstoned.
    */
   async sweep(projectId: string, runStartedAt: Date): Promise<number> {
-    return this.locked(projectId, async (m) => {
-      const [, affected] = (await m.query(
-        `UPDATE notion_pages SET deleted_at = now(), fetched_at = greatest(fetched_at, $2),
-           version = nextval('notion_pages_version_seq')
-         WHERE project_id = $1 AND deleted_at IS NULL AND synced_at < $2`,
-        [projectId, runStartedAt],
-      )) as [unknown, number];
-      return affected;
-    });
+    return this.tombstoneUnseen(projectId, runStartedAt, `synced_at < $2`, [runStartedAt]);
+  }
+
+  /**
+   * Tombstones live rows of data sources the database no longer holds (a data
+   * source deleted or moved away), as of a fetch that started at `fetchStartedAt`.
+   */
+  async sweepDataSources(projectId: string, keep: readonly string[], fetchStartedAt: Date): Promise<number> {
+    // An empty list is never a fact about Notion (a database holds at least one
+    // data source): refusing it protects the mirror from a malformed answer.
+    if (keep.length === 0) throw new Error('Refusing to tombstone every data source of a project');
+    return this.tombstoneUnseen(
+      projectId,
+      fetchStartedAt,
+      `data_source_id IS NOT NULL AND NOT (data_source_id = ANY($3::uuid[]))`,
+      [fetchStartedAt, keep],
+    );
+  }
+
+  private async tombstoneUnseen(
+    projectId: string,
+    observedAt: Date,
+    condition: string,
+    params: unknown[],
+  ): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const swept = await this.locked(projectId, async (m) => {
+        const [, affected] = (await m.query(
+          `UPDATE notion_pages SET deleted_at = now(), fetched_at = greatest(fetched_at, $2),
+             version = nextval('notion_pages_version_seq')
+           WHERE project_id = $1 AND page_id IN (
+             SELECT page_id FROM notion_pages
+             WHERE project_id = $1 AND deleted_at IS NULL AND ${condition}
+             LIMIT ${SWEEP_CHUNK})`,
+          [projectId, ...params],
+        )) as [unknown, number];
+        return affected;
+      });
+      total += swept;
+      if (swept < SWEEP_CHUNK) return total;
+    }
   }
 
   /** Live pages of a project. */
@@ -140,6 +182,9 @@ export class MirrorWriter {
   private locked<T>(projectId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('notion_pages:' || $1, 0))`, [projectId]);
+      // Lock the project row before any mirror row: deleting a project locks it
+      // first too (then cascades), so the two can never deadlock.
+      await m.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
       const result = await work(m);
       await m.query(
         `UPDATE projects SET sync_page_count =

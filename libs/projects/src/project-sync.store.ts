@@ -11,6 +11,12 @@ import { SecretBox } from './secret-box.js';
  * owner-scoped (jobs act for the system, identified by project id); nothing
  * here is reachable from the public API.
  */
+/**
+ * A timestamptz as exact text (microseconds): a JS Date keeps milliseconds, and
+ * a request marked enqueued with a truncated time would stay pending forever.
+ */
+const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 @Injectable()
 export class ProjectSyncStore {
   constructor(
@@ -31,39 +37,40 @@ export class ProjectSyncStore {
       ),
       watermark: row.syncWatermark,
       run: row.syncRun,
+      requestedAt: row.syncRequestedAt,
+      schemas: row.syncSchemas ?? {},
     };
   }
 
   /** Requested full syncs not yet enqueued, requested before `requestedBefore` (oldest first). */
   async pendingRequests(requestedBefore: Date, limit: number): Promise<SyncRequest[]> {
-    const rows = await this.repo
-      .createQueryBuilder('p')
-      .select(['p.id', 'p.syncRequestedAt'])
-      .where('p.sync_requested_at IS NOT NULL')
-      .andWhere('(p.sync_enqueued_at IS NULL OR p.sync_enqueued_at < p.sync_requested_at)')
-      .andWhere('p.sync_requested_at < :before', { before: requestedBefore })
-      .orderBy('p.sync_requested_at', 'ASC')
-      .limit(limit)
-      .getMany();
-    return rows.map((r) => ({ projectId: r.id, requestedAt: r.syncRequestedAt! }));
+    const rows = (await this.repo.query(
+      `SELECT id, ${EXACT('sync_requested_at')} AS requested_at FROM projects
+       WHERE sync_requested_at IS NOT NULL
+         AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)
+         AND sync_requested_at < $1
+       ORDER BY sync_requested_at LIMIT $2`,
+      [requestedBefore, limit],
+    )) as Array<{ id: string; requested_at: string }>;
+    return rows.map((r) => ({ projectId: r.id, requestedAt: r.requested_at }));
   }
 
   /** The request of `projectId` as it stands, if one is waiting to be enqueued. */
   async pendingRequest(projectId: string): Promise<SyncRequest | undefined> {
-    const row = await this.repo.findOne({
-      select: { id: true, syncRequestedAt: true, syncEnqueuedAt: true },
-      where: { id: projectId },
-    });
-    if (!row?.syncRequestedAt) return undefined;
-    if (row.syncEnqueuedAt && row.syncEnqueuedAt >= row.syncRequestedAt) return undefined;
-    return { projectId, requestedAt: row.syncRequestedAt };
+    const [row] = (await this.repo.query(
+      `SELECT ${EXACT('sync_requested_at')} AS requested_at FROM projects
+       WHERE id = $1 AND sync_requested_at IS NOT NULL
+         AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)`,
+      [projectId],
+    )) as Array<{ requested_at: string }>;
+    return row ? { projectId, requestedAt: row.requested_at } : undefined;
   }
 
   /** The request up to `requestedAt` is in the queue (a newer request stays pending). */
   async markEnqueued(request: SyncRequest): Promise<void> {
     await this.repo.query(
-      `UPDATE projects SET sync_enqueued_at = $2
-       WHERE id = $1 AND (sync_enqueued_at IS NULL OR sync_enqueued_at < $2)`,
+      `UPDATE projects SET sync_enqueued_at = $2::timestamptz
+       WHERE id = $1 AND (sync_enqueued_at IS NULL OR sync_enqueued_at < $2::timestamptz)`,
       [request.projectId, request.requestedAt],
     );
   }
@@ -85,21 +92,30 @@ export class ProjectSyncStore {
   }
 
   /**
-   * A sync completed: status `idle`, no error, `lastSyncedAt` now, the
-   * watermark moved up to `coveredFrom` (never back), and the full-sync
-   * checkpoint cleared when `fullRunDone`.
+   * A sync completed: `lastSyncedAt` now, the watermark moved up to
+   * `coveredFrom` (never back). A full run that completed clears its checkpoint.
+   * Status `idle` and no error, unless an unfinished full run owns the status
+   * (it is `syncing`, or `error` with its reason, until it completes).
    */
   async completed(projectId: string, coveredFrom: Date, fullRunDone: boolean): Promise<void> {
     await this.repo.query(
       `UPDATE projects SET
          sync_status = CASE WHEN $3 OR sync_run IS NULL THEN 'idle' ELSE sync_status END,
-         sync_last_error = NULL,
+         sync_last_error = CASE WHEN $3 OR sync_run IS NULL THEN NULL ELSE sync_last_error END,
          sync_last_synced_at = now(),
          sync_watermark = greatest(sync_watermark, $2),
          sync_run = CASE WHEN $3 THEN NULL ELSE sync_run END
        WHERE id = $1`,
       [projectId, coveredFrom, fullRunDone],
     );
+  }
+
+  /** Remembers the schema fingerprints of the project's data sources. */
+  async saveSchemas(projectId: string, schemas: Readonly<Record<string, string>>): Promise<void> {
+    await this.repo.query(`UPDATE projects SET sync_schemas = $2::jsonb WHERE id = $1`, [
+      projectId,
+      JSON.stringify(schemas),
+    ]);
   }
 
   /** The sync failed for good: status `error` with a message for people (never a stack trace). */

@@ -18,10 +18,15 @@ export interface SyncTarget {
   readonly notionToken: string;
   readonly watermark: Date | null;
   readonly run: FullSyncRun | null;
+  /** The latest full-sync request (creation, new token, POST /sync). */
+  readonly requestedAt: Date | null;
+  /** Fingerprints of each data source's schema as the last sync saw it. */
+  readonly schemas: Readonly<Record<string, string>>;
 }
 
 /** A project whose requested full sync was not handed to the queue yet. */
 export interface SyncRequest {
   readonly projectId: string;
-  readonly requestedAt: Date;
+  /** Exact (microseconds) UTC text of `sync_requested_at`. */
+  readonly requestedAt: string;
 }

@@ -68,4 +68,8 @@ export class ProjectEntity {
   /** The running (or interrupted) full sync: where to resume. */
   @Column({ name: 'sync_run', type: 'jsonb', nullable: true, insert: false })
   syncRun: FullSyncRun | null;
+
+  /** Data source id -> fingerprint of its schema (property ids, names, types) as last synced. */
+  @Column({ name: 'sync_schemas', type: 'jsonb', nullable: true, insert: false })
+  syncSchemas: Record<string, string> | null;
 }

@@ -4,7 +4,13 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ConfigModule, type AppConfig } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { ProjectNotFoundError, ProjectsModule, ProjectsService, SecretUnreadableError } from '@app/projects';
+import {
+  ProjectNotFoundError,
+  ProjectsModule,
+  ProjectsService,
+  ProjectSyncStore,
+  SecretUnreadableError,
+} from '@app/projects';
 import { testConfig } from '../../../test/jest/test-env.js';
 
 const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
@@ -88,5 +94,25 @@ describe('ProjectsService', () => {
     await expect(service.update('owner-b', project.id, { name: 'x' })).rejects.toBeInstanceOf(ProjectNotFoundError);
     await expect(service.remove('owner-b', project.id)).rejects.toBeInstanceOf(ProjectNotFoundError);
     expect((await service.get('owner-a', project.id)).name).toBe('p');
+  });
+
+  it('keeps a sync request pending until it is enqueued, and a newer request pending after that', async () => {
+    const store = oldKeyModule.get(ProjectSyncStore);
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    // Creating the project requested its first full sync (microsecond timestamp).
+    const first = await store.pendingRequest(project.id);
+    expect(first?.requestedAt).toMatch(/\.\d{6}Z$/);
+    await store.markEnqueued(first!);
+    expect(await store.pendingRequest(project.id)).toBeUndefined();
+    expect((await store.pendingRequests(new Date(Date.now() + 60_000), 1000)).map((r) => r.projectId)).not.toContain(
+      project.id,
+    );
+    await service.requestSync(owner, project.id);
+    const second = await store.pendingRequest(project.id);
+    expect(second!.requestedAt > first!.requestedAt).toBe(true);
+    // Enqueuing the older request again does not swallow the newer one.
+    await store.markEnqueued(first!);
+    expect(await store.pendingRequest(project.id)).toEqual(second);
   });
 });

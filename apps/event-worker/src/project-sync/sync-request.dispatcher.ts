@@ -7,9 +7,9 @@ import { ProjectSyncStore, type SyncRequest } from '@app/projects';
 /**
  * Turns a project's requested full sync (held in Postgres) into a job, and
  * makes sure the project's two job schedulers exist. Every replica may run it
- * for the same request: the full sync is deduplicated per project while one
- * is waiting or running (a request made meanwhile is absorbed by it), and
- * upserting a scheduler is idempotent.
+ * for the same request: the full sync is deduplicated per project (requests
+ * while one waits are absorbed by it; requests while one runs leave exactly
+ * one follow-up), and upserting a scheduler is idempotent.
  */
 @Injectable()
 export class SyncRequestDispatcher {
@@ -35,7 +35,10 @@ export class SyncRequestDispatcher {
     await this.queue.add(
       JobName.FullSync,
       { projectId, correlationId },
-      { deduplication: { id: ids.fullSyncDeduplication } },
+      // While a run waits, a request is absorbed by it; while one runs, one
+      // follow-up is kept (the running one may have read past what changed, or
+      // hold the old token).
+      { deduplication: { id: ids.fullSyncDeduplication, keepLastIfActive: true } },
     );
     await this.ensureSchedulers(projectId, { replace: true });
     await this.store.markEnqueued(request);

@@ -5,11 +5,14 @@ import { Periodic } from '../relay/periodic.js';
 import { SyncRequestDispatcher } from './sync-request.dispatcher.js';
 
 const BATCH = 200;
+/** How often job schedulers are checked (one cheap lookup per project). */
+const REPAIR_EVERY_MS = 5 * 60_000;
 
 /**
  * The safety net for sync requests, like the delivery relay: requests whose
  * bus event was lost are enqueued after RELAY_RECEIVED_GRACE_MS. At startup
- * it also re-creates job schedulers that Redis lost (never moving existing ones).
+ * and every five minutes it also re-creates job schedulers that Redis lost
+ * (never moving existing ones).
  */
 @Injectable()
 export class SyncRequestRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -23,14 +26,14 @@ export class SyncRequestRelay implements OnApplicationBootstrap, OnApplicationSh
   ) {}
 
   onApplicationBootstrap(): void {
-    let repaired = false;
-    // The first pass also re-creates job schedulers Redis lost (a restart without persistence).
+    let repairedAt = 0;
     this.periodic.start(
       this.config.eventWorker.relayIntervalMs,
       async () => {
-        if (!repaired) {
+        // At startup and every few minutes: Redis may have lost its data while we ran.
+        if (Date.now() - repairedAt >= REPAIR_EVERY_MS) {
           await this.repairSchedulers();
-          repaired = true;
+          repairedAt = Date.now();
         }
         await this.pass();
       },

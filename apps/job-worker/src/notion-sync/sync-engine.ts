@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import {
   isFullPage,
@@ -7,6 +8,7 @@ import {
   type PageObjectResponse,
   type QueryDataSourceParameters,
 } from '@notionhq/client';
+import { AppConfig } from '@app/config';
 import { QueueName, syncIds } from '@app/contracts';
 import { InboxService } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
@@ -43,6 +45,7 @@ export class SyncEngine {
   private readonly logger = new Logger(SyncEngine.name);
 
   constructor(
+    private readonly config: AppConfig,
     private readonly store: ProjectSyncStore,
     private readonly mirror: MirrorWriter,
     private readonly notion: NotionClientFactory,
@@ -84,8 +87,11 @@ export class SyncEngine {
 
   /**
    * Pages edited since the watermark less two minutes, in every data source:
-   * heals missed webhooks. Before the first full sync completes there is no
-   * watermark; that full sync reads everything, so this run has nothing to add.
+   * heals missed webhooks. A data source whose schema changed (a property
+   * renamed, added or removed changes no page's `last_edited_time`) or that is
+   * new is read whole; rows of data sources the database no longer holds get
+   * tombstones. Before the first full sync completes there is no watermark;
+   * that full sync reads everything, so this run has nothing to add.
    */
   async incremental(projectId: string, entityId: string, correlationId: string): Promise<SyncOutcome> {
     const target = await this.target(projectId);
@@ -97,17 +103,27 @@ export class SyncEngine {
     }
     const since = new Date(target.watermark.getTime() - INCREMENTAL_OVERLAP_MS).toISOString();
     const client = this.notion.forToken(target.notionToken);
+    const sources = await this.dataSources(client, target);
     let written = 0;
-    for (const dataSourceId of await this.dataSources(client, target)) {
-      written += await this.readDataSource(client, projectId, dataSourceId, {
-        timestamp: 'last_edited_time',
-        last_edited_time: { on_or_after: since },
-      });
+    for (const { id, schema } of sources) {
+      const reshaped = target.schemas[id] !== schema;
+      written += await this.readDataSource(
+        client,
+        projectId,
+        id,
+        reshaped ? undefined : { timestamp: 'last_edited_time', last_edited_time: { on_or_after: since } },
+      );
     }
+    const tombstoned = await this.mirror.sweepDataSources(
+      projectId,
+      sources.map((d) => d.id),
+      startedAt,
+    );
+    await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
     await this.store.completed(projectId, startedAt, false);
     const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
-    this.logger.log({ msg: 'Incremental sync done', projectId, since, written, correlationId });
-    return { processedDeliveries: processed.length, pagesWritten: written };
+    this.logger.log({ msg: 'Incremental sync done', projectId, since, written, tombstoned, correlationId });
+    return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
   }
 
   /**
@@ -122,12 +138,14 @@ export class SyncEngine {
       const target = await this.target(projectId);
       if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
       const client = this.notion.forToken(target.notionToken);
-      let run: FullSyncRun = target.run ?? { startedAt: (await this.mirror.now()).toISOString(), done: [] };
-      const resumed = target.run !== null;
+      const resumable = this.resumable(target);
+      let run: FullSyncRun = resumable ?? { startedAt: (await this.mirror.now()).toISOString(), done: [] };
+      const resumed = resumable !== undefined;
       await this.store.saveRun(projectId, run);
       this.logger.log({ msg: resumed ? 'Full sync resumed' : 'Full sync started', projectId, correlationId });
       let written = 0;
-      for (const dataSourceId of await this.dataSources(client, target)) {
+      const sources = await this.dataSources(client, target);
+      for (const { id: dataSourceId } of sources) {
         if (run.done.includes(dataSourceId)) continue;
         const from = run.current?.dataSourceId === dataSourceId ? run.current.createdFrom : undefined;
         const filter: Filter = from ? { timestamp: 'created_time', created_time: { on_or_after: from } } : undefined;
@@ -140,6 +158,7 @@ export class SyncEngine {
       }
       const startedAt = new Date(run.startedAt);
       const tombstoned = await this.mirror.sweep(projectId, startedAt);
+      await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
       await this.store.completed(projectId, startedAt, true);
       this.logger.log({ msg: 'Full sync done', projectId, written, tombstoned, correlationId });
       return { processedDeliveries: 0, pagesWritten: written, tombstoned };
@@ -159,12 +178,37 @@ export class SyncEngine {
     return target;
   }
 
-  /** The database's data sources (API 2025-09-03 and later: one database can hold several). */
-  private async dataSources(client: Client, target: SyncTarget): Promise<string[]> {
+  /**
+   * A checkpoint worth resuming: left by a run that began after the latest
+   * request (a new token or an explicit request wants a fresh look) and within
+   * one full-sync interval (an older run's sweep would keep too much).
+   */
+  private resumable(target: SyncTarget): FullSyncRun | undefined {
+    const run = target.run;
+    if (!run) return undefined;
+    const startedAt = new Date(run.startedAt).getTime();
+    if (target.requestedAt && startedAt < target.requestedAt.getTime()) return undefined;
+    if (Date.now() - startedAt > this.config.sync.fullIntervalSeconds * 1000) return undefined;
+    return run;
+  }
+
+  /**
+   * The database's data sources (API 2025-09-03 and later: one database can
+   * hold several), each with a fingerprint of its schema.
+   */
+  private async dataSources(client: Client, target: SyncTarget): Promise<Array<{ id: string; schema: string }>> {
     const database = await client.databases.retrieve({ database_id: target.notionDatabaseId });
     const ids = 'data_sources' in database ? database.data_sources.map((d) => d.id) : [];
-    for (const id of ids) await client.dataSources.retrieve({ data_source_id: id });
-    return ids;
+    // Never a fact about Notion; refusing it keeps a full sync from sweeping the whole mirror.
+    if (ids.length === 0) throw new Error(`Notion listed no data source in database ${target.notionDatabaseId}`);
+    const sources = [];
+    for (const id of ids) {
+      const source = await client.dataSources.retrieve({ data_source_id: id });
+      const properties = 'properties' in source ? Object.values(source.properties) : [];
+      const shape = properties.map((p) => `${p.id}\u0000${p.name}\u0000${p.type}`).sort();
+      sources.push({ id, schema: createHash('sha256').update(shape.join('\u0001')).digest('base64url') });
+    }
+    return sources;
   }
 
   /**

@@ -60,7 +60,8 @@ export class CreateNotionPages1764576000000 implements MigrationInterface {
         ADD COLUMN sync_requested_at timestamptz DEFAULT now(),
         ADD COLUMN sync_enqueued_at timestamptz,
         ADD COLUMN sync_watermark timestamptz,
-        ADD COLUMN sync_run jsonb
+        ADD COLUMN sync_run jsonb,
+        ADD COLUMN sync_schemas jsonb
     `);
     // A full sync is requested by writing sync_requested_at; the default makes
     // every new project (and every project that existed before this migration)
@@ -78,7 +79,7 @@ export class CreateNotionPages1764576000000 implements MigrationInterface {
       ALTER TABLE projects
         DROP COLUMN sync_status, DROP COLUMN sync_last_synced_at, DROP COLUMN sync_page_count,
         DROP COLUMN sync_last_error, DROP COLUMN sync_requested_at, DROP COLUMN sync_enqueued_at,
-        DROP COLUMN sync_watermark, DROP COLUMN sync_run
+        DROP COLUMN sync_watermark, DROP COLUMN sync_run, DROP COLUMN sync_schemas
     `);
     await q.query(`DROP TABLE notion_pages`);
   }
