@@ -11,6 +11,7 @@ import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js'
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
 import { PagesApiModule } from './pages/pages-api.module.js';
 import { ProjectsApiModule } from './projects/projects-api.module.js';
+import { SyncFailuresApiModule } from './sync-failures/sync-failures-api.module.js';
 
 @Module({})
 export class ApiGatewayModule {
@@ -31,6 +32,7 @@ export class ApiGatewayModule {
         RateLimitModule,
         ProjectsApiModule,
         PagesApiModule,
+        SyncFailuresApiModule,
         NotionWebhooksModule,
       ],
       providers: [

@@ -11,6 +11,7 @@ export enum ErrorCode {
   WebhookAlreadyVerified = 'webhook-already-verified',
   WebhookTokenMissing = 'webhook-token-missing',
   PageNotFound = 'page-not-found',
+  SyncFailureNotFound = 'sync-failure-not-found',
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   JOB_QUEUE,
   JobName,
   QueueName,
+  deduplicationId,
   syncIds,
   type FullSyncJob,
   type JobPayloads,

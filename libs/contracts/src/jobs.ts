@@ -81,3 +81,26 @@ export const syncIds = (projectId: string) =>
     fullSyncScheduler: `full-sync-${projectId}`,
     fullSyncDeduplication: `full-sync-${projectId}`,
   }) as const;
+
+/**
+ * The BullMQ deduplication id of a sync job: one waiting job per page, per
+ * database entity, and per project for full syncs (with `keepLastIfActive`, a
+ * request during a running job leaves exactly one follow-up). Undefined for
+ * jobs that are not deduplicated.
+ */
+export function deduplicationId<J extends JobName>(name: J, data: JobPayloads[J]): string | undefined {
+  switch (name) {
+    case JobName.SyncPage: {
+      const d = data as SyncPageJob;
+      return `page-${d.projectId}-${d.pageId}`;
+    }
+    case JobName.SyncDatabase: {
+      const d = data as SyncDatabaseJob;
+      return `database-${d.projectId}-${d.entityId}`;
+    }
+    case JobName.FullSync:
+      return syncIds((data as FullSyncJob).projectId).fullSyncDeduplication;
+    default:
+      return undefined;
+  }
+}

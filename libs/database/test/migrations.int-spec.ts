@@ -40,7 +40,13 @@ describe('migrations', () => {
   it('applies every migration in order on an empty database', async () => {
     const applied = await runMigrations(config);
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
-    expect(await tables()).toEqual(['notion_pages', 'projects', 'typeorm_migrations', 'webhook_deliveries']);
+    expect(await tables()).toEqual([
+      'notion_pages',
+      'projects',
+      'sync_failures',
+      'typeorm_migrations',
+      'webhook_deliveries',
+    ]);
   });
 
   it('is idempotent: a second run applies nothing', async () => {

@@ -184,6 +184,21 @@ export class InboxService {
     return this.settleFor(DeliveryStatus.Failed, projectId, entityId, attemptStartedAt, reason.slice(0, 2000));
   }
 
+  /**
+   * A failed job is retried: its failed deliveries (about this entity) are in
+   * flight again, so the retry's success marks them processed. Returns their ids.
+   */
+  async reopenFailedFor(projectId: string, entityId: string): Promise<string[]> {
+    const rows = (await this.db.query(
+      `UPDATE webhook_deliveries
+          SET status = 'enqueued', reason = NULL, processed_at = NULL, enqueued_at = now()
+        WHERE project_id = $1 AND entity_id = $2 AND status = 'failed' AND pending_handlers = 0
+        RETURNING id`,
+      [projectId, entityId],
+    )) as [Array<{ id: string }>, number];
+    return rows[0].map((r) => r.id);
+  }
+
   /** Ends the in-flight deliveries about one entity received up to `before`; returns their ids. */
   private async settleFor(
     status: DeliveryStatus.Processed | DeliveryStatus.Failed,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectQueue } from '@nestjs/bullmq';
 import type { JobsOptions, Queue } from 'bullmq';
-import { JOB_QUEUE, JobName, QueueName, type JobPayloads } from '@app/contracts';
+import { deduplicationId, JOB_QUEUE, JobName, QueueName, type JobPayloads } from '@app/contracts';
 import { reportOutagesOnce } from './outages.js';
 
 const ADD_TIMEOUT_MS = 5000;
@@ -39,6 +39,15 @@ export class JobQueue {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Adds a sync job deduplicated by the contract's id (`deduplicationId`): one
+   * waiting job per entity; a job added while one runs leaves one follow-up.
+   */
+  addDeduplicated<J extends JobName>(name: J, data: JobPayloads[J]): Promise<string | undefined> {
+    const id = deduplicationId(name, data);
+    return this.add(name, data, id ? { deduplication: { id, keepLastIfActive: true } } : undefined);
   }
 
   /**

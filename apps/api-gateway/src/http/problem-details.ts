@@ -46,6 +46,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.WebhookAlreadyVerified]: 409,
   [ErrorCode.WebhookTokenMissing]: 409,
   [ErrorCode.PageNotFound]: 404,
+  [ErrorCode.SyncFailureNotFound]: 404,
 };
 
 export function problem(

@@ -59,16 +59,8 @@ export class DeliveryDispatcher {
       // one follow-up (keepLastIfActive), so no edit is missed.
       const jobId =
         route.job === JobName.SyncPage
-          ? await this.jobs.add(
-              JobName.SyncPage,
-              { projectId, pageId: entityId, correlationId },
-              { deduplication: { id: `page-${projectId}-${entityId}`, keepLastIfActive: true } },
-            )
-          : await this.jobs.add(
-              JobName.SyncDatabase,
-              { projectId, entityId, correlationId },
-              { deduplication: { id: `database-${projectId}-${entityId}`, keepLastIfActive: true } },
-            );
+          ? await this.jobs.addDeduplicated(JobName.SyncPage, { projectId, pageId: entityId, correlationId })
+          : await this.jobs.addDeduplicated(JobName.SyncDatabase, { projectId, entityId, correlationId });
       await this.inbox.markEnqueued(deliveryId, this.owner);
       this.logger.log({ msg: 'Delivery enqueued', job: route.job, jobId, ...log });
       return 'enqueued';

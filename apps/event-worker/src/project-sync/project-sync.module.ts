@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
+import { DeadLettersModule } from '@app/dead-letters';
+import { InboxModule } from '@app/inbox';
 import { ProjectsModule } from '@app/projects';
+import { FailureRetryRelay } from './failure-retry.relay.js';
 import { ProjectSyncController } from './project-sync.controller.js';
 import { SyncRequestDispatcher } from './sync-request.dispatcher.js';
 import { SyncRequestRelay } from './sync-request.relay.js';
 
-/** Requested full syncs and each project's job schedulers. */
+/** Requested full syncs, each project's job schedulers, and retries of dead letters. */
 @Module({
-  imports: [ProjectsModule],
+  imports: [DeadLettersModule, InboxModule, ProjectsModule],
   controllers: [ProjectSyncController],
-  providers: [SyncRequestDispatcher, SyncRequestRelay],
+  providers: [FailureRetryRelay, SyncRequestDispatcher, SyncRequestRelay],
 })
 export class ProjectSyncModule {}

@@ -31,15 +31,10 @@ export class SyncRequestDispatcher {
 
   async enqueue(request: SyncRequest, correlationId: string): Promise<void> {
     const { projectId } = request;
-    const ids = syncIds(projectId);
-    await this.queue.add(
-      JobName.FullSync,
-      { projectId, correlationId },
-      // While a run waits, a request is absorbed by it; while one runs, one
-      // follow-up is kept (the running one may have read past what changed, or
-      // hold the old token).
-      { deduplication: { id: ids.fullSyncDeduplication, keepLastIfActive: true } },
-    );
+    // While a run waits, a request is absorbed by it; while one runs, one
+    // follow-up is kept (the running one may have read past what changed, or
+    // hold the old token).
+    await this.queue.addDeduplicated(JobName.FullSync, { projectId, correlationId });
     await this.ensureSchedulers(projectId, { replace: true });
     await this.store.markEnqueued(request);
     this.logger.log({ msg: 'Full sync enqueued', projectId, correlationId });

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DeadLettersModule } from '@app/dead-letters';
 import { InboxModule } from '@app/inbox';
 import { MirrorModule } from '@app/mirror';
 import { NotionModule } from '@app/notion';
@@ -9,7 +10,7 @@ import { NotionSyncProcessor } from './notion-sync.processor.js';
 import { SyncEngine } from './sync-engine.js';
 
 @Module({
-  imports: [InboxModule, MirrorModule, NotionModule, ProjectsModule],
+  imports: [DeadLettersModule, InboxModule, MirrorModule, NotionModule, ProjectsModule],
   providers: [FullSyncLock, SyncEngine, NotionSyncHandlers, NotionSyncProcessor],
 })
 export class NotionSyncModule {}

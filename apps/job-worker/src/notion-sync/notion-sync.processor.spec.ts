@@ -3,6 +3,7 @@ import type { Job } from 'bullmq';
 import { loadConfig } from '@app/config';
 import { JobName } from '@app/contracts';
 import type { NotionEventHandlerRegistry } from '@app/extensions';
+import type { DeadLetters } from '@app/dead-letters';
 import type { InboxService } from '@app/inbox';
 import type { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
@@ -13,6 +14,7 @@ const job = (name: string, data: unknown) => ({ name, data }) as Job;
 const registry = {} as NotionEventHandlerRegistry;
 const inboxFake = {} as InboxService;
 const syncState = {} as ProjectSyncStore;
+const deadLetters = {} as DeadLetters;
 /** An engine that records the calls the handlers make. */
 const engine = () => {
   const calls: unknown[][] = [];
@@ -30,7 +32,13 @@ const engine = () => {
   return { fake, calls };
 };
 const processorWith = (e: SyncEngine) =>
-  new NotionSyncProcessor(loadConfig({}), new NotionSyncHandlers(inboxFake, registry, e), inboxFake, syncState);
+  new NotionSyncProcessor(
+    loadConfig({}),
+    new NotionSyncHandlers(inboxFake, registry, e),
+    inboxFake,
+    syncState,
+    deadLetters,
+  );
 
 describe('NotionSyncProcessor', () => {
   it('runs the sync the job names', async () => {

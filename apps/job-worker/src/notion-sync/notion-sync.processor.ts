@@ -3,6 +3,7 @@ import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
+import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
 import { classifyNotionError } from '@app/notion';
 import { ProjectSyncStore } from '@app/projects';
@@ -59,6 +60,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly handlers: NotionSyncHandlers,
     private readonly inbox: InboxService,
     private readonly syncState: ProjectSyncStore,
+    private readonly deadLetters: DeadLetters,
   ) {
     super();
   }
@@ -147,6 +149,20 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
       await this.inbox
         .markFailedFor(data.projectId, (data.pageId ?? data.entityId)!, started, reason)
         .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
+    }
+    if (final && job?.id && data.projectId) {
+      // The dead letter: what the owner sees and can retry (GET .../sync/failures).
+      await this.deadLetters
+        .record({
+          projectId: data.projectId,
+          jobName: job.name,
+          jobId: job.id,
+          jobData: job.data as Record<string, unknown>,
+          entityId: data.pageId ?? data.entityId ?? data.deliveryId ?? null,
+          reason: err.message,
+          attempts: job.attemptsMade,
+        })
+        .catch((e: Error) => this.logger.warn(`Could not record the dead letter: ${e.message}`));
     }
     if (final && job && SYNC_JOBS.has(job.name) && data.projectId) {
       await this.syncState

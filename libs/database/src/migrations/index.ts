@@ -3,6 +3,7 @@ import { CreateWebhookDeliveries1764316800000 } from './1764316800000-create-web
 import { AddDeliveryPendingHandlers1764403200000 } from './1764403200000-add-delivery-pending-handlers.js';
 import { IndexInFlightDeliveriesByEntity1764489600000 } from './1764489600000-index-in-flight-deliveries-by-entity.js';
 import { CreateNotionPages1764576000000 } from './1764576000000-create-notion-pages.js';
+import { CreateSyncFailures1764662400000 } from './1764662400000-create-sync-failures.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -14,4 +15,5 @@ export const MIGRATIONS = [
   AddDeliveryPendingHandlers1764403200000,
   IndexInFlightDeliveriesByEntity1764489600000,
   CreateNotionPages1764576000000,
+  CreateSyncFailures1764662400000,
 ];

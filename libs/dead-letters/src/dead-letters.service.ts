@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { FailedJob, PendingRetry, SyncFailureView } from './sync-failure.js';
+
+const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+interface FailureRow {
+  id: string;
+  job_name: string;
+  entity_id: string | null;
+  reason: string;
+  attempts: number;
+  failed_at: Date;
+  retry_requested_at: Date | null;
+  retried_at: Date | null;
+}
+
+const toView = (r: FailureRow): SyncFailureView => ({
+  id: r.id,
+  job: r.job_name,
+  entityId: r.entity_id,
+  reason: r.reason,
+  attempts: r.attempts,
+  failedAt: r.failed_at,
+  retryRequestedAt: r.retry_requested_at,
+  retriedAt: r.retried_at,
+});
+
+/**
+ * Dead letters (`sync_failures`): the job-worker records jobs that failed for
+ * good; the owner lists them and asks for retries; the event-worker carries
+ * retries out. Callers check ownership before calling the project-scoped reads.
+ */
+@Injectable()
+export class DeadLetters {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Records a job that failed for good (once per job: a job failing again updates its record). */
+  async record(job: FailedJob): Promise<void> {
+    await this.db.query(
+      `INSERT INTO sync_failures (project_id, job_name, job_id, job_data, entity_id, reason, attempts)
+       SELECT $1, $2, $3, $4::jsonb, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1)
+       ON CONFLICT (job_id) DO UPDATE SET reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, failed_at = now()`,
+      [
+        job.projectId,
+        job.jobName,
+        job.jobId,
+        JSON.stringify(job.jobData),
+        job.entityId,
+        job.reason.slice(0, 2000),
+        job.attempts,
+      ],
+    );
+  }
+
+  /** Newest first. */
+  async list(projectId: string, limit: number): Promise<SyncFailureView[]> {
+    const rows = (await this.db.query(
+      `SELECT id, job_name, entity_id, reason, attempts, failed_at, retry_requested_at, retried_at
+       FROM sync_failures WHERE project_id = $1 ORDER BY failed_at DESC, id DESC LIMIT $2`,
+      [projectId, limit],
+    )) as FailureRow[];
+    return rows.map(toView);
+  }
+
+  /** Asks for a retry of one failure; undefined when the project has no such failure. */
+  async requestRetry(projectId: string, failureId: string): Promise<SyncFailureView | undefined> {
+    const [rows] = (await this.db.query(
+      `UPDATE sync_failures SET retry_requested_at = now()
+       WHERE project_id = $1 AND id = $2
+       RETURNING id, job_name, entity_id, reason, attempts, failed_at, retry_requested_at, retried_at`,
+      [projectId, failureId],
+    )) as [FailureRow[], number];
+    return rows[0] ? toView(rows[0]) : undefined;
+  }
+
+  /** Asks for a retry of every failure of a project not retried since it failed; returns how many. */
+  async requestRetryAll(projectId: string): Promise<number> {
+    const [, count] = (await this.db.query(
+      `UPDATE sync_failures SET retry_requested_at = now()
+       WHERE project_id = $1 AND (retried_at IS NULL OR retried_at < failed_at)`,
+      [projectId],
+    )) as [unknown, number];
+    return count;
+  }
+
+  /** Retries asked for and not carried out yet, oldest first. */
+  async pendingRetries(limit: number): Promise<PendingRetry[]> {
+    const rows = (await this.db.query(
+      `SELECT id, project_id, job_name, job_id, job_data, entity_id, ${EXACT('retry_requested_at')} AS requested_at
+       FROM sync_failures
+       WHERE retry_requested_at IS NOT NULL AND (retried_at IS NULL OR retried_at < retry_requested_at)
+       ORDER BY retry_requested_at LIMIT $1`,
+      [limit],
+    )) as Array<{
+      id: string;
+      project_id: string;
+      job_name: string;
+      job_id: string;
+      job_data: Record<string, unknown>;
+      entity_id: string | null;
+      requested_at: string;
+    }>;
+    return rows.map((r) => ({
+      id: r.id,
+      projectId: r.project_id,
+      jobName: r.job_name,
+      jobId: r.job_id,
+      jobData: r.job_data,
+      entityId: r.entity_id,
+      requestedAt: r.requested_at,
+    }));
+  }
+
+  /** The retry asked for at `requestedAt` is enqueued (a later request stays pending). */
+  async markRetried(retry: PendingRetry): Promise<void> {
+    await this.db.query(
+      `UPDATE sync_failures SET retried_at = $2::timestamptz
+       WHERE id = $1 AND (retried_at IS NULL OR retried_at < $2::timestamptz)`,
+      [retry.id, retry.requestedAt],
+    );
+  }
+}
