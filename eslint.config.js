@@ -37,6 +37,7 @@ export default tseslint.config(
       'libs/config/src/**',
       'test/**',
       'scripts/**',
+      'bench/**',
       '**/*.spec.ts',
       '**/*.e2e-spec.ts',
       '**/*.int-spec.ts',
