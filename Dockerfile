@@ -38,7 +38,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The official image's unprivileged user (uid 1000).
 USER node
-EXPOSE 3000 3001 3002
+# 3000 public API; 3001/3002 worker health and metrics; 3003 the gateway's admin port.
+EXPOSE 3000 3001 3002 3003
 # The apps drain and exit 0 on SIGTERM; exec-form CMD makes node PID 1 and
 # delivers the signal to it directly (no shell in between).
 STOPSIGNAL SIGTERM

@@ -283,7 +283,11 @@ export class BenchStack {
       'job-worker': 'JOB_WORKER_HEALTH_PORT',
     }[name];
     const env = this.baseEnv({ ...overrides, [portVar]: String(port) });
-    if (name === 'api-gateway') env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
+    if (name === 'api-gateway') {
+      env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
+      // Any free admin port: 3003 may be taken by a running stack or another gateway.
+      env.ADMIN_PORT = '0';
+    }
     const profile = CPU_PROF_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]
       : [];

@@ -29,6 +29,9 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     REDIS_KEY_PREFIX: runVar(RUN_VARS.keyPrefix),
     REDIS_CHANNEL_PREFIX: runVar(RUN_VARS.channelPrefix),
     HOST: '127.0.0.1',
+    // The gateway's admin server: any free port, so gateways of a run (and a
+    // running `npm start`) never collide on 3003. AdminServer.port() tells it.
+    ADMIN_PORT: '0',
     DATABASE_POOL_SIZE: '5',
     // Specs about syncing start a FakeNotion of their own and override this.
     NOTION_API_BASE_URL: runVar(RUN_VARS.notionUrl),

@@ -4,7 +4,8 @@ import { AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { EventBusModule } from '@app/messaging';
-import { HealthModule, LoggingModule } from '@app/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { AdminModule } from './admin/admin.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
@@ -21,6 +22,9 @@ export class ApiGatewayModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('api-gateway'),
+        // Served on the admin port (AdminModule), never on the public one.
+        MetricsModule.forRoot('api-gateway', { http: false }),
+        AdminModule.forRoot(config),
         DatabaseModule.forRoot('api-gateway'),
         EventBusModule.forRoot(),
         // Redis is reported but not required: the webhook intake writes to

@@ -3,7 +3,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { ExtensionsModule, INSTALLED_EXTENSIONS } from '@app/extensions';
 import { QueueModule } from '@app/messaging';
-import { HealthModule, LoggingModule } from '@app/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { NotionEventsModule } from './notion-events/notion-events.module.js';
 import { ProjectSyncModule } from './project-sync/project-sync.module.js';
 
@@ -16,6 +16,8 @@ export class EventWorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('event-worker'),
+        // GET /metrics on the health port, with the queues' depths.
+        MetricsModule.forRoot('event-worker', { http: config.metrics.enabled, queueDepth: true }),
         DatabaseModule.forRoot('event-worker'),
         QueueModule.forRoot(),
         HealthModule.forRoot({ redisRequired: true }),

@@ -3,7 +3,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { ExtensionsModule, INSTALLED_EXTENSIONS } from '@app/extensions';
 import { QueueModule } from '@app/messaging';
-import { HealthModule, LoggingModule } from '@app/observability';
+import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { NotionSyncModule } from './notion-sync/notion-sync.module.js';
 
 @Module({})
@@ -15,6 +15,8 @@ export class JobWorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot('job-worker'),
+        // GET /metrics on the health port, with the queues' depths.
+        MetricsModule.forRoot('job-worker', { http: config.metrics.enabled, queueDepth: true }),
         DatabaseModule.forRoot('job-worker'),
         QueueModule.forRoot(),
         HealthModule.forRoot({ redisRequired: true }),

@@ -34,6 +34,17 @@ export abstract class AppConfig {
     readonly corsOrigins: readonly string[];
     readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
   };
+  /** The gateway's admin server (never the public port): /metrics, and Bull Board when credentials are set. */
+  abstract readonly admin: {
+    /** 0: any free port. */
+    readonly port: number;
+    /** Bull Board's HTTP Basic credentials; undefined turns it off. */
+    readonly credentials?: { readonly username: string; readonly password: string };
+  };
+  abstract readonly metrics: {
+    /** Prometheus /metrics on the admin port and each worker's health port, and process metrics. */
+    readonly enabled: boolean;
+  };
   abstract readonly eventWorker: {
     readonly healthPort: number;
     readonly leaseMs: number;

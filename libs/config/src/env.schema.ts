@@ -52,6 +52,10 @@ export const parsers = {
       }
       return raw;
     },
+  bool: (): Parser<boolean> => (raw) => {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    throw new InvalidValue('must be true or false');
+  },
   text:
     (pattern?: RegExp, hint?: string): Parser<string> =>
     (raw) => {
@@ -165,6 +169,25 @@ export const ENV_SCHEMA = {
     default: '60',
     parse: parsers.int(1, 86_400),
     doc: 'seconds of the API rate-limit window',
+  }),
+  ADMIN_PORT: spec({
+    default: '3003',
+    parse: parsers.int(0, 65535),
+    doc: 'api-gateway admin port: /metrics and Bull Board (/admin/queues); keep it off the public network (0: any free port)',
+  }),
+  ADMIN_USERNAME: spec({
+    parse: parsers.text(/^[^\s:]{1,64}$/, 'must be 1 to 64 characters, without spaces or ":"'),
+    doc: 'user name for Bull Board on the admin port (HTTP Basic); Bull Board is off unless it and ADMIN_PASSWORD are set',
+  }),
+  ADMIN_PASSWORD: spec({
+    secret: true,
+    parse: parsers.text(/^.{1,256}$/s, 'must be 1 to 256 characters'),
+    doc: 'password for Bull Board on the admin port; at least 16 characters in production',
+  }),
+  METRICS_ENABLED: spec({
+    default: 'true',
+    parse: parsers.bool(),
+    doc: 'true to serve Prometheus /metrics on the gateway admin port and on each worker health port',
   }),
   EVENT_WORKER_HEALTH_PORT: spec({
     default: '3001',

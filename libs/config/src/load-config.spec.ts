@@ -142,6 +142,49 @@ describe('loadConfig', () => {
     ).toEqual([expect.stringMatching(/^JWT_ISSUER and JWT_AUDIENCE must be set/)]);
   });
 
+  it('has an admin port of its own, metrics on and Bull Board off by default', () => {
+    const config = loadConfig({});
+    expect(config.admin).toEqual({ port: 3003, credentials: undefined });
+    expect(config.admin.port).not.toBe(config.gateway.port);
+    expect(config.metrics).toEqual({ enabled: true });
+    expect(loadConfig({ METRICS_ENABLED: 'false' }).metrics.enabled).toBe(false);
+    expect(problemsOf({ METRICS_ENABLED: 'yes' })).toEqual(['METRICS_ENABLED must be true or false (got "yes")']);
+  });
+
+  it('turns Bull Board on with both admin credentials, and refuses one without the other', () => {
+    expect(loadConfig({ ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'pw' }).admin.credentials).toEqual({
+      username: 'ops',
+      password: 'pw',
+    });
+    for (const env of [{ ADMIN_USERNAME: 'ops' }, { ADMIN_PASSWORD: 'hunter2-hunter2' }] as Record<string, string>[]) {
+      const problems = problemsOf(env);
+      expect(problems).toEqual([expect.stringMatching(/^ADMIN_USERNAME and ADMIN_PASSWORD must be set together/)]);
+      expect(problems.join('\n')).not.toContain('hunter2');
+    }
+    expect(problemsOf({ ADMIN_USERNAME: 'o:ps', ADMIN_PASSWORD: 'pw' })).toEqual([
+      expect.stringMatching(/^ADMIN_USERNAME must be 1 to 64 characters, without spaces or ":"/),
+    ]);
+  });
+
+  it('requires a strong admin password in production, never echoing it', () => {
+    const problems = problemsOf({ ...PROD, ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'hunter2-short' });
+    expect(problems).toEqual(['ADMIN_PASSWORD must be at least 16 characters in production']);
+    expect(problems.join('\n')).not.toContain('hunter2');
+    expect(loadConfig({ ...PROD, ADMIN_USERNAME: 'ops', ADMIN_PASSWORD: 'x'.repeat(16) }).admin.credentials).toEqual({
+      username: 'ops',
+      password: 'x'.repeat(16),
+    });
+    // Unset is fine in production: Bull Board is simply off.
+    expect(loadConfig(PROD).admin.credentials).toBeUndefined();
+  });
+
+  it('refuses an admin port equal to the public port; 0 (any free port) is allowed', () => {
+    expect(problemsOf({ PORT: '8080', ADMIN_PORT: '8080' })).toEqual([
+      expect.stringMatching(/^ADMIN_PORT must differ from PORT/),
+    ]);
+    expect(loadConfig({ ADMIN_PORT: '0' }).admin.port).toBe(0);
+  });
+
   it('returns a deeply frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

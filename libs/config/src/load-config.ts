@@ -77,7 +77,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (isSet('JWT_JWKS_URI') && isSet('JWT_SECRET')) {
     problems.push('JWT_SECRET must not be set when JWT_JWKS_URI is set (tokens are checked against the JWKS alone)');
   }
+  if (isSet('ADMIN_USERNAME') !== isSet('ADMIN_PASSWORD')) {
+    problems.push('ADMIN_USERNAME and ADMIN_PASSWORD must be set together (or neither: Bull Board is then off)');
+  }
+  if (values.has('ADMIN_PORT') && get('ADMIN_PORT') !== 0 && get('ADMIN_PORT') === get('PORT')) {
+    problems.push('ADMIN_PORT must differ from PORT (the admin surface never shares the public port)');
+  }
   if (get('NODE_ENV') === 'production') {
+    if (values.has('ADMIN_PASSWORD') && get('ADMIN_PASSWORD').length < 16) {
+      problems.push('ADMIN_PASSWORD must be at least 16 characters in production');
+    }
     if (!isSet('JWT_JWKS_URI') && (!isSet('JWT_SECRET') || get('JWT_SECRET') === DEV_JWT_SECRET)) {
       problems.push('JWT_SECRET must be set to your own secret in production (or set JWT_JWKS_URI)');
     }
@@ -132,6 +141,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ttlSeconds: get('THROTTLE_TTL_SECONDS'),
       },
     },
+    admin: {
+      port: get('ADMIN_PORT'),
+      credentials:
+        values.has('ADMIN_USERNAME') && values.has('ADMIN_PASSWORD')
+          ? { username: get('ADMIN_USERNAME'), password: get('ADMIN_PASSWORD') }
+          : undefined,
+    },
+    metrics: { enabled: get('METRICS_ENABLED') },
     eventWorker: {
       healthPort: get('EVENT_WORKER_HEALTH_PORT'),
       leaseMs: get('DISPATCH_LEASE_MS'),

@@ -22,6 +22,13 @@ export interface RecordedDelivery {
   readonly duplicate: boolean;
 }
 
+/** A delivery a job marked processed. */
+export interface ProcessedDelivery {
+  readonly id: string;
+  /** From its `received_at` to its `processed_at` (the database's clock for both). */
+  readonly lagSeconds: number;
+}
+
 /** The durable inbox of Notion webhook deliveries. */
 @Injectable()
 export class InboxService {
@@ -149,10 +156,10 @@ export class InboxService {
    * Marks `processed` every delivery about this entity that was received
    * before `fetchStartedAt`: a fetch that started after an event arrived sees
    * the state that event announced (Notion's events are signals). Returns the
-   * ids marked. Deliveries still `received` are covered too; their dispatch
-   * then finds nothing to do.
+   * deliveries marked, with their lag. Deliveries still `received` are covered
+   * too; their dispatch then finds nothing to do.
    */
-  markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<string[]> {
+  markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<ProcessedDelivery[]> {
     return this.settleFor(DeliveryStatus.Processed, projectId, entityId, fetchStartedAt, null);
   }
 
@@ -180,8 +187,15 @@ export class InboxService {
    * A job gave up for good: its deliveries (about this entity, received before
    * its last attempt started, not yet done) end `failed` with the reason.
    */
-  markFailedFor(projectId: string, entityId: string, attemptStartedAt: Date, reason: string): Promise<string[]> {
-    return this.settleFor(DeliveryStatus.Failed, projectId, entityId, attemptStartedAt, reason.slice(0, 2000));
+  async markFailedFor(projectId: string, entityId: string, attemptStartedAt: Date, reason: string): Promise<string[]> {
+    const failed = await this.settleFor(
+      DeliveryStatus.Failed,
+      projectId,
+      entityId,
+      attemptStartedAt,
+      reason.slice(0, 2000),
+    );
+    return failed.map((d) => d.id);
   }
 
   /**
@@ -199,23 +213,23 @@ export class InboxService {
     return rows[0].map((r) => r.id);
   }
 
-  /** Ends the in-flight deliveries about one entity received up to `before`; returns their ids. */
+  /** Ends the in-flight deliveries about one entity received up to `before`; returns them with their lag. */
   private async settleFor(
     status: DeliveryStatus.Processed | DeliveryStatus.Failed,
     projectId: string,
     entityId: string,
     before: Date,
     reason: string | null,
-  ): Promise<string[]> {
+  ): Promise<ProcessedDelivery[]> {
     const rows = (await this.db.query(
       `UPDATE webhook_deliveries
           SET status = $4, reason = COALESCE($5, reason), processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
         WHERE project_id = $1 AND entity_id = $2
           AND status IN ('received', 'enqueued') AND received_at <= $3
-        RETURNING id`,
+        RETURNING id, extract(epoch FROM processed_at - received_at)::float8 AS lag_seconds`,
       [projectId, entityId, before, status, reason],
-    )) as [Array<{ id: string }>, number];
-    return rows[0].map((r) => r.id);
+    )) as [Array<{ id: string; lag_seconds: number }>, number];
+    return rows[0].map((r) => ({ id: r.id, lagSeconds: r.lag_seconds }));
   }
 
   /** Handler jobs were added for a delivery no sync job covers: it waits for them. */

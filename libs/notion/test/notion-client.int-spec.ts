@@ -11,6 +11,7 @@ import {
   NotionRateLimiter,
   classifyNotionError,
 } from '@app/notion';
+import { MetricsModule } from '@app/observability';
 import { FakeNotion, ThrowawayRedis, freePort, waitFor } from '@app/testing';
 import { SERVER_URLS, testConfig } from '../../../test/jest/test-env.js';
 
@@ -22,7 +23,9 @@ interface Replica {
 }
 
 async function replica(config: AppConfig): Promise<Replica> {
-  const module = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), NotionModule] }).compile();
+  const module = await Test.createTestingModule({
+    imports: [ConfigModule.forRoot(config), MetricsModule.forRoot('test', { http: false }), NotionModule],
+  }).compile();
   return { module, factory: module.get(NotionClientFactory), limiter: module.get(NotionRateLimiter) };
 }
 

@@ -1,6 +1,19 @@
+export { BASIC_AUTH_CHALLENGE, basicAuthMatches, type BasicCredentials } from './basic-auth.js';
 export { HealthModule } from './health.module.js';
 export { type HealthOptions } from './health.controller.js';
 export { createFastifyAdapter } from './fastify-adapter.js';
 export { LoggingModule, REQUEST_ID_HEADER } from './logging.module.js';
+export {
+  METRICS_PREFIX,
+  Metrics,
+  QUEUE_STATES,
+  type CountableQueue,
+  type DeliveryOutcome,
+  type DeliveryRejection,
+  type DispatchOutcome,
+  type JobOutcome,
+  type QueueState,
+} from './metrics/metrics.js';
+export { MetricsModule, type MetricsOptions } from './metrics/metrics.module.js';
 export { closeOnSignals, exitOnBootFailure } from './shutdown.js';
 export { SKIP_RATE_LIMIT_KEY, SkipRateLimit } from './skip-rate-limit.decorator.js';

@@ -50,11 +50,12 @@ export class LoggingModule {
                   : undefined,
               // Fastify assigns the id (see requestIdOptions); this is the fallback.
               genReqId: (req: IncomingMessage) => requestId(req.headers[REQUEST_ID_HEADER]),
-              // Probes hit health routes every few seconds: keep them out of the story.
+              // Probes and Prometheus hit health and metrics routes every few
+              // seconds: keep them out of the story.
               // (middie rewrites req.url relative to the middleware's mount path)
               autoLogging: {
                 ignore: (req: IncomingMessage & { originalUrl?: string }) =>
-                  (req.originalUrl ?? req.url ?? '').startsWith('/health'),
+                  /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
               },
               // Secrets travel in headers; never write them to a log line.
               redact: {

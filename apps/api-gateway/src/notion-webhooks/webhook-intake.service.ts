@@ -6,10 +6,11 @@ import {
   NotFoundException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { BusEvent, DomainError } from '@app/contracts';
+import { BusEvent, DomainError, ErrorCode } from '@app/contracts';
 import { InboxService } from '@app/inbox';
 import { EventBus } from '@app/messaging';
 import { parseWebhookBody, verifyNotionSignature } from '@app/notion';
+import { Metrics, type DeliveryRejection } from '@app/observability';
 import { ProjectsService, WebhookStatus } from '@app/projects';
 
 /** Seconds Notion is asked to wait before retrying when we cannot commit. */
@@ -30,6 +31,16 @@ export class MalformedWebhookError extends HttpException {
 export type IntakeOutcome =
   { readonly kind: 'handshake' } | { readonly kind: 'event'; readonly deliveryId: string; readonly duplicate: boolean };
 
+/** The metric label for an error `judge` threw. */
+function rejectionOf(err: unknown): DeliveryRejection {
+  if (err instanceof NotFoundException) return 'unknown_project';
+  if (err instanceof UnauthorizedException) return 'bad_signature';
+  if (err instanceof MalformedWebhookError) return 'malformed';
+  if (err instanceof InboxUnavailableError) return 'unavailable';
+  if (err instanceof DomainError && err.code === ErrorCode.WebhookAlreadyVerified) return 'handshake_refused';
+  return 'error';
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -46,9 +57,28 @@ export class WebhookIntakeService {
     private readonly projects: ProjectsService,
     private readonly inbox: InboxService,
     private readonly bus: EventBus,
+    private readonly metrics: Metrics,
   ) {}
 
+  /** Judges and stores one request (see `judge`), counting its outcome in `deliveries_total`. */
   async receive(
+    projectId: string,
+    raw: Buffer,
+    signature: string | undefined,
+    correlationId: string,
+  ): Promise<IntakeOutcome> {
+    try {
+      const outcome = await this.judge(projectId, raw, signature, correlationId);
+      if (outcome.kind === 'handshake') this.metrics.delivery('handshake');
+      else this.metrics.delivery(outcome.duplicate ? 'duplicate' : 'accepted');
+      return outcome;
+    } catch (err) {
+      this.metrics.delivery('rejected', rejectionOf(err));
+      throw err;
+    }
+  }
+
+  private async judge(
     projectId: string,
     raw: Buffer,
     signature: string | undefined,

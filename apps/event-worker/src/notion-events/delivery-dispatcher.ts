@@ -6,6 +6,7 @@ import { JobName } from '@app/contracts';
 import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService, type ClaimedDelivery } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
+import { Metrics } from '@app/observability';
 import { routeFor } from './event-routes.js';
 
 export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
@@ -27,9 +28,21 @@ export class DeliveryDispatcher {
     private readonly inbox: InboxService,
     private readonly jobs: JobQueue,
     private readonly extensions: NotionEventHandlerRegistry,
+    private readonly metrics: Metrics,
   ) {}
 
+  /** Dispatches one delivery (see `claimAndRoute`), counting the outcome in `dispatches_total`. */
   async dispatch(deliveryId: string): Promise<DispatchOutcome> {
+    let outcome: DispatchOutcome = 'failed';
+    try {
+      outcome = await this.claimAndRoute(deliveryId);
+      return outcome;
+    } finally {
+      this.metrics.dispatched(outcome);
+    }
+  }
+
+  private async claimAndRoute(deliveryId: string): Promise<DispatchOutcome> {
     const { leaseMs, relayStaleEnqueuedMs } = this.config.eventWorker;
     const delivery = await this.inbox.claim(deliveryId, this.owner, leaseMs, relayStaleEnqueuedMs);
     if (!delivery) return 'skipped'; // another replica has it, or it is done

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { InboxService } from '@app/inbox';
+import { Metrics } from '@app/observability';
 import { DeliveryDispatcher } from '../notion-events/delivery-dispatcher.js';
 import { Periodic } from './periodic.js';
 
@@ -22,6 +23,7 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly config: AppConfig,
     private readonly inbox: InboxService,
     private readonly dispatcher: DeliveryDispatcher,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -38,6 +40,7 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
     const ids = await this.inbox.findStalled(relayReceivedGraceMs, relayStaleEnqueuedMs, BATCH);
     let enqueued = 0;
     for (const id of ids) if ((await this.dispatcher.dispatch(id)) === 'enqueued') enqueued++;
+    this.metrics.relayed('deliveries', enqueued);
     if (enqueued) this.logger.log({ msg: 'Relay dispatched deliveries', enqueued, candidates: ids.length });
     return enqueued;
   }

@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Job } from 'bullmq';
+import { Logger } from '@nestjs/common';
+import { DelayedError, type Job } from 'bullmq';
 import { loadConfig } from '@app/config';
 import { JobName } from '@app/contracts';
 import type { NotionEventHandlerRegistry } from '@app/extensions';
 import type { DeadLetters } from '@app/dead-letters';
 import type { InboxService } from '@app/inbox';
+import { NotionRateLimitedError } from '@app/notion';
+import { Metrics } from '@app/observability';
 import type { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
@@ -31,13 +34,14 @@ const engine = () => {
   } as unknown as SyncEngine;
   return { fake, calls };
 };
-const processorWith = (e: SyncEngine) =>
+const processorWith = (e: SyncEngine, metrics = new Metrics('test', { defaultMetrics: false })) =>
   new NotionSyncProcessor(
     loadConfig({}),
     new NotionSyncHandlers(inboxFake, registry, e),
     inboxFake,
     syncState,
     deadLetters,
+    metrics,
   );
 
 describe('NotionSyncProcessor', () => {
@@ -61,6 +65,49 @@ describe('NotionSyncProcessor', () => {
     const failure = processor.process(job('no-such-job', {}));
     await expect(failure).rejects.toBeInstanceOf(UnknownJobError);
     await expect(failure).rejects.not.toHaveProperty('name', 'UnrecoverableError');
+  });
+
+  it('times every attempt by outcome and counts jobs as BullMQ settles them', async () => {
+    const metrics = new Metrics('test', { defaultMetrics: false });
+    const limited = {
+      syncPage: async () => {
+        throw new NotionRateLimitedError(5000);
+      },
+    } as unknown as SyncEngine;
+    const data = { projectId: 'p', pageId: 'pg', correlationId: 'c' };
+    Logger.overrideLogger(false);
+    try {
+      await processorWith(engine().fake, metrics).process(job(JobName.SyncPage, data));
+      const delayedJob = { ...job(JobName.SyncPage, data), moveToDelayed: async () => undefined } as unknown as Job;
+      await expect(processorWith(limited, metrics).process(delayedJob, 'lock-token')).rejects.toBeInstanceOf(
+        DelayedError,
+      );
+      const processor = processorWith(engine().fake, metrics);
+      processor.onCompleted(job(JobName.FullSync, {}));
+      // finishedOn is set only when BullMQ gave up on the job.
+      await processor.onFailed({ ...job(JobName.SyncDatabase, {}), finishedOn: undefined } as Job, new Error('x'));
+      await processor.onFailed({ ...job(JobName.SyncDatabase, {}), finishedOn: Date.now() } as Job, new Error('x'));
+    } finally {
+      Logger.overrideLogger(true);
+    }
+
+    const attempts = (await metrics.jobDuration.get()).values
+      .filter((v) => v.metricName?.endsWith('_count') && v.value > 0)
+      .map((v) => ({ ...v.labels, value: v.value }));
+    expect(attempts).toEqual([
+      { name: JobName.SyncPage, outcome: 'completed', value: 1 },
+      { name: JobName.SyncPage, outcome: 'delayed', value: 1 },
+    ]);
+    const jobs = (await metrics.jobs.get()).values.map((v) => ({ ...v.labels, value: v.value }));
+    expect(jobs).toHaveLength(4);
+    expect(jobs).toEqual(
+      expect.arrayContaining([
+        { name: JobName.SyncPage, outcome: 'delayed', value: 1 },
+        { name: JobName.FullSync, outcome: 'completed', value: 1 },
+        { name: JobName.SyncDatabase, outcome: 'retried', value: 1 },
+        { name: JobName.SyncDatabase, outcome: 'failed', value: 1 },
+      ]),
+    );
   });
 
   it('has a handler for every job name in the contracts', () => {

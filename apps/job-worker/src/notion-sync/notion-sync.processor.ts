@@ -6,6 +6,7 @@ import { JobName, QueueName } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
 import { classifyNotionError } from '@app/notion';
+import { Metrics } from '@app/observability';
 import { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
 
@@ -61,6 +62,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly inbox: InboxService,
     private readonly syncState: ProjectSyncStore,
     private readonly deadLetters: DeadLetters,
+    private readonly metrics: Metrics,
   ) {
     super();
   }
@@ -85,7 +87,24 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     await settlesWithin(this.worker.close(true), 1000);
   }
 
+  /** Runs one attempt (see `run`), timing it for `job_duration_seconds`. */
   async process(job: Job, token?: string): Promise<JobOutcome> {
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const outcome = await this.run(job, token);
+      this.metrics.jobAttempt(job.name, 'completed', seconds());
+      return outcome;
+    } catch (err) {
+      // A delayed job emits no worker event: it is counted here.
+      const delayed = err instanceof DelayedError;
+      this.metrics.jobAttempt(job.name, delayed ? 'delayed' : 'failed', seconds());
+      if (delayed) this.metrics.job(job.name, 'delayed');
+      throw err;
+    }
+  }
+
+  private async run(job: Job, token?: string): Promise<JobOutcome> {
     // Retryable rather than UnrecoverableError: during a rolling deploy an old
     // worker must not fail for good a job that a new one can run.
     if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
@@ -125,6 +144,11 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     return new Error(failure.message);
   }
 
+  @OnWorkerEvent('completed')
+  onCompleted(job: Job): void {
+    this.metrics.job(job.name, 'completed');
+  }
+
   @OnWorkerEvent('failed')
   async onFailed(job: Job | undefined, err: Error): Promise<void> {
     const data = (job?.data ?? {}) as {
@@ -137,6 +161,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     // BullMQ sets finishedOn only when a job failed for good: attempts spent,
     // an UnrecoverableError, or stalled too often.
     const final = job ? job.finishedOn != null : true;
+    this.metrics.job(job?.name ?? 'unknown', final ? 'failed' : 'retried');
     const reason = `${job?.name} failed: ${err.message}`;
     if (final && job?.name === JobName.RunEventHandler && data.deliveryId) {
       // Fails the delivery only when it waits for handlers alone; a sync job owns the others.

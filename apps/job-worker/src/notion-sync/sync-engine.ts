@@ -14,6 +14,7 @@ import { InboxService } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
 import { MirrorWriter, type MirrorRow } from '@app/mirror';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
+import { Metrics } from '@app/observability';
 import { ProjectSyncStore, type FullSyncRun, type SyncTarget } from '@app/projects';
 import { FullSyncLock } from './full-sync-lock.js';
 import { isInDatabase, toMirrorRow, truncatedProperties } from './page-row.js';
@@ -52,6 +53,7 @@ export class SyncEngine {
     private readonly inbox: InboxService,
     private readonly queue: JobQueue,
     private readonly fullSyncLock: FullSyncLock,
+    private readonly metrics: Metrics,
   ) {}
 
   /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
@@ -81,6 +83,7 @@ export class SyncEngine {
       tombstoned = 1;
     }
     const processed = await this.inbox.markProcessedFor(projectId, pageId, fetchStartedAt);
+    this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
     this.logger.log({ msg: 'Page synced', projectId, pageId, written, tombstoned, correlationId });
     return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
   }
@@ -99,6 +102,7 @@ export class SyncEngine {
     const startedAt = await this.mirror.now();
     if (!target.watermark) {
       const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
+      this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
       return { processedDeliveries: processed.length, skipped: 'no full sync completed yet' };
     }
     const since = new Date(target.watermark.getTime() - INCREMENTAL_OVERLAP_MS).toISOString();
@@ -122,6 +126,7 @@ export class SyncEngine {
     await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
     await this.store.completed(projectId, startedAt, false);
     const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
+    this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
     this.logger.log({ msg: 'Incremental sync done', projectId, since, written, tombstoned, correlationId });
     return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
   }

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { Logger, type LoggerService } from '@nestjs/common';
 import { RequestTimeoutError } from '@notionhq/client';
 import { loadConfig, type AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { freePort } from '@app/testing';
 import { NotionClientFactory } from './notion-client.factory.js';
 import { NotionNetworkError, NotionRateLimitedError, classifyNotionError } from './notion-errors.js';
@@ -48,6 +49,10 @@ describe('NotionClientFactory', () => {
   let answers: Answer[] = [];
   let seen: Seen[] = [];
   let limiter: RecordingLimiter;
+  let metrics: Metrics;
+  /** notion_requests_total by status, as counted so far in this test. */
+  const requestsByStatus = async () =>
+    Object.fromEntries((await metrics.notionRequests.get()).values.map((v) => [String(v.labels.status), v.value]));
   const logs: string[] = [];
   const capture: LoggerService = {
     log: (m) => logs.push(JSON.stringify(m)),
@@ -59,7 +64,7 @@ describe('NotionClientFactory', () => {
 
   const factory = (env: Record<string, string> = {}) => {
     const config: AppConfig = loadConfig({ NODE_ENV: 'test', NOTION_API_BASE_URL: baseUrl, ...env });
-    return new NotionClientFactory(config, limiter as unknown as NotionRateLimiter);
+    return new NotionClientFactory(config, limiter as unknown as NotionRateLimiter, metrics);
   };
 
   beforeAll(async () => {
@@ -88,6 +93,7 @@ describe('NotionClientFactory', () => {
 
   beforeEach(() => {
     limiter = new RecordingLimiter();
+    metrics = new Metrics('test', { defaultMetrics: false });
   });
 
   it('sends the configured version and the token to the configured base URL, paced by the limiter', async () => {
@@ -107,6 +113,8 @@ describe('NotionClientFactory', () => {
     expect(seen).toHaveLength(3);
     // Retry-After: 0 means no pause; each of the three attempts waited for a slot.
     expect(limiter.events).toEqual([`acquire:${TOKEN}`, `acquire:${TOKEN}`, `acquire:${TOKEN}`]);
+    // Every attempt is counted, by status.
+    expect(await requestsByStatus()).toEqual({ '429': 2, '200': 1 });
   });
 
   it('tells the caller to delay by Retry-After once the retries are spent', async () => {
@@ -149,6 +157,8 @@ describe('NotionClientFactory', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotionRateLimitedError);
     expect(seen).toHaveLength(0);
+    // No slot, no request: nothing reached Notion.
+    expect(await requestsByStatus()).toEqual({});
     expect(classifyNotionError(err)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 10_000 });
   });
 
@@ -160,6 +170,7 @@ describe('NotionClientFactory', () => {
     expect(seen).toHaveLength(1);
     expect(err).toBeInstanceOf(RequestTimeoutError);
     expect(classifyNotionError(err).kind).toBe('transient');
+    expect(await requestsByStatus()).toEqual({ timeout: 1 });
   });
 
   it('reports an unreachable Notion as a network error', async () => {
@@ -169,6 +180,7 @@ describe('NotionClientFactory', () => {
       .pages.retrieve({ page_id: 'p1' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotionNetworkError);
+    expect(await requestsByStatus()).toEqual({ network: 1 });
     expect(classifyNotionError(err)).toEqual({
       kind: 'transient',
       message: 'Notion could not be reached (ECONNREFUSED)',

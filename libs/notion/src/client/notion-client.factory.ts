@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Client, LogLevel, RequestTimeoutError, type Logger as SdkLogger } from '@notionhq/client';
 import { AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { NotionNetworkError, NotionRateLimitedError, retryAfterMs } from './notion-errors.js';
 import { NotionRateLimiter, notionTokenId } from './notion-rate-limiter.js';
 
@@ -27,6 +28,7 @@ export class NotionClientFactory {
   constructor(
     private readonly config: AppConfig,
     private readonly limiter: NotionRateLimiter,
+    private readonly metrics: Metrics,
   ) {}
 
   /** The client for one integration token (the project's decrypted token); cached per token. */
@@ -80,9 +82,12 @@ export class NotionClientFactory {
         response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
       } catch (err) {
         // The SDK's own timeout error: same meaning, and same handling by callers.
-        if ((err as Error | undefined)?.name === 'TimeoutError') throw new RequestTimeoutError();
+        const timedOut = (err as Error | undefined)?.name === 'TimeoutError';
+        this.metrics.notionRequest(timedOut ? 'timeout' : 'network');
+        if (timedOut) throw new RequestTimeoutError();
         throw new NotionNetworkError(err);
       }
+      this.metrics.notionRequest(response.status);
       if (response.status === 429 || response.status === 529) {
         const pauseMs = retryAfterMs(response.headers);
         if (pauseMs) {

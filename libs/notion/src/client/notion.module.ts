@@ -4,7 +4,8 @@ import { NotionRateLimiter } from './notion-rate-limiter.js';
 
 /**
  * Notion API access: the client factory and the rate limiter it paces every
- * request with. Needs `ConfigModule.forRoot()` in the app; the limiter opens
+ * request with. Needs `ConfigModule.forRoot()` and `MetricsModule.forRoot()`
+ * (it counts every request in `notion_requests_total`) in the app; the limiter opens
  * its own Redis connection on first use and closes it at shutdown.
  */
 @Module({
