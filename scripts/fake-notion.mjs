@@ -44,41 +44,11 @@
  * @notionhq/client) with the TypeScript compiler already in devDependencies
  * into node_modules/.cache, then imports them. Exits 0 on SIGINT/SIGTERM.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import ts from 'typescript';
+import { fileURLToPath } from 'node:url';
+import { transpileFakeNotion } from './transpile-fake-notion.mjs';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SOURCE = join(ROOT, 'libs/testing/src/fake-notion');
-const OUT = join(ROOT, 'node_modules/.cache/notion-sync-fake-notion');
-
-/** Writes only changed files, each by rename, so a second instance (or a spec) never imports a half-written one. */
-function writeAtomically(path, text) {
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
-  const temp = `${path}.${process.pid}.tmp`;
-  writeFileSync(temp, text);
-  renameSync(temp, path);
-}
-
-function transpile() {
-  mkdirSync(OUT, { recursive: true });
-  // Node stops looking for package.json at node_modules/: without this the output would load as CommonJS.
-  writeAtomically(join(OUT, 'package.json'), '{ "type": "module" }\n');
-  for (const file of readdirSync(SOURCE)) {
-    if (!file.endsWith('.ts') || file.endsWith('.spec.ts')) continue;
-    const { outputText } = ts.transpileModule(readFileSync(join(SOURCE, file), 'utf8'), {
-      fileName: file,
-      compilerOptions: {
-        module: ts.ModuleKind.ESNext,
-        target: ts.ScriptTarget.ES2022,
-        useDefineForClassFields: false,
-        isolatedModules: true,
-      },
-    });
-    writeAtomically(join(OUT, file.replace(/\.ts$/, '.js')), outputText);
-  }
-}
+const OUT = join(fileURLToPath(new URL('..', import.meta.url)), 'node_modules/.cache/notion-sync-fake-notion');
 
 function parseRateLimit(raw) {
   if (!raw) return null;
@@ -89,8 +59,7 @@ function parseRateLimit(raw) {
 }
 
 async function main() {
-  transpile();
-  const load = (file) => import(pathToFileURL(join(OUT, file)).href);
+  const load = transpileFakeNotion(OUT);
   const { FakeNotion } = await load('fake-notion.js');
   const { DEMO_TOKEN, seedDemoWorkspace } = await load('demo-workspace.js');
 
