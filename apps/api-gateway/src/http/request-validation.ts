@@ -30,3 +30,11 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => new RequestValidationError(flatten(errors)),
   });
 }
+
+/**
+ * `@Transform` for a whole-number query parameter: plain decimal digits only
+ * (Number() would take 0x2, 1e1 or " 1"); anything else is left for the
+ * validators to refuse.
+ */
+export const queryInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value;

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import type { SyncFailureView } from '@app/dead-letters';
+import { queryInt } from '../http/request-validation.js';
 import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
 
 export class SyncFailureParamsDto extends ProjectIdParamDto {
@@ -13,9 +14,7 @@ export class SyncFailureParamsDto extends ProjectIdParamDto {
 export class ListSyncFailuresQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
-  )
+  @Transform(queryInt)
   @IsInt({ message: 'limit must be a whole number from 1 to 100' })
   @Min(1)
   @Max(100)

@@ -2,15 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { isTitleSearch, normalizeNotionPageId, TITLE_SEARCH_MAX } from '@app/mirror';
+import { queryInt } from '../../http/request-validation.js';
 import { ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Postgres bigint, the type of `version`. */
 const BIGINT_MAX = 9223372036854775807n;
-
-/** Plain decimal digits only: Number() would take 0x2, 1e1 or " 1". */
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value;
 
 export class PageParamsDto extends ProjectIdParamDto {
   @ApiProperty({
@@ -34,7 +31,7 @@ export class PageParamsDto extends ProjectIdParamDto {
 export class ListPagesQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
-  @Transform(toInt)
+  @Transform(queryInt)
   @IsInt({ message: 'limit must be a whole number from 1 to 100' })
   @Min(1)
   @Max(100)
@@ -99,7 +96,7 @@ export class ListChangesQueryDto {
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
-  @Transform(toInt)
+  @Transform(queryInt)
   @IsInt({ message: 'limit must be a whole number from 1 to 1000' })
   @Min(1)
   @Max(1000)

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { queryInt } from '../../http/request-validation.js';
 
 export class ProjectIdParamDto {
   @ApiProperty({ format: 'uuid' })
@@ -11,10 +12,7 @@ export class ProjectIdParamDto {
 export class ListProjectsQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
-  // Plain decimal digits only: Number() would take 0x2, 1e1 or " 1".
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value,
-  )
+  @Transform(queryInt)
   @IsInt({ message: 'limit must be a whole number from 1 to 100' })
   @Min(1)
   @Max(100)
