@@ -320,8 +320,8 @@ describe('metrics and the admin surface', () => {
 
 /**
  * The built gateway as a real process: the admin server listens on ADMIN_PORT
- * beside the public port, serves Bull Board's real assets (Jest stubs
- * @fastify/static in-process), and closes with the app on SIGTERM.
+ * beside the public port, serves Bull Board's real assets, and closes with the
+ * app on SIGTERM.
  */
 describe('the built gateway', () => {
   let gateway: AppProcess | undefined;
