@@ -80,4 +80,15 @@ export abstract class AppConfig {
     readonly reconcileIntervalSeconds: number;
     readonly fullIntervalSeconds: number;
   };
+  /** What the event-worker's retention pass prunes, and when. */
+  abstract readonly retention: {
+    readonly intervalSeconds: number;
+    /** Processed and ignored inbox rows, by `processed_at`. */
+    readonly inboxDays: number;
+    /** Dead letters whose retry was carried out, by `retried_at`. */
+    readonly deadLettersDays: number;
+    /** Tombstoned pages, by `deleted_at`. */
+    readonly tombstonesDays: number;
+    readonly batchSize: number;
+  };
 }

@@ -309,6 +309,39 @@ export const ENV_SCHEMA = {
     parse: parsers.int(60, 2_592_000),
     doc: 'seconds between full syncs of each project (the only pass that sees pages that left the database)',
   }),
+  RETENTION_INTERVAL_SECONDS: spec({
+    default: '600',
+    parse: parsers.int(1, 86_400),
+    doc: 'seconds between retention passes (the event-worker prunes old inbox rows, resolved dead letters, old tombstones)',
+  }),
+  RETENTION_INBOX_DAYS: spec({
+    default: '7',
+    parse: (raw) => {
+      const days = parsers.int(0, 3650)(raw);
+      // Notion retries a delivery for about a day; the inbox row is what makes a redelivery a duplicate.
+      if (days < 2)
+        throw new InvalidValue(
+          'must be at least 2 days: Notion redelivers for about a day, and a redelivery whose row was pruned would be processed again',
+        );
+      return days;
+    },
+    doc: 'days processed and ignored inbox rows are kept (at least 2: they de-duplicate Notion redeliveries)',
+  }),
+  RETENTION_DEAD_LETTERS_DAYS: spec({
+    default: '30',
+    parse: parsers.int(1, 3650),
+    doc: 'days a dead letter is kept after its retry was carried out (unretried ones stay until retried)',
+  }),
+  RETENTION_TOMBSTONES_DAYS: spec({
+    default: '30',
+    parse: parsers.int(1, 3650),
+    doc: 'days deleted pages stay in the change feed; a client further behind gets 410 and starts again from 0',
+  }),
+  RETENTION_BATCH_SIZE: spec({
+    default: '500',
+    parse: parsers.int(1, 10_000),
+    doc: 'rows one retention statement deletes at most (each batch is its own short statement)',
+  }),
 } as const;
 
 export type EnvName = keyof typeof ENV_SCHEMA;

@@ -199,3 +199,32 @@ describe('loadConfig', () => {
     expect([...Object.keys(ENV_SCHEMA)].filter((name) => !listed.has(name))).toEqual([]);
   });
 });
+
+describe('loadConfig: retention', () => {
+  it('keeps inbox rows a week, dead letters and tombstones a month, by default', () => {
+    expect(loadConfig({}).retention).toEqual({
+      intervalSeconds: 600,
+      inboxDays: 7,
+      deadLettersDays: 30,
+      tombstonesDays: 30,
+      batchSize: 500,
+    });
+  });
+
+  it('refuses an inbox retention under 2 days, saying why', () => {
+    expect(problemsOf({ RETENTION_INBOX_DAYS: '1' })).toEqual([
+      expect.stringMatching(/^RETENTION_INBOX_DAYS must be at least 2 days: Notion redelivers for about a day/),
+    ]);
+    expect(problemsOf({ RETENTION_INBOX_DAYS: '0' })[0]).toMatch(/^RETENTION_INBOX_DAYS must be at least 2 days/);
+    expect(problemsOf({ RETENTION_INBOX_DAYS: 'a week' })[0]).toMatch(/^RETENTION_INBOX_DAYS must be a whole number/);
+    expect(loadConfig({ RETENTION_INBOX_DAYS: '2' }).retention.inboxDays).toBe(2);
+  });
+
+  it('refuses empty horizons and batches', () => {
+    expect(
+      problemsOf({ RETENTION_TOMBSTONES_DAYS: '0', RETENTION_DEAD_LETTERS_DAYS: '0', RETENTION_BATCH_SIZE: '0' })
+        .map((p) => p.split(' ')[0])
+        .sort(),
+    ).toEqual(['RETENTION_BATCH_SIZE', 'RETENTION_DEAD_LETTERS_DAYS', 'RETENTION_TOMBSTONES_DAYS']);
+  });
+});

@@ -174,6 +174,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       reconcileIntervalSeconds: get('SYNC_RECONCILE_INTERVAL_SECONDS'),
       fullIntervalSeconds: get('SYNC_FULL_INTERVAL_SECONDS'),
     },
+    retention: {
+      intervalSeconds: get('RETENTION_INTERVAL_SECONDS'),
+      inboxDays: get('RETENTION_INBOX_DAYS'),
+      deadLettersDays: get('RETENTION_DEAD_LETTERS_DAYS'),
+      tombstonesDays: get('RETENTION_TOMBSTONES_DAYS'),
+      batchSize: get('RETENTION_BATCH_SIZE'),
+    },
   };
   return deepFreeze(config);
 }
