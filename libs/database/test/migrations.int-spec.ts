@@ -80,7 +80,21 @@ describe('migrations', () => {
       sync_watermark: 'timestamp with time zone?',
       sync_run: 'jsonb?',
       sync_schemas: 'jsonb?',
+      sync_purged_version: 'bigint',
     });
+  });
+
+  it('builds the retention indexes, valid (they are built concurrently, outside a transaction)', async () => {
+    const { rows } = await pg.query<{ name: string; valid: boolean }>(
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('webhook_deliveries_settled_idx', 'sync_failures_resolved_idx', 'notion_pages_tombstones_idx')
+       ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { name: 'notion_pages_tombstones_idx', valid: true },
+      { name: 'sync_failures_resolved_idx', valid: true },
+      { name: 'webhook_deliveries_settled_idx', valid: true },
+    ]);
   });
 
   it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {
