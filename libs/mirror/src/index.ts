@@ -7,6 +7,7 @@ export {
   type PageListing,
   type PagePosition,
 } from './mirror.reader.js';
+export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';
 export { MirrorWriter, type MirrorWrite } from './mirror.writer.js';
 export { NotionPageEntity } from './notion-page.entity.js';
 export { PageNotFoundError } from './read/mirror.errors.js';

@@ -13,6 +13,7 @@ export {
   type DispatchOutcome,
   type JobOutcome,
   type QueueState,
+  type RetentionKind,
 } from './metrics/metrics.js';
 export { MetricsModule, type MetricsOptions } from './metrics/metrics.module.js';
 export { closeOnSignals, exitOnBootFailure } from './shutdown.js';
