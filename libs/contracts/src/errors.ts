@@ -12,6 +12,7 @@ export enum ErrorCode {
   WebhookTokenMissing = 'webhook-token-missing',
   PageNotFound = 'page-not-found',
   SyncFailureNotFound = 'sync-failure-not-found',
+  ChangesExpired = 'changes-expired',
 }
 
 /**

@@ -47,6 +47,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.WebhookTokenMissing]: 409,
   [ErrorCode.PageNotFound]: 404,
   [ErrorCode.SyncFailureNotFound]: 404,
+  [ErrorCode.ChangesExpired]: 410,
 };
 
 export function problem(
