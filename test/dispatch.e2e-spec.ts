@@ -232,7 +232,16 @@ describe('dispatch guarantees', () => {
 
     await start('job-worker');
     await waitFor(async () => (await statuses(p.id)).processed === 50, { what: '50 deliveries processed' });
-    const runs = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
+    // The job marks its deliveries processed before BullMQ moves it to the completed set.
+    const runs = await waitFor(
+      async () => {
+        const inFlight = await queue.getJobs(['active', 'waiting', 'prioritized', 'delayed']);
+        if (inFlight.some((j) => j.data.pageId === pageId)) return undefined;
+        const done = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
+        return done.length > 0 && done;
+      },
+      { what: 'its job completed' },
+    );
     expect(runs).toHaveLength(1);
     expect(runs[0]!.returnvalue).toMatchObject({ processedDeliveries: 50 });
   });
