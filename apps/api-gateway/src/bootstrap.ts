@@ -26,7 +26,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
-  useJsonBodyParser(app);
+  useJsonBodyParser(app, config.gateway.webhook.bodyLimitBytes);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is the OpenAPI UI, which needs inline code.

@@ -66,7 +66,13 @@ describe('projects API', () => {
     base = `http://127.0.0.1:${port}/api/v1`;
     gateway = AppProcess.start(
       'api-gateway',
-      processEnv({ PORT: String(port), LOG_LEVEL: 'debug', PUBLIC_BASE_URL: 'https://sync.example.com' }),
+      processEnv({
+        PORT: String(port),
+        LOG_LEVEL: 'debug',
+        PUBLIC_BASE_URL: 'https://sync.example.com',
+        // The list spec creates exactly this many for one user, then one too many.
+        PROJECTS_PER_USER_LIMIT: '45',
+      }),
     );
     await gateway.waitForReady(port);
     pg = new Client({ connectionString: env.DATABASE_URL });
@@ -95,7 +101,9 @@ describe('projects API', () => {
         name: 'Roadmap',
         notionDatabaseId: 'abababab-abab-abab-abab-abababababab',
         webhook: {
-          url: `https://sync.example.com/api/v1/webhooks/notion/${res.body!.id}`,
+          url: expect.stringMatching(
+            /^https:\/\/sync\.example\.com\/api\/v1\/webhooks\/notion\/whk_[A-Za-z0-9_-]{32}$/,
+          ),
           status: 'awaiting_handshake',
         },
         sync: { status: 'idle', lastSyncedAt: null, pageCount: 0, lastError: null },
@@ -187,6 +195,15 @@ describe('projects API', () => {
       const ids: string[] = [];
       for (let i = 0; i < 45; i++)
         ids.push((await call(user, 'POST', '/projects', newProject({ name: `p${i}` }))).body!.id);
+      // The per-user limit (PROJECTS_PER_USER_LIMIT, 45 here): one more is a clear 409 that stores nothing.
+      const over = await call(user, 'POST', '/projects', newProject());
+      expect(over.status).toBe(409);
+      expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(over.body).toMatchObject({
+        type: 'urn:notion-sync:problem:project-quota-exceeded',
+        detail: 'You have reached the limit of 45 projects: delete one before creating another',
+      });
+      expect(await rowCount(user)).toBe(45);
       // Ties: three groups of projects that share one creation time each.
       await pg.query(`UPDATE projects SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1)`, [
         ids.slice(0, 15),

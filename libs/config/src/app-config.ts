@@ -33,6 +33,15 @@ export abstract class AppConfig {
     /** Browser origins allowed by CORS; empty means none. */
     readonly corsOrigins: readonly string[];
     readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
+    readonly webhook: {
+      readonly bodyLimitBytes: number;
+      /** Failed intake requests per client IP per minute (per process), beyond which they answer 429. */
+      readonly failureLimitPerMinute: number;
+    };
+  };
+  abstract readonly projects: {
+    /** Projects one user may have. */
+    readonly perUserLimit: number;
   };
   /** The gateway's admin server (never the public port): /metrics, and Bull Board when credentials are set. */
   abstract readonly admin: {

@@ -170,6 +170,23 @@ export const ENV_SCHEMA = {
     parse: parsers.int(1, 86_400),
     doc: 'seconds of the API rate-limit window',
   }),
+  PROJECTS_PER_USER_LIMIT: spec({
+    default: '25',
+    parse: parsers.int(1, 100_000),
+    doc: 'projects one user may have; creating one more answers 409 (project-quota-exceeded)',
+  }),
+  WEBHOOK_BODY_LIMIT_BYTES: spec({
+    // Notion's events are about 1 KB; the largest list ids (updated blocks,
+    // accessible_by), about 60 bytes each: 256 KiB holds thousands of them.
+    default: '262144',
+    parse: parsers.int(16_384, 10_485_760),
+    doc: 'largest webhook body accepted, in bytes (413 beyond it, counted in deliveries_total{reason="too_large"})',
+  }),
+  WEBHOOK_FAILURE_LIMIT: spec({
+    default: '30',
+    parse: parsers.int(1, 1_000_000),
+    doc: 'failed webhook requests (unknown URL, bad signature, malformed) allowed per client IP per minute, per gateway process; beyond it they answer 429 (correctly signed events are never limited)',
+  }),
   ADMIN_PORT: spec({
     default: '3003',
     parse: parsers.int(0, 65535),

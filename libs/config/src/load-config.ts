@@ -140,7 +140,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ipLimit: get('THROTTLE_IP_LIMIT'),
         ttlSeconds: get('THROTTLE_TTL_SECONDS'),
       },
+      webhook: {
+        bodyLimitBytes: get('WEBHOOK_BODY_LIMIT_BYTES'),
+        failureLimitPerMinute: get('WEBHOOK_FAILURE_LIMIT'),
+      },
     },
+    projects: { perUserLimit: get('PROJECTS_PER_USER_LIMIT') },
     admin: {
       port: get('ADMIN_PORT'),
       credentials:

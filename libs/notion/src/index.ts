@@ -1,5 +1,10 @@
 export {
+  MAX_HANDSHAKE_BYTES,
+  MAX_WEBHOOK_DEPTH,
+  nestsDeeperThan,
+  normalizeNotionId,
   parseWebhookBody,
+  readHandshake,
   verifyNotionSignature,
   type NotionHandshake,
   type NotionWebhookEnvelope,

@@ -29,9 +29,18 @@ export function requestIdOptions() {
  * development. Every HTTP request gets an id (the caller's `x-request-id`
  * when it is well-formed), logged on each line and echoed in the response.
  */
+export interface LoggingOptions {
+  /**
+   * Rewrites a request path before it is logged: the gateway hides the secret
+   * key of webhook URLs. Applied to `req.url`; route params are never logged.
+   */
+  readonly redactUrl?: (url: string) => string;
+}
+
 @Module({})
 export class LoggingModule {
-  static forRoot(appName: string): DynamicModule {
+  static forRoot(appName: string, options: LoggingOptions = {}): DynamicModule {
+    const { redactUrl } = options;
     return {
       module: LoggingModule,
       imports: [
@@ -56,6 +65,11 @@ export class LoggingModule {
               autoLogging: {
                 ignore: (req: IncomingMessage & { originalUrl?: string }) =>
                   /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
+              },
+              serializers: {
+                // pino-http hands this the already serialized request.
+                req: ({ params: _params, ...req }: { url?: string; params?: unknown }) =>
+                  redactUrl && typeof req.url === 'string' ? { ...req, url: redactUrl(req.url) } : req,
               },
               // Secrets travel in headers; never write them to a log line.
               redact: {

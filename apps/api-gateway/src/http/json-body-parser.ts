@@ -2,8 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import { API_PREFIX, NOTION_WEBHOOKS_PATH } from './routes.js';
 
-/** Limits: the Notion webhook intake takes up to 1 MiB; the rest of the API 100 KB. */
-export const WEBHOOK_BODY_LIMIT_BYTES = 1024 * 1024;
+/** The API's JSON bodies; the webhook intake's limit is WEBHOOK_BODY_LIMIT_BYTES (config). */
 export const API_BODY_LIMIT_BYTES = 100 * 1024;
 export const WEBHOOK_PATH_PREFIX = `/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/`;
 
@@ -23,14 +22,19 @@ class BodyError extends Error {
  * the intake must answer 404 and 401 before it judges the JSON (400). Every
  * other route gets parsed JSON, and 413 past 100 KB.
  */
-export function useJsonBodyParser(app: NestFastifyApplication): void {
+export function useJsonBodyParser(app: NestFastifyApplication, webhookBodyLimitBytes: number): void {
   // Fastify parses text/plain by default; the API speaks JSON only (415 otherwise).
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.useBodyParser(
     'application/json',
-    { bodyLimit: WEBHOOK_BODY_LIMIT_BYTES },
+    { bodyLimit: Math.max(webhookBodyLimitBytes, API_BODY_LIMIT_BYTES) },
     (req: FastifyRequest, body: Buffer) => {
-      if ((req.url ?? '').startsWith(WEBHOOK_PATH_PREFIX)) return Promise.resolve(body);
+      if ((req.url ?? '').startsWith(WEBHOOK_PATH_PREFIX)) {
+        if (body.length > webhookBodyLimitBytes) {
+          throw new BodyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large');
+        }
+        return Promise.resolve(body);
+      }
       if (body.length > API_BODY_LIMIT_BYTES) {
         throw new BodyError('FST_ERR_CTP_BODY_TOO_LARGE', 413, 'Request body is too large');
       }

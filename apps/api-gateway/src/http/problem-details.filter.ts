@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '@app/contracts';
 import { PROBLEM_CONTENT_TYPE, problem, STATUS_OF, type ProblemDetailsDto } from './problem-details.js';
 import { RequestValidationError } from './request-validation.js';
+import { redactPath } from './routes.js';
 
 /** Fastify's own errors (raised before a route runs) that are the client's fault. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
@@ -32,7 +33,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   }
 
   toProblem(exception: unknown, request: FastifyRequest): ProblemDetailsDto {
-    const instance = request.url;
+    // The webhook path's key is a secret: error bodies show it redacted.
+    const instance = redactPath(request.url);
     if (exception instanceof RequestValidationError) {
       return problem(400, 'The request is not valid: see errors', { instance, errors: exception.fieldErrors });
     }
@@ -49,7 +51,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         typeof response === 'string'
           ? response
           : ((response as { message?: string | string[] }).message ?? exception.message);
-      return problem(status, Array.isArray(message) ? message.join('; ') : message, { instance });
+      // Nest's unknown-route 404 quotes the path, which may hold a webhook key.
+      return problem(status, redactPath(Array.isArray(message) ? message.join('; ') : message), { instance });
     }
     const statusCode = (exception as { statusCode?: number } | null)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -33,7 +33,12 @@ export class ProjectsController {
   ) {}
 
   @Post()
-  @ApiCreatedResponse({ type: ProjectResponseDto, description: 'Created; `Location` names the new project' })
+  @ApiCreatedResponse({
+    type: ProjectResponseDto,
+    description:
+      'Created; `Location` names the new project, and `webhook.url` is its secret webhook URL. ' +
+      '409 when the database is already bound, or the per-user project limit is reached.',
+  })
   @ApiProblems(400, 409, 413)
   async create(
     @CurrentUser() user: AuthUser,
@@ -41,7 +46,9 @@ export class ProjectsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
-    const project = this.toDto(await this.projects.create(user.id, body));
+    const created = await this.projects.create(user.id, body);
+    // The one answer besides GET .../webhook that carries the secret webhook URL.
+    const project = ProjectResponseDto.from(created.project, this.config.gateway.publicBaseUrl, created.webhookKey);
     // The row itself holds the request for the first full sync (the relay's safety net).
     this.syncRequests.notify(project.id, String(request.id));
     void reply.status(201).header('location', projectPath(project.id));
@@ -126,7 +133,9 @@ export class ProjectsController {
   @Delete(':id/webhook')
   @ApiOkResponse({
     type: WebhookSetupResponseDto,
-    description: 'Reset to awaiting_handshake: subscribe again in Notion',
+    description:
+      'Reset to awaiting_handshake with a new secret URL (the old one stops working): read it with ' +
+      'GET /projects/{id}/webhook and subscribe again in Notion',
   })
   @ApiProblems(400, 404)
   async resetWebhook(

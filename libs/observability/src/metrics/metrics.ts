@@ -8,7 +8,15 @@ export const METRICS_PREFIX = 'notion_sync_';
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'handshake' | 'rejected';
 /** Why the intake refused one: a closed set, so the label stays bounded. */
 export type DeliveryRejection =
-  'unknown_project' | 'bad_signature' | 'malformed' | 'handshake_refused' | 'unavailable' | 'error';
+  | 'unknown_project'
+  | 'bad_signature'
+  | 'malformed'
+  | 'too_large'
+  | 'rate_limited'
+  | 'handshake_refused'
+  | 'handshake_limited'
+  | 'unavailable'
+  | 'error';
 /** What one dispatch of a delivery (event or relay) came to. */
 export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
 /**
