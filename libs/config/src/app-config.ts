@@ -33,6 +33,10 @@ export abstract class AppConfig {
     /** Browser origins allowed by CORS; empty means none. */
     readonly corsOrigins: readonly string[];
     readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
+    /** Fastify's `trustProxy`: false (X-Forwarded-For ignored), trusted hops, or trusted proxy addresses/CIDRs. */
+    readonly trustProxy: false | number | readonly string[];
+    /** Manual full syncs allowed per project per window (`POST /projects/:id/sync`). */
+    readonly syncRequests: { readonly limit: number; readonly windowSeconds: number };
   };
   /** The gateway's admin server (never the public port): /metrics, and Bull Board when credentials are set. */
   abstract readonly admin: {

@@ -140,6 +140,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ipLimit: get('THROTTLE_IP_LIMIT'),
         ttlSeconds: get('THROTTLE_TTL_SECONDS'),
       },
+      trustProxy: get('TRUST_PROXY'),
+      syncRequests: { limit: get('SYNC_REQUEST_LIMIT'), windowSeconds: get('SYNC_REQUEST_WINDOW_SECONDS') },
     },
     admin: {
       port: get('ADMIN_PORT'),
