@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
 import type { AppConfig } from '@app/config';
 import { FakeNotion, FIXTURE_NOTION_TOKEN, ThrowawayRedis, waitFor } from '@app/testing';
@@ -10,8 +11,8 @@ import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /**
  * Client rate limits: @nestjs/throttler with its counters in Redis, so they
- * hold across gateway replicas; TRUST_PROXY; and what happens while Redis is
- * down.
+ * hold across gateway replicas; TRUST_PROXY; the manual sync quota; and what
+ * happens while Redis is down.
  *
  * Each block counts under a key prefix of its own: every request of a run
  * comes from 127.0.0.1, and the counters outlive a suite by up to a window.
@@ -152,6 +153,51 @@ describe('TRUST_PROXY', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 5; i++) statuses.push((await badToken(direct, `203.0.113.${10 + i}`)).status);
     expect(statuses).toEqual([401, 401, 401, 429, 429]);
+  });
+});
+
+describe('manual sync requests per project', () => {
+  const config = limitedConfig('sync-requests', { SYNC_REQUEST_LIMIT: '2', SYNC_REQUEST_WINDOW_SECONDS: '600' });
+  let gateway: Gateway;
+  let pg: Client;
+
+  beforeAll(async () => {
+    gateway = await startGateway(config);
+    pg = new Client({ connectionString: config.database.url });
+    await pg.connect();
+  });
+  afterAll(async () => {
+    await pg?.end();
+    await gateway?.app.close();
+  });
+
+  const requestSync = (sub: string, projectId: string) =>
+    fetch(`${gateway.url}/api/v1/projects/${projectId}/sync`, { method: 'POST', headers: bearer(config, sub) });
+  const requestedAt = async (projectId: string) =>
+    (await pg.query<{ at: string }>('SELECT sync_requested_at::text AS at FROM projects WHERE id = $1', [projectId]))
+      .rows[0]!.at;
+
+  it('allows SYNC_REQUEST_LIMIT per project, then 429 with Retry-After, changing nothing', async () => {
+    const owner = `owner-${randomUUID()}`;
+    const stranger = `stranger-${randomUUID()}`;
+    const project = await createProject(gateway, owner);
+    const other = await createProject(gateway, owner);
+
+    // A stranger learns nothing and spends nothing: 404, however often.
+    for (let i = 0; i < 3; i++) expect((await requestSync(stranger, project.id)).status).toBe(404);
+
+    expect((await requestSync(owner, project.id)).status).toBe(202);
+    expect((await requestSync(owner, project.id)).status).toBe(202);
+    const before = await requestedAt(project.id);
+    const limited = await requestSync(owner, project.id);
+    await expectTooManyRequests(limited);
+    expect(Number(limited.headers.get('retry-after'))).toBeLessThanOrEqual(600);
+    expect(await requestedAt(project.id)).toBe(before);
+
+    // Still a 404 for the stranger, never a 429 that would say the project exists.
+    expect((await requestSync(stranger, project.id)).status).toBe(404);
+    // Counted per project: the owner's other project has its own budget.
+    expect((await requestSync(owner, other.id)).status).toBe(202);
   });
 });
 

@@ -1,9 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '@app/config';
 import { IpRateLimitGuard, RateLimitGuard, throttlerOptions } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
+import { SyncRequestLimiter } from './sync-request-limiter.js';
 
 /*
  * Nest runs global guards in module order. Import IpRateLimitModule before
@@ -27,5 +28,10 @@ const ThrottlerRootModule = ThrottlerModule.forRootAsync({
 })
 export class IpRateLimitModule {}
 
-@Module({ providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }] })
+/** The per-user guard, and the per-project limit of manual syncs for the projects API. */
+@Global()
+@Module({
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, SyncRequestLimiter],
+  exports: [SyncRequestLimiter],
+})
 export class RateLimitModule {}
