@@ -5,9 +5,10 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
 import type { AppConfig } from '@app/config';
-import { FakeNotion, FIXTURE_NOTION_TOKEN, ThrowawayRedis, waitFor } from '@app/testing';
+import { FakeNotion, FIXTURE_NOTION_TOKEN, TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
-import { testConfig, testEnv } from '../../../test/jest/test-env.js';
+import { RedisThrottlerStorage } from '../src/http/redis-throttler.storage.js';
+import { SERVER_URLS, testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /**
  * Client rate limits: @nestjs/throttler with its counters in Redis, so they
@@ -256,5 +257,37 @@ describe('rate limits while Redis is down', () => {
     await waitFor(async () => (await listProjects(gateway, again)).status === 429, {
       what: 'the limit to be enforced again after Redis came back',
     });
+  });
+});
+
+describe('the limiter storage through a network partition', () => {
+  // Redis keeps the connection open but answers nothing: the hardest outage to notice.
+  const redis = new URL(SERVER_URLS.redis);
+  const proxy = new TcpProxy(redis.hostname, Number(redis.port || 6379));
+  let storage: RedisThrottlerStorage;
+
+  beforeAll(async () => {
+    const port = await proxy.start();
+    storage = new RedisThrottlerStorage(limitedConfig('partition', { REDIS_URL: `redis://127.0.0.1:${port}` }));
+    await storage.onModuleInit();
+  });
+  afterAll(async () => {
+    storage?.onApplicationShutdown();
+    await proxy.close();
+  });
+
+  it('lets hits through while Redis does not answer, and counts again once it does', async () => {
+    const key = `partition-${randomUUID()}`;
+    const hit = () => storage.increment(key, 600_000, 2, 0, 'test');
+    expect(await hit()).toMatchObject({ totalHits: 1, isBlocked: false });
+    expect(await hit()).toMatchObject({ totalHits: 2, isBlocked: false });
+    expect(await hit()).toMatchObject({ isBlocked: true, timeToBlockExpire: expect.any(Number) });
+
+    proxy.cut('partition');
+    expect(await hit()).toMatchObject({ isBlocked: false });
+
+    // The partitioned connection stays dead: counting resumes only on a new one.
+    proxy.restore();
+    await waitFor(async () => (await hit()).isBlocked, { what: 'the storage to count again after the partition' });
   });
 });

@@ -47,6 +47,12 @@ interface ThrottleCommands {
 
 /** A Redis that does not answer within this is treated as down (the request goes through). */
 const COMMAND_TIMEOUT_MS = 500;
+/**
+ * After a failure, requests go through without asking Redis for this long, so
+ * a Redis that hangs (a partition) costs one request a second the timeout,
+ * not every request.
+ */
+const BACK_OFF_MS = 1000;
 /** While Redis stays down, the warning is repeated at most this often. */
 const WARN_EVERY_MS = 60_000;
 
@@ -63,14 +69,15 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * install beside Nest 12.
  *
  * Fails open: when Redis cannot be asked (down, or slower than 500 ms), the
- * request is let through unlimited, with a warning once a minute while it
- * lasts. Rate limits protect the service from a client; they must not take the
+ * request is let through unlimited, and so is every request of the next
+ * second, with a warning once a minute while it lasts. Rate limits protect the service from a client; they must not take the
  * API down with Redis (the webhook intake never asks: it is never throttled).
  */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private readonly redis: Redis & ThrottleCommands;
   private warnedAt: number | undefined;
+  private backOffUntil = 0;
 
   constructor(private readonly config: AppConfig) {
     const redis = new Redis({
@@ -81,6 +88,10 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
       maxRetriesPerRequest: 0,
       connectTimeout: 1000,
       commandTimeout: COMMAND_TIMEOUT_MS,
+      // A command unanswered on an open connection (a partition) would leave
+      // ioredis on a dead socket until TCP gives up, minutes later: drop it
+      // and reconnect instead.
+      socketTimeout: COMMAND_TIMEOUT_MS,
       retryStrategy: () => 1000,
       disconnectTimeout: 200,
     });
@@ -108,6 +119,8 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
     blockDuration: number,
     _throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
+    const unlimited = { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
+    if (Date.now() < this.backOffUntil) return unlimited;
     // The hash tag keeps both keys of a client in one Redis Cluster slot.
     const base = `${this.config.redis.keyPrefix}:throttle:{${key}}`;
     try {
@@ -126,8 +139,9 @@ export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
         timeToBlockExpire: blocked === 1 ? seconds(blockLeftMs) : 0,
       };
     } catch (err) {
+      this.backOffUntil = Date.now() + BACK_OFF_MS;
       this.warn(err as Error);
-      return { totalHits: 0, timeToExpire: seconds(ttl), isBlocked: false, timeToBlockExpire: 0 };
+      return unlimited;
     }
   }
 
