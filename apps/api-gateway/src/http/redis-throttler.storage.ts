@@ -70,8 +70,9 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  *
  * Fails open: when Redis cannot be asked (down, or slower than 500 ms), the
  * request is let through unlimited, and so is every request of the next
- * second, with a warning once a minute while it lasts. Rate limits protect the service from a client; they must not take the
- * API down with Redis (the webhook intake never asks: it is never throttled).
+ * second, with a warning once a minute while it lasts. Rate limits protect the
+ * service from a client; they must not take the API down with Redis (the
+ * webhook intake never asks: it is never throttled).
  */
 export class RedisThrottlerStorage implements ThrottlerStorage, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
