@@ -21,7 +21,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiGatewayModule.forRoot(config),
     // Other content types stay at 100 KB; JSON limits are in useJsonBodyParser.
-    createFastifyAdapter({ bodyLimit: API_BODY_LIMIT_BYTES }),
+    createFastifyAdapter({ bodyLimit: API_BODY_LIMIT_BYTES, trustProxy: config.gateway.trustProxy }),
     // Nest's own JSON and form parsers off: useJsonBodyParser is the only one.
     { bufferLogs: true, bodyParser: false },
   );

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signDevToken } from '@app/auth';
 import { createGatewayApp } from '../src/bootstrap.js';
-import { testConfig } from '../../../test/jest/test-env.js';
+import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /** OpenAPI, rate limiting, CORS and security headers of the gateway. */
 describe('API surface', () => {
@@ -10,6 +10,8 @@ describe('API surface', () => {
     THROTTLE_LIMIT: '3',
     THROTTLE_IP_LIMIT: '12',
     THROTTLE_TTL_SECONDS: '60',
+    // Rate-limit counters of its own: the run's other gateways also call from 127.0.0.1.
+    REDIS_KEY_PREFIX: `${testEnv().REDIS_KEY_PREFIX}-surface`,
     CORS_ORIGINS: 'https://app.example.com',
   });
   let app: NestFastifyApplication;

@@ -38,6 +38,10 @@ export abstract class AppConfig {
       /** Failed intake requests per client IP per minute (per process), beyond which they answer 429. */
       readonly failureLimitPerMinute: number;
     };
+    /** Fastify's `trustProxy`: false (X-Forwarded-For ignored), trusted hops, or trusted proxy addresses/CIDRs. */
+    readonly trustProxy: false | number | readonly string[];
+    /** Manual full syncs allowed per project per window (`POST /projects/:id/sync`). */
+    readonly syncRequests: { readonly limit: number; readonly windowSeconds: number };
   };
   abstract readonly projects: {
     /** Projects one user may have. */

@@ -6,6 +6,8 @@
  * checks that `.env.example` names every variable here).
  */
 
+import { isIP } from 'node:net';
+
 /** Thrown by a parser: the message says what is wrong, never echoes a secret. */
 export class InvalidValue extends Error {}
 
@@ -63,6 +65,37 @@ export const parsers = {
       return raw;
     },
 };
+
+/** Names proxy-addr (Fastify's trustProxy) gives to address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `TRUST_PROXY`: off (empty or 0), a number of hops, or a list of proxy
+ * addresses and CIDRs. Never "trust everything": X-Forwarded-For is written by
+ * the client first, so trusting every hop would let any client pick its IP (and
+ * its rate-limit budget).
+ */
+function parseTrustProxy(raw: string): false | number | readonly string[] {
+  if (raw === '' || raw === '0') return false;
+  if (/^\d+$/.test(raw)) return parsers.int(1, 16)(raw);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || rest.length > 0) {
+      throw new InvalidValue(
+        `must be a number of proxy hops, or comma-separated proxy addresses or CIDRs (${PROXY_RANGE_NAMES.join(', ')} allowed); "${entry}" is neither`,
+      );
+    }
+  }
+  return entries;
+}
 
 /** Development defaults for secrets: refused when NODE_ENV=production. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
@@ -186,6 +219,21 @@ export const ENV_SCHEMA = {
     default: '30',
     parse: parsers.int(1, 1_000_000),
     doc: 'failed webhook requests (unknown URL, bad signature, malformed) allowed per client IP per minute, per gateway process; beyond it they answer 429 (correctly signed events are never limited)',
+  }),
+  TRUST_PROXY: spec({
+    default: '',
+    parse: parseTrustProxy,
+    doc: 'proxies whose X-Forwarded-For gives the client IP: comma-separated addresses/CIDRs, or a hop count (only if clients cannot bypass them)',
+  }),
+  SYNC_REQUEST_LIMIT: spec({
+    default: '6',
+    parse: parsers.int(1, 10_000),
+    doc: 'manual full syncs (POST /projects/:id/sync) allowed per project per SYNC_REQUEST_WINDOW_SECONDS; each one re-reads the whole database',
+  }),
+  SYNC_REQUEST_WINDOW_SECONDS: spec({
+    default: '3600',
+    parse: parsers.int(1, 604_800),
+    doc: 'seconds of the manual sync request window',
   }),
   ADMIN_PORT: spec({
     default: '3003',

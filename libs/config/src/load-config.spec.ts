@@ -193,6 +193,39 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.encryption.keys[0])).toBe(true);
   });
 
+  it('trusts no proxy by default, and takes TRUST_PROXY as hops or as proxy addresses and CIDRs', () => {
+    expect(loadConfig({}).gateway.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).gateway.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).gateway.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8, ::1, loopback' }).gateway.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'fd00::/8',
+      '::1',
+      'loopback',
+    ]);
+  });
+
+  it.each([
+    ['true', 'trusting every hop lets a client choose its IP'],
+    ['17', 'too many hops'],
+    ['10.0.0.0/33', 'a prefix longer than the address'],
+    ['10.0.0/8', 'not an address'],
+    ['proxy.example.com', 'a host name (not resolved)'],
+    ['10.0.0.1/8/2', 'two prefixes'],
+  ])('refuses TRUST_PROXY=%p (%s)', (value) => {
+    expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY must be/)]);
+  });
+
+  it('limits manual sync requests per project, 6 an hour by default', () => {
+    expect(loadConfig({}).gateway.syncRequests).toEqual({ limit: 6, windowSeconds: 3600 });
+    expect(loadConfig({ SYNC_REQUEST_LIMIT: '2', SYNC_REQUEST_WINDOW_SECONDS: '60' }).gateway.syncRequests).toEqual({
+      limit: 2,
+      windowSeconds: 60,
+    });
+    expect(problemsOf({ SYNC_REQUEST_LIMIT: '0' })).toEqual([expect.stringMatching(/^SYNC_REQUEST_LIMIT /)]);
+  });
+
   it('is documented: .env.example lists every variable', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));

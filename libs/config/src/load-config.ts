@@ -144,6 +144,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
         bodyLimitBytes: get('WEBHOOK_BODY_LIMIT_BYTES'),
         failureLimitPerMinute: get('WEBHOOK_FAILURE_LIMIT'),
       },
+      trustProxy: get('TRUST_PROXY'),
+      syncRequests: { limit: get('SYNC_REQUEST_LIMIT'), windowSeconds: get('SYNC_REQUEST_WINDOW_SECONDS') },
     },
     projects: { perUserLimit: get('PROJECTS_PER_USER_LIMIT') },
     admin: {

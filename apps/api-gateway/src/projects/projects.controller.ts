@@ -13,6 +13,7 @@ import { AppConfig } from '@app/config';
 import { ProjectsService } from '@app/projects';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { PROJECTS_PATH, projectPath } from '../http/routes.js';
+import { SyncRequestLimiter } from '../http/sync-request-limiter.js';
 import { CreateProjectDto } from './dto/create-project.dto.js';
 import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dto.js';
 import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
@@ -30,6 +31,7 @@ export class ProjectsController {
     private readonly projects: ProjectsService,
     private readonly config: AppConfig,
     private readonly syncRequests: SyncRequests,
+    private readonly syncRequestLimiter: SyncRequestLimiter,
   ) {}
 
   @Post()
@@ -98,7 +100,11 @@ export class ProjectsController {
     @CurrentUser() user: AuthUser,
     @Param() params: ProjectIdParamDto,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
+    // Ownership first: another user's id is a 404 and never counts against the project's limit.
+    await this.projects.get(user.id, params.id);
+    await this.syncRequestLimiter.take(params.id, reply);
     const project = this.toDto(await this.projects.requestSync(user.id, params.id));
     this.syncRequests.notify(project.id, String(request.id));
     return project;
