@@ -267,6 +267,21 @@ describe('the OpenAPI document says what the server enforces', () => {
     }
   });
 
+  it('limits named path parameters only: CORS preflights and wildcard paths (docs assets) are never 414', async () => {
+    for (const { method, path, operation } of operations()) {
+      const target = path.replace(/\{(\w+)\}/g, (_match, name: string) =>
+        validPathValue(pathParams(operation).find((p) => p.name === name)!),
+      );
+      const preflight = await fetch(`${url}${target}`, {
+        method: 'OPTIONS',
+        headers: { origin: ORIGIN, 'access-control-request-method': method },
+      });
+      expect(`${method} ${path}: ${preflight.status}`).toMatch(/: 204$/);
+      expect(preflight.headers.get('access-control-allow-methods')).toContain(method);
+    }
+    expect((await fetch(`${url}/docs/${'a'.repeat(150)}.js`)).status).toBe(404);
+  });
+
   it('documents 413 and 415 on every route whose method carries a body, and answers them', async () => {
     const routes = operations().filter(({ method }) => ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method));
     expect(routes.length).toBeGreaterThan(5);

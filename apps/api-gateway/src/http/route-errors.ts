@@ -60,9 +60,11 @@ function literalIfUndecodable(url: string): string {
 }
 
 /**
- * 414 problem for a matched route whose path parameter is longer than 100
- * characters, once the request's headers (id, helmet, CORS) are set and
- * before its body is read.
+ * 414 problem for a matched route whose named path parameter is longer than
+ * 100 characters, once the request's headers (id, helmet, CORS) are set and
+ * before its body is read. Wildcards (`*`, the docs' assets) hold whole paths
+ * and are exempt, as they are from Fastify's own limit. (CORS preflights are
+ * answered in an `onRequest` hook, before this one.)
  */
 export function rejectLongPathParams(app: NestFastifyApplication): void {
   app
@@ -70,10 +72,10 @@ export function rejectLongPathParams(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('preParsing', async (request, _reply, payload) => {
       if (!request.is404) {
-        const params = Object.values((request.params ?? {}) as Record<string, unknown>);
-        if (params.some((value) => typeof value === 'string' && value.length > MAX_PATH_PARAM_LENGTH)) {
-          throw new UriTooLongError();
-        }
+        const params = Object.entries((request.params ?? {}) as Record<string, unknown>);
+        const tooLong = ([name, value]: [string, unknown]) =>
+          name !== '*' && typeof value === 'string' && value.length > MAX_PATH_PARAM_LENGTH;
+        if (params.some(tooLong)) throw new UriTooLongError();
       }
       return payload;
     });
