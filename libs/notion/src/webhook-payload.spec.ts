@@ -1,11 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  MAX_HANDSHAKE_BYTES,
-  MAX_WEBHOOK_DEPTH,
-  nestsDeeperThan,
-  parseWebhookBody,
-  readHandshake,
-} from './webhook-payload.js';
+import { MAX_HANDSHAKE_BYTES, MAX_WEBHOOK_DEPTH, parseWebhookBody, readHandshake } from './webhook-payload.js';
 
 const bytes = (body: unknown) => Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
 const parse = (body: unknown) => parseWebhookBody(bytes(body));
@@ -98,15 +92,6 @@ describe('parseWebhookBody', () => {
       reason: `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels`,
     });
     expect(parse(deep(300_000)).kind).toBe('malformed');
-  });
-});
-
-describe('nestsDeeperThan', () => {
-  it('counts arrays and objects, not brackets inside strings', () => {
-    expect(nestsDeeperThan(bytes('[[[1]]]'), 3)).toBe(false);
-    expect(nestsDeeperThan(bytes('[[[[1]]]]'), 3)).toBe(true);
-    expect(nestsDeeperThan(bytes('{"a":"[[[[[[","b":[{"c":"\\"[[[["}]}'), 3)).toBe(false);
-    expect(nestsDeeperThan(bytes('[]'.repeat(100)), 1)).toBe(false);
   });
 });
 

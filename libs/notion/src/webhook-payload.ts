@@ -1,4 +1,5 @@
 import { verifyWebhookSignature } from '@notionhq/client';
+import { exceedsJsonDepth } from './json-depth.js';
 
 /** Notion's first POST to a new subscription: the token the owner must paste back. */
 export interface NotionHandshake {
@@ -50,34 +51,8 @@ export function normalizeNotionId(value: string): string | undefined {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/**
- * True when the JSON text nests arrays and objects deeper than `max`. One pass
- * over the bytes, no recursion: it costs the same for any shape of body, and
- * runs before `JSON.parse` so a deep body is refused before anything walks it.
- * Brackets inside strings do not count (quotes and escapes are followed).
- */
-export function nestsDeeperThan(raw: Buffer, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < raw.length; i++) {
-    const byte = raw[i]!;
-    if (inString) {
-      if (byte === 0x5c)
-        i++; // a backslash escapes the next byte
-      else if (byte === 0x22) inString = false;
-    } else if (byte === 0x22) {
-      inString = true;
-    } else if (byte === 0x7b || byte === 0x5b) {
-      if (++depth > max) return true;
-    } else if (byte === 0x7d || byte === 0x5d) {
-      depth--;
-    }
-  }
-  return false;
-}
-
 function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
-  if (nestsDeeperThan(raw, MAX_WEBHOOK_DEPTH)) {
+  if (exceedsJsonDepth(raw, MAX_WEBHOOK_DEPTH)) {
     return { ok: false, reason: `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels` };
   }
   try {

@@ -1,8 +1,11 @@
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { REQUEST_ID_HEADER, requestIdOptions } from './logging.module.js';
 
-export interface FastifyAdapterOptions {
-  bodyLimit?: number;
+export interface FastifyAdapterOptions extends Pick<
+  FastifyServerOptions,
+  'bodyLimit' | 'routerOptions' | 'rewriteUrl'
+> {
   /**
    * Proxies whose `X-Forwarded-For` decides `request.ip`: a number of hops, or
    * proxy addresses and CIDRs. Off by default: a client writes that header

@@ -1,4 +1,4 @@
-import { Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -15,7 +15,7 @@ import { Public } from '@app/auth';
 import { DomainError, ErrorCode, NOTION_SIGNATURE_HEADER } from '@app/contracts';
 import { SkipRateLimit } from '@app/observability';
 import { WebhookHandshakeLimitedError } from '@app/projects';
-import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
+import { ApiProblem, problemResponse, RETRY_AFTER_HEADER } from '../http/api-problems.decorator.js';
 import { NOTION_WEBHOOKS_PATH } from '../http/routes.js';
 import {
   InboxUnavailableError,
@@ -36,11 +36,10 @@ const PROBLEMS: Record<number, string> = {
   404: 'No webhook at this URL. Every unknown URL answers the same.',
   409: 'A handshake on a webhook that is already verified: reset it (DELETE /projects/{id}/webhook) to subscribe again.',
   413: 'The body is larger than WEBHOOK_BODY_LIMIT_BYTES.',
+  414: 'The key is longer than any webhook key (see 404).',
+  415: 'The body is not `application/json`.',
   429: 'Too many handshakes on this webhook, or too many failed requests from this client: wait for `Retry-After` seconds. Correctly signed events are never limited.',
   503: 'The event could not be stored right now (the database did not commit in time): retry after `Retry-After` seconds.',
-};
-const RETRY_AFTER_HEADER = {
-  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
 };
 
 /**
@@ -115,16 +114,17 @@ function retryAfterOf(err: unknown): number | undefined {
   return undefined;
 }
 
-/** The intake's own error meanings (they differ from the API's: no bearer token, Notion as the caller). */
-function IntakeProblems(): MethodDecorator {
-  return (target, property, descriptor) => {
-    for (const [status, description] of Object.entries(PROBLEMS)) {
-      ApiResponse({
-        status: Number(status),
-        description,
-        ...((status === '429' || status === '503') && { headers: RETRY_AFTER_HEADER }),
-        content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetailsDto' } } },
-      })(target, property, descriptor);
-    }
-  };
+/**
+ * The intake's own error meanings (they differ from the API's: no bearer
+ * token, Notion as the caller); its 429 carries Retry-After but none of the
+ * API's rate-limit headers.
+ */
+function IntakeProblems(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...Object.entries(PROBLEMS).map(([status, meaning]) =>
+      status === '429'
+        ? ApiResponse({ status: 429, ...problemResponse(429, meaning), headers: RETRY_AFTER_HEADER })
+        : ApiProblem(Number(status), meaning),
+    ),
+  );
 }
