@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { SyncStatus } from './project.js';
 import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
 import { ProjectEntity } from './project.entity.js';
@@ -124,5 +124,23 @@ export class ProjectSyncStore {
       projectId,
       message.slice(0, 500),
     ]);
+  }
+
+  /**
+   * Asks for a full sync from now (the database clock). Pass the manager of a
+   * transaction that changes what the sync would see (a new token), so the
+   * request commits with it.
+   */
+  async requestFullSync(projectId: string, manager: EntityManager = this.repo.manager): Promise<void> {
+    await manager.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
+  }
+
+  /**
+   * The project's live page count, written by the mirror in the transaction
+   * that changed its pages (which holds the project's row lock, so counts of
+   * one project commit in order).
+   */
+  async recordPageCount(projectId: string, count: number, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE projects SET sync_page_count = $2 WHERE id = $1`, [projectId, count]);
   }
 }

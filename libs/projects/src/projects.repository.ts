@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import type { KeysetPosition } from './keyset-cursor.js';
 import { ProjectEntity } from './project.entity.js';
 import { ProjectAlreadyBoundError } from './projects.errors.js';
@@ -18,10 +18,7 @@ type ProjectPatch = Partial<
     | 'webhookTokenKeyId'
     | 'webhookStatus'
   >
-> & {
-  /** SQL `now()`: the database clock, like every other sync time. */
-  syncRequestedAt?: () => string;
-};
+>;
 
 /**
  * Every query names the owner in its WHERE clause: another user's project is
@@ -30,6 +27,11 @@ type ProjectPatch = Partial<
 @Injectable()
 export class ProjectsRepository {
   constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
+
+  /** Runs `work` in one transaction, with this repository and the transaction's manager bound to it. */
+  transaction<T>(work: (projects: ProjectsRepository, manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.repo.manager.transaction((m) => work(new ProjectsRepository(m.getRepository(ProjectEntity)), m));
+  }
 
   async insert(row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | `sync${string}`>): Promise<ProjectEntity> {
     try {
