@@ -80,6 +80,7 @@ describe('migrations', () => {
       sync_watermark: 'timestamp with time zone?',
       sync_run: 'jsonb?',
       sync_schemas: 'jsonb?',
+      sync_token_rejected_at: 'timestamp with time zone?',
     });
   });
 

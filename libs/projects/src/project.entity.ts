@@ -73,4 +73,8 @@ export class ProjectEntity {
   /** Data source id -> fingerprint of its schema (property ids, names, types) as last synced. */
   @Column({ name: 'sync_schemas', type: 'jsonb', nullable: true, insert: false, update: false })
   syncSchemas: Record<string, string> | null;
+
+  /** Notion rejected the token (migration AddSyncTokenRejectedAt1764835200000): schedules stop until a later request. */
+  @Column({ name: 'sync_token_rejected_at', type: 'timestamptz', nullable: true, insert: false, update: false })
+  syncTokenRejectedAt: Date | null;
 }
