@@ -5,7 +5,7 @@ import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
-import { classifyNotionError } from '@app/notion';
+import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
@@ -117,17 +117,20 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     // worker must not fail for good a job that a new one can run.
     if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
     const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
+    if (!SYNC_JOBS.has(job.name)) return handler.call(this.handlers, job.data);
     try {
-      return await handler.call(this.handlers, job.data);
+      // The job id names the turns it reserves at the rate limit: the same when it comes back.
+      return await runInNotionJob(String(job.id), () => handler.call(this.handlers, job.data));
     } catch (err) {
-      throw SYNC_JOBS.has(job.name) ? await this.sortNotionFailure(job, token, err) : err;
+      throw await this.sortNotionFailure(job, token, err);
     }
   }
 
   /**
    * What a failed Notion call means for the job: rate limited (after the SDK's
-   * own retries) -> delayed by Retry-After, neither failed nor counted as an
-   * attempt; the token refused -> failed for good at once, the project in
+   * own retries), or its turn at our own limiter further off than a worker
+   * slot should be held -> delayed until then, neither failed nor counted as
+   * an attempt; the token refused -> failed for good at once, the project in
    * `error` and its scheduled syncs stopped (retrying cannot help until the
    * owner acts); the database not shared -> failed for good, the project in
    * `error` (a page job: that page's dead letter only); anything else -> an
@@ -138,8 +141,10 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     const { projectId } = job.data as { projectId?: string };
     if (failure.kind === 'rate_limited' && token) {
       await job.moveToDelayed(Date.now() + failure.retryAfterMs, token);
-      this.logger.warn({
-        msg: 'Rate limited by Notion; job delayed',
+      // Waiting for a reserved turn is the limiter doing its job, not news.
+      const deferred = err instanceof NotionTurnDeferredError;
+      this.logger[deferred ? 'debug' : 'warn']({
+        msg: deferred ? 'Job delayed until its turn at the rate limit' : 'Rate limited by Notion; job delayed',
         job: job.name,
         jobId: job.id,
         delayMs: failure.retryAfterMs,
