@@ -126,6 +126,10 @@ describe('dead letters (three apps, fake Notion)', () => {
     });
     expect(failure.reason).toMatch(/500 internal_server_error/);
     expect(await deliveryStatuses(bad.id)).toEqual(['failed']);
+    // One page's failure is its dead letter, not the project's error: its text
+    // came from an event, which anyone holding the webhook URL can send.
+    const { sync } = (await call('GET', `/projects/${project.id}`)).body;
+    expect(sync).toMatchObject({ status: 'idle', lastError: null, pageCount: 4 });
     expect(await title(bad.id)).not.toBe('Fixed later');
 
     // Notion recovers; the owner asks for a retry.

@@ -1,12 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
-import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
 import { AppProcess, FakeNotion, freePort, waitFor } from '@app/testing';
+import { apiUser, bindNotionDatabase, type ApiCall, type Json } from './jest/api-client.js';
 import { processEnv, testEnv } from './jest/test-env.js';
-
-type Json = Record<string, any>;
 
 /**
  * The sync engine end to end: the three built apps against the fake Notion
@@ -20,50 +17,11 @@ describe('sync engine (three apps, fake Notion)', () => {
   const apps: AppProcess[] = [];
   let base: string;
   let pg: Client;
-  const user = `auth0|${randomUUID()}`;
-  const bearer = signDevToken({
-    secret: config.auth.mode === 'secret' ? config.auth.secret : '',
-    sub: user,
-    ttlSeconds: 3600,
-  });
-
-  const call = async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        ...(body !== undefined && { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-  };
+  let call: ApiCall;
 
   /** A Notion database with its own integration token, bound to a new project. */
-  const newProject = async (dataSources: string[], seed: (ids: string[]) => void = () => undefined) => {
-    const token = `secret_${randomBytes(12).toString('hex')}`;
-    const verificationToken = `secret_${randomBytes(12).toString('hex')}`;
-    const { databaseId, dataSourceIds } = notion.addDatabase('Tasks', dataSources);
-    notion.share(token, databaseId);
-    seed(dataSourceIds);
-    const res = await call('POST', '/projects', {
-      name: 'Tasks',
-      notionDatabaseId: databaseId,
-      notionToken: token,
-      notionWebhookSecret: verificationToken,
-    });
-    expect(res.status).toBe(201);
-    const id = res.body.id as string;
-    return {
-      id,
-      token,
-      databaseId,
-      dataSourceIds,
-      // The secret URL from the create answer, aimed at this gateway.
-      webhook: { url: `${base.replace(/\/api\/v1$/, '')}${new URL(res.body.webhook.url).pathname}`, verificationToken },
-    };
-  };
+  const newProject = (dataSources: string[], seed: (ids: string[]) => unknown = () => undefined) =>
+    bindNotionDatabase(notion, call, dataSources, seed);
 
   const project = async (id: string) => (await call('GET', `/projects/${id}`)).body;
   const page = async (projectId: string, pageId: string) =>
@@ -106,6 +64,7 @@ describe('sync engine (three apps, fake Notion)', () => {
     await notion.start();
     const port = await freePort();
     base = `http://127.0.0.1:${port}/api/v1`;
+    call = apiUser(config, base);
     const shared = {
       NOTION_API_BASE_URL: notion.url,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,

@@ -88,6 +88,8 @@ export abstract class AppConfig {
     readonly timeoutMs: number;
     /** The SDK's own retries of 429/529 (and 500/503 for reads). */
     readonly maxRetries: number;
+    /** A job's first request waits at most this long for its turn in a worker slot; a later turn is reserved. */
+    readonly deferAfterMs: number;
   };
   abstract readonly sync: {
     readonly reconcileIntervalSeconds: number;

@@ -364,6 +364,11 @@ export const ENV_SCHEMA = {
     parse: parsers.int(0, 20),
     doc: 'retries of a Notion request answered 429/529 (or 500/503 for reads) before the job is delayed or retried',
   }),
+  NOTION_RATE_LIMIT_DEFER_MS: spec({
+    default: '1000',
+    parse: parsers.int(0, 600_000),
+    doc: "milliseconds a job's first Notion request may wait in a worker slot for its rate-limit turn; a later turn is reserved, the job requeued",
+  }),
   SYNC_RECONCILE_INTERVAL_SECONDS: spec({
     default: '600',
     parse: parsers.int(1, 86_400),

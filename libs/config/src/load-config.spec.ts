@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       burst: 3,
       timeoutMs: 30000,
       maxRetries: 3,
+      deferAfterMs: 1000,
     });
     expect(config.sync).toEqual({ reconcileIntervalSeconds: 600, fullIntervalSeconds: 86400 });
     expect(config.eventWorker.healthPort).not.toBe(config.jobWorker.healthPort);

@@ -176,6 +176,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       burst: get('NOTION_RATE_LIMIT_BURST'),
       timeoutMs: get('NOTION_TIMEOUT_MS'),
       maxRetries: get('NOTION_MAX_RETRIES'),
+      deferAfterMs: get('NOTION_RATE_LIMIT_DEFER_MS'),
     },
     sync: {
       reconcileIntervalSeconds: get('SYNC_RECONCILE_INTERVAL_SECONDS'),

@@ -87,6 +87,7 @@ describe('migrations', () => {
       webhook_handshake_window_at: 'timestamp with time zone?',
       webhook_handshakes: 'integer',
       sync_purged_version: 'bigint',
+      sync_token_rejected_at: 'timestamp with time zone?',
     });
   });
 

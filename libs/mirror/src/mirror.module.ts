@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ProjectsModule } from '@app/projects';
 import { MirrorReader } from './mirror.reader.js';
 import { MirrorRetention } from './mirror.retention.js';
 import { MirrorWriter } from './mirror.writer.js';
@@ -7,10 +8,12 @@ import { NotionPageEntity } from './notion-page.entity.js';
 
 /**
  * The mirrored pages: written by the job-worker, read by the gateway, old
- * tombstones purged by the event-worker. Needs `DatabaseModule.forRoot()`.
+ * tombstones purged by the event-worker. Needs `DatabaseModule.forRoot()`. The
+ * page count it keeps on each project is written through `ProjectSyncStore`
+ * (libs/projects owns the projects table).
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([NotionPageEntity])],
+  imports: [TypeOrmModule.forFeature([NotionPageEntity]), ProjectsModule],
   providers: [MirrorReader, MirrorWriter, MirrorRetention],
   exports: [MirrorReader, MirrorWriter, MirrorRetention],
 })

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { ProjectSyncStore } from '@app/projects';
 import type { MirrorRow } from './mirror-page.js';
 
 /** What one write did. */
@@ -35,7 +36,10 @@ const CONTENT = (t: string) =>
  */
 @Injectable()
 export class MirrorWriter {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly syncState: ProjectSyncStore,
+  ) {}
 
   /** The database clock: read it before a fetch, pass it as `fetchStartedAt`. */
   async now(): Promise<Date> {
@@ -166,9 +170,9 @@ export class MirrorWriter {
     }
   }
 
-  /** Live pages of a project. */
-  async count(projectId: string): Promise<number> {
-    const [row] = (await this.dataSource.query(
+  /** Live pages of a project (as `manager`'s transaction sees them, when given). */
+  async count(projectId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
+    const [row] = (await manager.query(
       `SELECT count(*)::int AS n FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL`,
       [projectId],
     )) as Array<{ n: number }>;
@@ -177,7 +181,8 @@ export class MirrorWriter {
 
   /**
    * Runs `work` in a transaction that holds the project's change-feed lock,
-   * and keeps the project's page count exact in the same transaction.
+   * and keeps the project's page count exact in the same transaction (the
+   * sync state's own store writes it).
    */
   private locked<T>(projectId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
     return this.dataSource.transaction(async (m) => {
@@ -186,12 +191,7 @@ export class MirrorWriter {
       // first too (then cascades), so the two can never deadlock.
       await m.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
       const result = await work(m);
-      await m.query(
-        `UPDATE projects SET sync_page_count =
-           (SELECT count(*) FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL)
-         WHERE id = $1`,
-        [projectId],
-      );
+      await this.syncState.recordPageCount(projectId, await this.count(projectId, m), m);
       return result;
     });
   }

@@ -22,5 +22,11 @@ export {
   type NotionFailureContext,
   type NotionFailureKind,
 } from './client/notion-errors.js';
-export { NotionRateLimiter, notionTokenId } from './client/notion-rate-limiter.js';
+export {
+  NotionRateLimiter,
+  NotionTurnDeferredError,
+  notionTokenId,
+  type TurnOptions,
+} from './client/notion-rate-limiter.js';
+export { currentNotionJob, runInNotionJob, type NotionJobScope } from './client/notion-job-scope.js';
 export { NotionModule } from './client/notion.module.js';

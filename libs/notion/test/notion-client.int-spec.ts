@@ -9,7 +9,9 @@ import {
   NotionLimiterUnavailableError,
   NotionModule,
   NotionRateLimiter,
+  NotionTurnDeferredError,
   classifyNotionError,
+  runInNotionJob,
 } from '@app/notion';
 import { MetricsModule } from '@app/observability';
 import { FakeNotion, ThrowawayRedis, freePort, waitFor } from '@app/testing';
@@ -42,16 +44,18 @@ function maxInWindow(times: readonly number[], windowMs: number): number {
   return max;
 }
 
-/** Wraps `acquire` to count the calls (every attempt the SDK makes goes through it). */
-function countAcquires(limiter: NotionRateLimiter): { count: number } {
+/** Wraps `turn` to count the calls (every attempt the SDK makes takes a turn). */
+function countTurns(limiter: NotionRateLimiter): { count: number } {
   const counter = { count: 0 };
-  const original = limiter.acquire.bind(limiter);
-  limiter.acquire = (token, signal) => {
+  const original = limiter.turn.bind(limiter);
+  limiter.turn = (token, options) => {
     counter.count++;
-    return original(token, signal);
+    return original(token, options);
   };
   return counter;
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The Notion access layer against the real Redis (this run's key prefix) and
@@ -159,14 +163,14 @@ describe('Notion clients and the shared rate limiter', () => {
     const [first, second] = [newToken(), newToken()];
     for (let i = 0; i < 3; i++) await limiter.acquire(first);
 
-    // Count the decisions asked of Redis: a request that had to wait asks again.
-    const internal = limiter as unknown as { redis: Record<string, (...args: unknown[]) => Promise<number>> };
-    const take = internal.redis.notionRateTakeOrPause!.bind(internal.redis);
+    // Count the decisions asked of Redis (status 0: start now); a request that had to wait asks again.
+    const internal = limiter as unknown as { redis: Record<string, (...args: unknown[]) => Promise<number[]>> };
+    const turn = internal.redis.notionRateTurn!.bind(internal.redis);
     const decisions: number[] = [];
-    internal.redis.notionRateTakeOrPause = async (...args: unknown[]) => {
-      const wait = await take(...args);
-      decisions.push(wait);
-      return wait;
+    internal.redis.notionRateTurn = async (...args: unknown[]) => {
+      const answer = await turn(...args);
+      decisions.push(answer[0]!);
+      return answer;
     };
     for (let i = 0; i < 3; i++) await limiter.acquire(second);
     expect(decisions).toEqual([0, 0, 0]);
@@ -194,8 +198,8 @@ describe('Notion clients and the shared rate limiter', () => {
       const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
       const a = await start({ NOTION_API_BASE_URL: url });
       const b = await start({ NOTION_API_BASE_URL: url });
-      const acquiresA = countAcquires(a.limiter);
-      const acquiresB = countAcquires(b.limiter);
+      const turnsA = countTurns(a.limiter);
+      const turnsB = countTurns(b.limiter);
       const token = newToken();
 
       const first = a.factory.forToken(token).pages.retrieve({ page_id: 'p1' });
@@ -208,9 +212,9 @@ describe('Notion clients and the shared rate limiter', () => {
       await Promise.all([first, second]);
 
       expect(arrivals.map((r) => r.status)).toEqual([429, 200, 200]);
-      // The SDK's retry asked the limiter again: two attempts, two acquires.
-      expect(acquiresA.count).toBe(2);
-      expect(acquiresB.count).toBe(1);
+      // The SDK's retry asked the limiter again: two attempts, two turns.
+      expect(turnsA.count).toBe(2);
+      expect(turnsB.count).toBe(1);
       // Nothing reached Notion before the Retry-After second was over.
       const rateLimitedAt = arrivals[0]!.at;
       for (const later of arrivals.slice(1)) expect(later.at).toBeGreaterThanOrEqual(rateLimitedAt + 1000);
@@ -236,7 +240,7 @@ describe('Notion clients and the shared rate limiter', () => {
       expect(keys.some((k) => k.includes(secret.slice(i, i + 8)))).toBe(false);
     }
     const state = await redis.hgetall(key);
-    expect(Object.keys(state).sort()).toEqual(['tokens', 'ts', 'until']);
+    expect(Object.keys(state).sort()).toEqual(['tat', 'tokens', 'ts', 'until']);
     expect(JSON.stringify(state)).not.toContain(secret.slice(0, 8));
     // Refilled after burst / rate = 1 s; the key goes a second after that.
     const ttl = await redis.pttl(key);
@@ -295,5 +299,99 @@ describe('Notion clients and the shared rate limiter', () => {
     const waiting = limiter.acquire(token, controller.signal);
     controller.abort(new Error('job cancelled'));
     await expect(waiting).rejects.toThrow('job cancelled');
+  });
+
+  describe('reserved turns', () => {
+    it('gives 200 jobs that cannot wait 200 distinct turns, one per 1/rate s, in the order they asked', async () => {
+      const { limiter } = await start({ NOTION_RATE_LIMIT_PER_SECOND: '10', NOTION_RATE_LIMIT_BURST: '3' });
+      const token = newToken();
+      const laterMs: number[] = [];
+      for (let i = 0; i < 200; i++) laterMs.push(await limiter.turn(token, { reservation: `job-${i}`, patienceMs: 0 }));
+      // The burst starts at once; every other job is told when its own turn comes.
+      expect(laterMs.slice(0, 3)).toEqual([0, 0, 0]);
+      const waits = laterMs.slice(3);
+      expect(waits.every((ms) => ms > 0)).toBe(true);
+      // Each job's turn, as the limiter holds it (Redis clock, µs): 1/rate apart, none shared.
+      const slots = await Promise.all(
+        Array.from({ length: 197 }, async (_, i) =>
+          Number(await redis.get(`${limiter.keyFor(token)}:turn:job-${i + 3}`)),
+        ),
+      );
+      for (let i = 1; i < slots.length; i++) expect(slots[i]! - slots[i - 1]!).toBeCloseTo(100_000, 0);
+      // Each turn is held under the job's name, for its wait plus the grace, not for ever.
+      const held = await redis.pttl(`${limiter.keyFor(token)}:turn:job-199`);
+      expect(held).toBeGreaterThan(waits[waits.length - 1]!);
+      expect(held).toBeLessThanOrEqual(waits[waits.length - 1]! + 60_000 + 100);
+      // The bucket's own key lives while the line is long (the last turn plus a burst's worth), and a second more.
+      const bucket = await redis.pttl(limiter.keyFor(token));
+      expect(bucket).toBeGreaterThan(waits[waits.length - 1]!);
+      expect(bucket).toBeLessThanOrEqual(waits[waits.length - 1]! + 3 * 100 + 1000 + 10);
+    });
+
+    it('honours a reserved turn: the job that comes back at its time goes, ahead of requests that asked meanwhile', async () => {
+      const { limiter } = await start({ NOTION_RATE_LIMIT_PER_SECOND: '4', NOTION_RATE_LIMIT_BURST: '1' });
+      const token = newToken();
+      await limiter.acquire(token); // the burst is spent
+      const later = await limiter.turn(token, { reservation: 'job-a', patienceMs: 0 });
+      expect(later).toBeGreaterThan(0);
+      // Others ask meanwhile: they queue behind the reserved turn, however long they may wait.
+      const others = limiter.turn(token, { patienceMs: 0 });
+      expect(await others).toBeGreaterThan(later);
+      await sleep(later);
+      expect(await limiter.turn(token, { reservation: 'job-a', patienceMs: 0 })).toBe(0);
+      expect(await redis.exists(`${limiter.keyFor(token)}:turn:job-a`)).toBe(0);
+    });
+
+    it('waits in place for a turn within the patience, and holds nothing for a caller without a name', async () => {
+      const { limiter } = await start({ NOTION_RATE_LIMIT_PER_SECOND: '5', NOTION_RATE_LIMIT_BURST: '1' });
+      const token = newToken();
+      await limiter.acquire(token);
+      const asked = Date.now();
+      expect(await limiter.turn(token, { reservation: 'job-b', patienceMs: 1000 })).toBe(0);
+      expect(Date.now() - asked).toBeGreaterThanOrEqual(150);
+      // Without a name a turn too far off is not taken: the next caller gets the next place.
+      expect(await limiter.turn(token, { patienceMs: 0 })).toBeGreaterThan(0);
+      expect(await limiter.turn(token, { patienceMs: 0 })).toBeGreaterThan(0);
+      expect(await redis.keys(`${limiter.keyFor(token)}:turn:*`)).toEqual([]);
+    });
+
+    it('keeps burst + rate × W in every window when deferred jobs all claim their turns late, on two replicas', async () => {
+      const config = {
+        NOTION_RATE_LIMIT_PER_SECOND: '5',
+        NOTION_RATE_LIMIT_BURST: '2',
+        NOTION_RATE_LIMIT_DEFER_MS: '0',
+      };
+      const [a, b] = [await start(config), await start(config)];
+      const token = sharedToken();
+      await warmUp([a, b]);
+      /** A job: one page fetch; told to come back later, it does (as BullMQ would bring it back). */
+      const job = async (id: number, first = true): Promise<void> => {
+        for (let tries = 0; ; tries++) {
+          const r = id % 2 ? a : b;
+          try {
+            await runInNotionJob(`late-${id}`, () => r.factory.forToken(token).pages.retrieve({ page_id: pageId }));
+            return;
+          } catch (err) {
+            if (!(err instanceof NotionTurnDeferredError) || first || tries > 50) throw err;
+            await sleep(err.retryAfterMs);
+          }
+        }
+      };
+      // 20 jobs ask at once: 2 go, 18 are told their turns (up to 3.6 s away) and leave.
+      const firsts = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => job(i)));
+      const deferred = firsts.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+      expect(deferred).toHaveLength(18);
+      const due = Math.max(
+        ...firsts.map((r) => (r.status === 'rejected' ? (r.reason as NotionTurnDeferredError).retryAfterMs : 0)),
+      );
+      // The queue was busy: every one of them comes back late, all at once.
+      await sleep(due + 1500);
+      await Promise.all(deferred.map((i) => job(i, false)));
+
+      const times = fake.requests.filter((r) => r.token === token && r.status === 200).map((r) => r.at);
+      expect(times).toHaveLength(20);
+      const windows = [1, 500, 1000, 2000].map((w) => ({ w, seen: maxInWindow(times, w), bound: 2 + (5 * w) / 1000 }));
+      expect(windows.filter(({ seen, bound }) => seen > bound)).toEqual([]);
+    }, 30_000);
   });
 });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { SyncStatus } from './project.js';
 import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
 import { ProjectEntity } from './project.entity.js';
@@ -16,6 +16,10 @@ import { SecretBox } from './secret-box.js';
  * a request marked enqueued with a truncated time would stay pending forever.
  */
 const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/** Notion rejected the token and nobody asked for a full sync since: scheduled syncs stay off. */
+const HALTED = `sync_token_rejected_at IS NOT NULL
+  AND (sync_requested_at IS NULL OR sync_requested_at <= sync_token_rejected_at)`;
 
 @Injectable()
 export class ProjectSyncStore {
@@ -75,11 +79,19 @@ export class ProjectSyncStore {
     );
   }
 
-  /** Every project id, in pages (to re-create job schedulers at startup). */
-  async projectIds(after: string | null, limit: number): Promise<string[]> {
-    const query = this.repo.createQueryBuilder('p').select('p.id').orderBy('p.id', 'ASC').limit(limit);
-    if (after) query.where('p.id > :after', { after });
-    return (await query.getMany()).map((r) => r.id);
+  /**
+   * Ids of the projects that sync on schedules, in pages (to re-create job
+   * schedulers Redis lost): every project but those whose token Notion
+   * rejected with no full-sync request since (see `tokenRejected`).
+   */
+  async scheduledProjectIds(after: string | null, limit: number): Promise<string[]> {
+    const rows = (await this.repo.query(
+      `SELECT id FROM projects
+       WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (${HALTED})
+       ORDER BY id LIMIT $2`,
+      [after, limit],
+    )) as Array<{ id: string }>;
+    return rows.map((r) => r.id);
   }
 
   /** A full sync begins (or resumes): status `syncing`, the run's checkpoint stored. */
@@ -95,7 +107,8 @@ export class ProjectSyncStore {
    * A sync completed: `lastSyncedAt` now, the watermark moved up to
    * `coveredFrom` (never back). A full run that completed clears its checkpoint.
    * Status `idle` and no error, unless an unfinished full run owns the status
-   * (it is `syncing`, or `error` with its reason, until it completes).
+   * (it is `syncing`, or `error` with its reason, until it completes). Notion
+   * took the token: a rejection recorded earlier no longer holds.
    */
   async completed(projectId: string, coveredFrom: Date, fullRunDone: boolean): Promise<void> {
     await this.repo.query(
@@ -103,6 +116,7 @@ export class ProjectSyncStore {
          sync_status = CASE WHEN $3 OR sync_run IS NULL THEN 'idle' ELSE sync_status END,
          sync_last_error = CASE WHEN $3 OR sync_run IS NULL THEN NULL ELSE sync_last_error END,
          sync_last_synced_at = now(),
+         sync_token_rejected_at = NULL,
          sync_watermark = greatest(sync_watermark, $2),
          sync_run = CASE WHEN $3 THEN NULL ELSE sync_run END
        WHERE id = $1`,
@@ -124,6 +138,44 @@ export class ProjectSyncStore {
       projectId,
       message.slice(0, 500),
     ]);
+  }
+
+  /**
+   * Asks for a full sync from now (the database clock). Pass the manager of a
+   * transaction that changes what the sync would see (a new token), so the
+   * request commits with it.
+   */
+  async requestFullSync(projectId: string, manager: EntityManager = this.repo.manager): Promise<void> {
+    await manager.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
+  }
+
+  /**
+   * The project's live page count, written by the mirror in the transaction
+   * that changed its pages (which holds the project's row lock, so counts of
+   * one project commit in order).
+   */
+  async recordPageCount(projectId: string, count: number, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE projects SET sync_page_count = $2 WHERE id = $1`, [projectId, count]);
+  }
+
+  /**
+   * Notion rejected the project's token in a job that started at `jobStartedAt`:
+   * status `error` with the message, and the project's scheduled syncs stop
+   * (the caller removes its job schedulers; `scheduledProjectIds` leaves it
+   * out) until a full sync is requested after that moment (a new token, or
+   * the owner's request, which re-create them) or a sync completes. Returns
+   * whether they stop: not when a request came while the job ran (that
+   * request's own run, with what it asked for, decides).
+   */
+  async tokenRejected(projectId: string, message: string, jobStartedAt: Date): Promise<boolean> {
+    const [rows] = (await this.repo.query(
+      `UPDATE projects SET sync_status = 'error', sync_last_error = $2,
+         sync_token_rejected_at = greatest(sync_token_rejected_at, $3)
+       WHERE id = $1
+       RETURNING ${HALTED} AS halted`,
+      [projectId, message.slice(0, 500), jobStartedAt],
+    )) as [Array<{ halted: boolean }>, number];
+    return rows[0]?.halted ?? false;
   }
 
   /**

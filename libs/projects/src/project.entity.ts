@@ -55,36 +55,41 @@ export class ProjectEntity {
   @Column({ name: 'updated_at', type: 'timestamptz', insert: false })
   updatedAt: Date;
 
-  // Sync state (migration CreateNotionPages1764576000000): written by the workers.
-  @Column({ name: 'sync_status', type: 'text', insert: false })
+  // Sync state (migration CreateNotionPages1764576000000): read-only here;
+  // every write goes through ProjectSyncStore (project-sync.store.spec checks it).
+  @Column({ name: 'sync_status', type: 'text', insert: false, update: false })
   syncStatus: SyncStatus;
 
-  @Column({ name: 'sync_last_synced_at', type: 'timestamptz', nullable: true, insert: false })
+  @Column({ name: 'sync_last_synced_at', type: 'timestamptz', nullable: true, insert: false, update: false })
   syncLastSyncedAt: Date | null;
 
-  @Column({ name: 'sync_page_count', type: 'integer', insert: false })
+  @Column({ name: 'sync_page_count', type: 'integer', insert: false, update: false })
   syncPageCount: number;
 
-  @Column({ name: 'sync_last_error', type: 'text', nullable: true, insert: false })
+  @Column({ name: 'sync_last_error', type: 'text', nullable: true, insert: false, update: false })
   syncLastError: string | null;
 
   /** A full sync is wanted from this moment (defaults to the row's creation). */
-  @Column({ name: 'sync_requested_at', type: 'timestamptz', nullable: true, insert: false })
+  @Column({ name: 'sync_requested_at', type: 'timestamptz', nullable: true, insert: false, update: false })
   syncRequestedAt: Date | null;
 
   /** The request the event-worker last turned into a job. */
-  @Column({ name: 'sync_enqueued_at', type: 'timestamptz', nullable: true, insert: false })
+  @Column({ name: 'sync_enqueued_at', type: 'timestamptz', nullable: true, insert: false, update: false })
   syncEnqueuedAt: Date | null;
 
   /** Incremental syncs ask Notion for pages edited since this moment (less an overlap). */
-  @Column({ name: 'sync_watermark', type: 'timestamptz', nullable: true, insert: false })
+  @Column({ name: 'sync_watermark', type: 'timestamptz', nullable: true, insert: false, update: false })
   syncWatermark: Date | null;
 
   /** The running (or interrupted) full sync: where to resume. */
-  @Column({ name: 'sync_run', type: 'jsonb', nullable: true, insert: false })
+  @Column({ name: 'sync_run', type: 'jsonb', nullable: true, insert: false, update: false })
   syncRun: FullSyncRun | null;
 
   /** Data source id -> fingerprint of its schema (property ids, names, types) as last synced. */
-  @Column({ name: 'sync_schemas', type: 'jsonb', nullable: true, insert: false })
+  @Column({ name: 'sync_schemas', type: 'jsonb', nullable: true, insert: false, update: false })
   syncSchemas: Record<string, string> | null;
+
+  /** Notion rejected the token (migration AddSyncTokenRejectedAt1764835200000): schedules stop until a later request. */
+  @Column({ name: 'sync_token_rejected_at', type: 'timestamptz', nullable: true, insert: false, update: false })
+  syncTokenRejectedAt: Date | null;
 }

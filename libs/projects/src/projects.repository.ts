@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { QueryFailedError, type Repository } from 'typeorm';
+import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import type { KeysetPosition } from './keyset-cursor.js';
 import { ProjectEntity } from './project.entity.js';
 import { WebhookStatus } from './project.js';
@@ -23,10 +23,7 @@ type ProjectPatch = Partial<
     | 'webhookKeyHash'
     | 'webhookLegacyUrl'
   >
-> & {
-  /** SQL `now()`: the database clock, like every other sync time. */
-  syncRequestedAt?: () => string;
-};
+>;
 
 /** When `updateWebhookIf` may apply its patch. */
 export interface WebhookCondition {
@@ -46,6 +43,11 @@ export interface WebhookCondition {
 @Injectable()
 export class ProjectsRepository {
   constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
+
+  /** Runs `work` in one transaction, with this repository and the transaction's manager bound to it. */
+  transaction<T>(work: (projects: ProjectsRepository, manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.repo.manager.transaction((m) => work(new ProjectsRepository(m.getRepository(ProjectEntity)), m));
+  }
 
   /**
    * Inserts the row unless its owner already has `limit` projects. The owner's

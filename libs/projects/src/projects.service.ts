@@ -5,6 +5,7 @@ import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from './notion-database-id.js';
 import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
 import type { ProjectEntity } from './project.entity.js';
+import { ProjectSyncStore } from './project-sync.store.js';
 import {
   InvalidCursorError,
   InvalidNotionDatabaseIdError,
@@ -79,6 +80,7 @@ export class ProjectsService {
     private readonly secrets: SecretBox,
     private readonly cursors: KeysetCursorCodec,
     private readonly config: AppConfig,
+    private readonly syncState: ProjectSyncStore,
   ) {}
 
   async create(ownerId: string, input: CreateProjectInput): Promise<NewProject> {
@@ -128,12 +130,7 @@ export class ProjectsService {
     if (input.name !== undefined) patch.name = this.name(input.name);
     if (input.notionToken !== undefined) {
       const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
-      // A new token may see more (or less): a full sync under it is requested in the same statement.
-      Object.assign(patch, {
-        notionTokenCiphertext: token.ciphertext,
-        notionTokenKeyId: token.keyId,
-        syncRequestedAt: () => 'now()',
-      });
+      Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
     }
     if (input.notionWebhookSecret !== undefined) {
       const webhook = this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'));
@@ -143,9 +140,14 @@ export class ProjectsService {
         webhookStatus: WebhookStatus.Verified,
       });
     }
-    const row = Object.keys(patch).length
-      ? await this.projects.updateOwned(ownerId, id, patch)
-      : await this.projects.findOwned(ownerId, id);
+    const row = await this.projects.transaction(async (projects, manager) => {
+      const updated = Object.keys(patch).length
+        ? await projects.updateOwned(ownerId, id, patch)
+        : await projects.findOwned(ownerId, id);
+      // A new token may see more (or less): a full sync under it is requested in the same transaction.
+      if (updated && input.notionToken !== undefined) await this.syncState.requestFullSync(id, manager);
+      return updated;
+    });
     if (!row) throw new ProjectNotFoundError();
     return toView(row);
   }
@@ -156,7 +158,11 @@ export class ProjectsService {
    * are absorbed by it (the queue deduplicates).
    */
   async requestSync(ownerId: string, id: string): Promise<ProjectView> {
-    const row = await this.projects.updateOwned(ownerId, id, { syncRequestedAt: () => 'now()' });
+    const row = await this.projects.transaction(async (projects, manager) => {
+      const touched = await projects.updateOwned(ownerId, id, {});
+      if (touched) await this.syncState.requestFullSync(id, manager);
+      return touched;
+    });
     if (!row) throw new ProjectNotFoundError();
     return toView(row);
   }

@@ -214,4 +214,22 @@ describe('ProjectsService', () => {
       await limited.close();
     }
   });
+
+  it('requests a full sync with a new token, in the same transaction, and not for a rename or a stranger', async () => {
+    const store = oldKeyModule.get(ProjectSyncStore);
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    await store.markEnqueued((await store.pendingRequest(project.id))!);
+
+    await service.update(owner, project.id, { name: 'renamed' });
+    await expect(service.update('someone-else', project.id, { notionToken: 'secret_token_x' })).rejects.toBeInstanceOf(
+      ProjectNotFoundError,
+    );
+    expect(await store.pendingRequest(project.id)).toBeUndefined();
+
+    const view = await service.update(owner, project.id, { notionToken: 'secret_token_2' });
+    expect(view.name).toBe('renamed');
+    expect(await store.pendingRequest(project.id)).toBeDefined();
+    expect(await service.revealNotionToken(owner, project.id)).toBe('secret_token_2');
+  });
 });

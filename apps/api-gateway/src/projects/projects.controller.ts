@@ -82,7 +82,7 @@ export class ProjectsController {
     @Req() request: FastifyRequest,
   ): Promise<ProjectResponseDto> {
     const project = this.toDto(await this.projects.update(user.id, params.id, body));
-    // A new token requested a full sync in the same statement.
+    // A new token requested a full sync in the same transaction.
     if (body.notionToken !== undefined) this.syncRequests.notify(project.id, String(request.id));
     return project;
   }

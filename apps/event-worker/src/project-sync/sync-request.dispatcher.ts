@@ -6,7 +6,8 @@ import { ProjectSyncStore, type SyncRequest } from '@app/projects';
 
 /**
  * Turns a project's requested full sync (held in Postgres) into a job, and
- * makes sure the project's two job schedulers exist. Every replica may run it
+ * makes sure the project's two job schedulers exist (a request is also what
+ * starts them again after Notion rejected the project's token). Every replica may run it
  * for the same request: the full sync is deduplicated per project (requests
  * while one waits are absorbed by it; requests while one runs leave exactly
  * one follow-up), and upserting a scheduler is idempotent.
@@ -31,11 +32,13 @@ export class SyncRequestDispatcher {
 
   async enqueue(request: SyncRequest, correlationId: string): Promise<void> {
     const { projectId } = request;
+    // Schedules first: should the requested run find the token still refused,
+    // it stops them, and must find them there to do so.
+    await this.ensureSchedulers(projectId, { replace: true });
     // While a run waits, a request is absorbed by it; while one runs, one
     // follow-up is kept (the running one may have read past what changed, or
     // hold the old token).
     await this.queue.addDeduplicated(JobName.FullSync, { projectId, correlationId });
-    await this.ensureSchedulers(projectId, { replace: true });
     await this.store.markEnqueued(request);
     this.logger.log({ msg: 'Full sync enqueued', projectId, correlationId });
   }

@@ -12,7 +12,7 @@ const REPAIR_EVERY_MS = 5 * 60_000;
  * The safety net for sync requests, like the delivery relay: requests whose
  * bus event was lost are enqueued after RELAY_RECEIVED_GRACE_MS. At startup
  * and every five minutes it also re-creates job schedulers that Redis lost
- * (never moving existing ones).
+ * (never moving existing ones), except for projects whose token Notion rejected.
  */
 @Injectable()
 export class SyncRequestRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -54,10 +54,15 @@ export class SyncRequestRelay implements OnApplicationBootstrap, OnApplicationSh
     return requests.length;
   }
 
-  private async repairSchedulers(): Promise<void> {
+  /**
+   * Re-creates the job schedulers Redis lost, never moving existing ones; not
+   * for projects whose token Notion rejected (their schedules stay off until
+   * the owner asks for a sync or sets a new token, which re-creates them).
+   */
+  async repairSchedulers(): Promise<void> {
     let after: string | null = null;
     for (;;) {
-      const ids = await this.store.projectIds(after, BATCH);
+      const ids = await this.store.scheduledProjectIds(after, BATCH);
       for (const id of ids) await this.dispatcher.ensureSchedulers(id, { replace: false });
       if (ids.length < BATCH) return;
       after = ids[ids.length - 1]!;

@@ -8,9 +8,10 @@ import { FullSyncLock } from './full-sync-lock.js';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionSyncProcessor } from './notion-sync.processor.js';
 import { SyncEngine } from './sync-engine.js';
+import { SyncSchedulers } from './sync-schedulers.js';
 
 @Module({
   imports: [DeadLettersModule, InboxModule, MirrorModule, NotionModule, ProjectsModule],
-  providers: [FullSyncLock, SyncEngine, NotionSyncHandlers, NotionSyncProcessor],
+  providers: [FullSyncLock, SyncEngine, SyncSchedulers, NotionSyncHandlers, NotionSyncProcessor],
 })
 export class NotionSyncModule {}

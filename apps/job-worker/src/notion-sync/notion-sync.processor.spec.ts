@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
+import { APIErrorCode, APIResponseError } from '@notionhq/client';
 import { DelayedError, type Job } from 'bullmq';
 import { loadConfig } from '@app/config';
 import { JobName } from '@app/contracts';
@@ -10,8 +11,9 @@ import { NotionRateLimitedError } from '@app/notion';
 import { Metrics } from '@app/observability';
 import type { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
-import { NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
+import { NotionRefusedError, NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
 import type { SyncEngine } from './sync-engine.js';
+import type { SyncSchedulers } from './sync-schedulers.js';
 
 const job = (name: string, data: unknown) => ({ name, data }) as Job;
 const registry = {} as NotionEventHandlerRegistry;
@@ -34,15 +36,54 @@ const engine = () => {
   } as unknown as SyncEngine;
   return { fake, calls };
 };
-const processorWith = (e: SyncEngine, metrics = new Metrics('test', { defaultMetrics: false })) =>
+const processorWith = (
+  e: SyncEngine,
+  metrics = new Metrics('test', { defaultMetrics: false }),
+  deps: { inbox?: InboxService; state?: ProjectSyncStore; letters?: DeadLetters; schedulers?: SyncSchedulers } = {},
+) =>
   new NotionSyncProcessor(
     loadConfig({}),
     new NotionSyncHandlers(inboxFake, registry, e),
-    inboxFake,
-    syncState,
-    deadLetters,
+    deps.inbox ?? inboxFake,
+    deps.state ?? syncState,
+    deps.letters ?? deadLetters,
     metrics,
+    deps.schedulers ?? ({} as SyncSchedulers),
   );
+
+/** Records every call to the processor's collaborators, by name. */
+const recorder = (halts = true) => {
+  const calls: unknown[][] = [];
+  const record =
+    (name: string, result?: unknown) =>
+    async (...args: unknown[]) => {
+      calls.push([name, ...args]);
+      return result;
+    };
+  return {
+    calls,
+    deps: {
+      inbox: { markFailedFor: record('markFailedFor', []) } as unknown as InboxService,
+      state: {
+        failed: record('failed'),
+        tokenRejected: record('tokenRejected', halts),
+      } as unknown as ProjectSyncStore,
+      letters: { record: record('deadLetter') } as unknown as DeadLetters,
+      schedulers: { remove: record('removeSchedulers') } as unknown as SyncSchedulers,
+    },
+  };
+};
+
+const notionRefused = (status: number, code: APIErrorCode) =>
+  new APIResponseError({
+    code,
+    status,
+    message: `${code} from Notion`,
+    headers: {},
+    rawBodyText: '',
+    additional_data: undefined,
+    request_id: 'r',
+  });
 
 describe('NotionSyncProcessor', () => {
   it('runs the sync the job names', async () => {
@@ -113,5 +154,104 @@ describe('NotionSyncProcessor', () => {
   it('has a handler for every job name in the contracts', () => {
     const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake);
     for (const name of Object.values(JobName)) expect(typeof handlers[name]).toBe('function');
+  });
+
+  describe('a job that fails for good', () => {
+    const quietly = async (work: () => Promise<void>) => {
+      Logger.overrideLogger(false);
+      try {
+        await work();
+      } finally {
+        Logger.overrideLogger(true);
+      }
+    };
+
+    it('is a dead letter for its page only when it is a page job: the project stays out of error', async () => {
+      const { calls, deps } = recorder();
+      const processor = processorWith(engine().fake, undefined, deps);
+      const data = { projectId: 'p', pageId: 'pg', correlationId: 'c' };
+      await quietly(() =>
+        processor.onFailed(
+          { ...job(JobName.SyncPage, data), id: '7', finishedOn: Date.now(), attemptsMade: 8 } as Job,
+          new Error('Notion failed to answer (500 internal_server_error: planted text)'),
+        ),
+      );
+      expect(calls.map((c) => c[0])).toEqual(['markFailedFor', 'deadLetter']);
+    });
+
+    it('puts the project in error when it is about the whole project (full or incremental sync)', async () => {
+      for (const name of [JobName.FullSync, JobName.SyncDatabase]) {
+        const { calls, deps } = recorder();
+        const processor = processorWith(engine().fake, undefined, deps);
+        await quietly(() =>
+          processor.onFailed(
+            { ...job(name, { projectId: 'p', correlationId: 'c' }), id: '8', finishedOn: Date.now() } as Job,
+            new Error('Notion listed no data source'),
+          ),
+        );
+        expect(calls.map((c) => c[0])).toContain('deadLetter');
+        expect(calls.find((c) => c[0] === 'failed')).toEqual(['failed', 'p', 'Notion listed no data source']);
+      }
+    });
+  });
+
+  describe('Notion refusing the project', () => {
+    const failing = (err: unknown) =>
+      ({
+        syncPage: async () => {
+          throw err;
+        },
+        incremental: async () => {
+          throw err;
+        },
+      }) as unknown as SyncEngine;
+    const started = Date.UTC(2026, 0, 2, 3, 4, 5);
+
+    it('stops the scheduled syncs when Notion rejects the token, from any sync job', async () => {
+      for (const name of [JobName.SyncPage, JobName.SyncDatabase]) {
+        const { calls, deps } = recorder();
+        const processor = processorWith(failing(notionRefused(401, APIErrorCode.Unauthorized)), undefined, deps);
+        Logger.overrideLogger(false);
+        try {
+          const attempt = { ...job(name, { projectId: 'p', pageId: 'x', entityId: 'x' }), processedOn: started };
+          await expect(processor.process(attempt as Job, 'lock')).rejects.toBeInstanceOf(NotionRefusedError);
+        } finally {
+          Logger.overrideLogger(true);
+        }
+        expect(calls).toEqual([
+          ['tokenRejected', 'p', 'Notion rejected the integration token', new Date(started)],
+          ['removeSchedulers', 'p'],
+        ]);
+      }
+    });
+
+    it('leaves the schedules to a request made while the job ran', async () => {
+      const { calls, deps } = recorder(false);
+      const processor = processorWith(failing(notionRefused(401, APIErrorCode.Unauthorized)), undefined, deps);
+      const attempt = { ...job(JobName.SyncDatabase, { projectId: 'p', entityId: 'd' }), processedOn: started };
+      await expect(processor.process(attempt as Job, 'lock')).rejects.toBeInstanceOf(NotionRefusedError);
+      expect(calls.map((c) => c[0])).toEqual(['tokenRejected']);
+    });
+
+    it('puts the project in error for a database not shared, but not for a page job', async () => {
+      const notShared = notionRefused(404, APIErrorCode.ObjectNotFound);
+      const database = recorder();
+      await expect(
+        processorWith(failing(notShared), undefined, database.deps).process(
+          job(JobName.SyncDatabase, { projectId: 'p', entityId: 'd' }),
+          'lock',
+        ),
+      ).rejects.toBeInstanceOf(NotionRefusedError);
+      expect(database.calls).toEqual([['failed', 'p', 'The database is not shared with the integration']]);
+
+      const page = recorder();
+      await expect(
+        processorWith(failing(notShared), undefined, page.deps).process(
+          job(JobName.SyncPage, { projectId: 'p', pageId: 'x' }),
+          'lock',
+        ),
+      ).rejects.toBeInstanceOf(NotionRefusedError);
+      expect(page.calls).toEqual([]);
+    });
   });
 });

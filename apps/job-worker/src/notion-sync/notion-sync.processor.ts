@@ -5,13 +5,20 @@ import { AppConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
-import { classifyNotionError } from '@app/notion';
+import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
+import { SyncSchedulers } from './sync-schedulers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));
 const SYNC_JOBS = new Set<string>([JobName.SyncPage, JobName.SyncDatabase, JobName.FullSync]);
+/**
+ * Jobs about the whole project: when one fails for good, the project is in
+ * `error`. A page job that fails for good is a dead letter for that page only
+ * (its reason may come from an event anyone holding the webhook key can send).
+ */
+const PROJECT_JOBS = new Set<string>([JobName.SyncDatabase, JobName.FullSync]);
 
 /** True when `promise` settled within `ms`; never rejects. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -63,6 +70,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly syncState: ProjectSyncStore,
     private readonly deadLetters: DeadLetters,
     private readonly metrics: Metrics,
+    private readonly schedulers: SyncSchedulers,
   ) {
     super();
   }
@@ -109,35 +117,50 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     // worker must not fail for good a job that a new one can run.
     if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
     const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
+    if (!SYNC_JOBS.has(job.name)) return handler.call(this.handlers, job.data);
     try {
-      return await handler.call(this.handlers, job.data);
+      // The job id names the turns it reserves at the rate limit: the same when it comes back.
+      return await runInNotionJob(String(job.id), () => handler.call(this.handlers, job.data));
     } catch (err) {
-      throw SYNC_JOBS.has(job.name) ? await this.sortNotionFailure(job, token, err) : err;
+      throw await this.sortNotionFailure(job, token, err);
     }
   }
 
   /**
    * What a failed Notion call means for the job: rate limited (after the SDK's
-   * own retries) -> delayed by Retry-After, neither failed nor counted as an
-   * attempt; the token or the database refused -> failed for good at once,
-   * with the project in `error` (retrying cannot help until the owner acts);
-   * anything else -> an ordinary retry with backoff.
+   * own retries), or its turn at our own limiter further off than a worker
+   * slot should be held -> delayed until then, neither failed nor counted as
+   * an attempt; the token refused -> failed for good at once, the project in
+   * `error` and its scheduled syncs stopped (retrying cannot help until the
+   * owner acts); the database not shared -> failed for good, the project in
+   * `error` (a page job: that page's dead letter only); anything else -> an
+   * ordinary retry with backoff.
    */
   private async sortNotionFailure(job: Job, token: string | undefined, err: unknown): Promise<Error> {
-    const failure = classifyNotionError(err);
+    const failure = classifyNotionError(err, { object: job.name === JobName.SyncPage ? 'page' : 'database' });
     const { projectId } = job.data as { projectId?: string };
     if (failure.kind === 'rate_limited' && token) {
       await job.moveToDelayed(Date.now() + failure.retryAfterMs, token);
-      this.logger.warn({
-        msg: 'Rate limited by Notion; job delayed',
+      // Waiting for a reserved turn is the limiter doing its job, not news.
+      const deferred = err instanceof NotionTurnDeferredError;
+      this.logger[deferred ? 'debug' : 'warn']({
+        msg: deferred ? 'Job delayed until its turn at the rate limit' : 'Rate limited by Notion; job delayed',
         job: job.name,
         jobId: job.id,
         delayMs: failure.retryAfterMs,
       });
       return new DelayedError();
     }
-    if ((failure.kind === 'unauthorized' || failure.kind === 'not_shared') && projectId) {
-      await this.syncState.failed(projectId, failure.message);
+    if (failure.kind === 'unauthorized' && projectId) {
+      const started = new Date(job.processedOn ?? Date.now());
+      if (await this.syncState.tokenRejected(projectId, failure.message, started)) {
+        await this.schedulers.remove(projectId);
+        this.logger.warn({ msg: 'Notion rejected the token; scheduled syncs stopped', projectId });
+      }
+      return new NotionRefusedError(failure.message);
+    }
+    if (failure.kind === 'not_shared' && projectId) {
+      if (PROJECT_JOBS.has(job.name)) await this.syncState.failed(projectId, failure.message);
       return new NotionRefusedError(failure.message);
     }
     if (failure.kind === 'unknown') return err instanceof Error ? err : new Error(failure.message);
@@ -189,7 +212,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
         })
         .catch((e: Error) => this.logger.warn(`Could not record the dead letter: ${e.message}`));
     }
-    if (final && job && SYNC_JOBS.has(job.name) && data.projectId) {
+    if (final && job && PROJECT_JOBS.has(job.name) && data.projectId) {
       await this.syncState
         .failed(data.projectId, err.message)
         .catch((e: Error) => this.logger.warn(`Could not record the sync error: ${e.message}`));

@@ -9,15 +9,14 @@ import {
   type QueryDataSourceParameters,
 } from '@notionhq/client';
 import { AppConfig } from '@app/config';
-import { QueueName, syncIds } from '@app/contracts';
 import { InboxService } from '@app/inbox';
-import { JobQueue } from '@app/messaging';
 import { MirrorWriter, type MirrorRow } from '@app/mirror';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { ProjectSyncStore, type FullSyncRun, type SyncTarget } from '@app/projects';
 import { FullSyncLock } from './full-sync-lock.js';
 import { isInDatabase, toMirrorRow, truncatedProperties } from './page-row.js';
+import { SyncSchedulers } from './sync-schedulers.js';
 
 /** Rows per mirror write during full and incremental syncs (one Notion query page). */
 const BATCH = 100;
@@ -51,7 +50,7 @@ export class SyncEngine {
     private readonly mirror: MirrorWriter,
     private readonly notion: NotionClientFactory,
     private readonly inbox: InboxService,
-    private readonly queue: JobQueue,
+    private readonly schedulers: SyncSchedulers,
     private readonly fullSyncLock: FullSyncLock,
     private readonly metrics: Metrics,
   ) {}
@@ -175,11 +174,7 @@ export class SyncEngine {
   /** The project, or undefined once it was deleted (its schedulers are then removed). */
   private async target(projectId: string): Promise<SyncTarget | undefined> {
     const target = await this.store.target(projectId);
-    if (!target) {
-      const ids = syncIds(projectId);
-      await this.queue.removeScheduler(QueueName.NotionSync, ids.reconcileScheduler);
-      await this.queue.removeScheduler(QueueName.NotionSync, ids.fullSyncScheduler);
-    }
+    if (!target) await this.schedulers.remove(projectId);
     return target;
   }
 

@@ -5,6 +5,7 @@ import { IndexInFlightDeliveriesByEntity1764489600000 } from './1764489600000-in
 import { CreateNotionPages1764576000000 } from './1764576000000-create-notion-pages.js';
 import { CreateSyncFailures1764662400000 } from './1764662400000-create-sync-failures.js';
 import { AddWebhookKeys1764748800000 } from './1764748800000-add-webhook-keys.js';
+import { AddSyncTokenRejectedAt1764835200000 } from './1764835200000-add-sync-token-rejected-at.js';
 import { AddRetention1764921600000 } from './1764921600000-add-retention.js';
 
 /**
@@ -19,5 +20,6 @@ export const MIGRATIONS = [
   CreateNotionPages1764576000000,
   CreateSyncFailures1764662400000,
   AddWebhookKeys1764748800000,
+  AddSyncTokenRejectedAt1764835200000,
   AddRetention1764921600000,
 ];

@@ -7,19 +7,21 @@ import { Metrics } from '@app/observability';
 import { freePort } from '@app/testing';
 import { NotionClientFactory } from './notion-client.factory.js';
 import { NotionNetworkError, NotionRateLimitedError, classifyNotionError } from './notion-errors.js';
-import type { NotionRateLimiter } from './notion-rate-limiter.js';
+import { runInNotionJob } from './notion-job-scope.js';
+import { NotionTurnDeferredError, type NotionRateLimiter, type TurnOptions } from './notion-rate-limiter.js';
 
 const TOKEN = 'ntn_unit0123456789abcdefghijklmnopqrstuvwxyz';
 
-/** Records what the factory asks of the limiter; grants at once unless told to hang. */
+/** Records what the factory asks of the limiter; grants at once unless told to answer "later". */
 class RecordingLimiter {
   readonly events: string[] = [];
-  hang = false;
+  readonly turns: TurnOptions[] = [];
+  laterMs = 0;
 
-  async acquire(token: string, signal?: AbortSignal): Promise<void> {
-    this.events.push(`acquire:${token}`);
-    if (!this.hang) return;
-    await new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason)));
+  async turn(token: string, options: TurnOptions): Promise<number> {
+    this.events.push(`turn:${token}`);
+    this.turns.push(options);
+    return this.laterMs;
   }
 
   async pause(token: string, ms: number): Promise<void> {
@@ -104,7 +106,7 @@ describe('NotionClientFactory', () => {
     expect(seen[0]).toMatchObject({ method: 'GET', url: '/v1/databases/d1' });
     expect(seen[0]!.headers['notion-version']).toBe('2026-03-11');
     expect(seen[0]!.headers.authorization).toBe(`Bearer ${TOKEN}`);
-    expect(limiter.events).toEqual([`acquire:${TOKEN}`]);
+    expect(limiter.events).toEqual([`turn:${TOKEN}`]);
   });
 
   it("paces the SDK's retries of a 429 too, and pauses the bucket for Retry-After", async () => {
@@ -112,7 +114,7 @@ describe('NotionClientFactory', () => {
     await factory().forToken(TOKEN).pages.retrieve({ page_id: 'p1' });
     expect(seen).toHaveLength(3);
     // Retry-After: 0 means no pause; each of the three attempts waited for a slot.
-    expect(limiter.events).toEqual([`acquire:${TOKEN}`, `acquire:${TOKEN}`, `acquire:${TOKEN}`]);
+    expect(limiter.events).toEqual([`turn:${TOKEN}`, `turn:${TOKEN}`, `turn:${TOKEN}`]);
     // Every attempt is counted, by status.
     expect(await requestsByStatus()).toEqual({ '429': 2, '200': 1 });
   });
@@ -134,7 +136,7 @@ describe('NotionClientFactory', () => {
       .pages.retrieve({ page_id: 'p1' })
       .catch((e: unknown) => e);
     expect(seen).toHaveLength(2);
-    expect(limiter.events).toEqual([`acquire:${TOKEN}`, `acquire:${TOKEN}`, `pause:${TOKEN}:9000`]);
+    expect(limiter.events).toEqual([`turn:${TOKEN}`, `turn:${TOKEN}`, `pause:${TOKEN}:9000`]);
     expect(classifyNotionError(err)).toMatchObject({
       kind: 'rate_limited',
       retryAfterMs: 9000,
@@ -149,17 +151,45 @@ describe('NotionClientFactory', () => {
     expect(() => f.forToken('')).toThrow('A Notion integration token is required');
   });
 
-  it('delays the job rather than waiting on for ever when the limiter has no slot in time', async () => {
-    limiter.hang = true;
+  it('delays the job rather than waiting on for ever when its turn is further off than NOTION_TIMEOUT_MS', async () => {
+    limiter.laterMs = 12_000;
     const err = await factory({ NOTION_TIMEOUT_MS: '1000' })
       .forToken(TOKEN)
       .pages.retrieve({ page_id: 'p1' })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NotionRateLimitedError);
+    expect(err).not.toBeInstanceOf(NotionTurnDeferredError);
+    // Outside a job: nothing reserved, and it would have waited up to the timeout.
+    expect(limiter.turns).toEqual([{ reservation: undefined, patienceMs: 1000 }]);
     expect(seen).toHaveLength(0);
-    // No slot, no request: nothing reached Notion.
+    // No turn, no request: nothing reached Notion.
     expect(await requestsByStatus()).toEqual({});
-    expect(classifyNotionError(err)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 10_000 });
+    expect(classifyNotionError(err)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 12_000 });
+  });
+
+  it("lets a job's first request leave its worker slot for a reserved turn, and makes later ones wait in place", async () => {
+    const client = factory({ NOTION_TIMEOUT_MS: '30000', NOTION_RATE_LIMIT_DEFER_MS: '1500' }).forToken(TOKEN);
+    limiter.laterMs = 40_000;
+    const deferred = await runInNotionJob('job-1', () => client.pages.retrieve({ page_id: 'p1' })).catch(
+      (e: unknown) => e,
+    );
+    expect(deferred).toBeInstanceOf(NotionTurnDeferredError);
+    expect(classifyNotionError(deferred)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 40_000 });
+    expect(seen).toHaveLength(0);
+
+    // Back at its turn: the first request goes, the next ones are part-way through the job.
+    limiter.laterMs = 0;
+    answers.push(json(200, { object: 'page', id: 'p1' }), json(200, { object: 'page', id: 'p2' }));
+    await runInNotionJob('job-1', async () => {
+      await client.pages.retrieve({ page_id: 'p1' });
+      await client.pages.retrieve({ page_id: 'p2' });
+    });
+    expect(seen).toHaveLength(2);
+    expect(limiter.turns).toEqual([
+      { reservation: 'job-1', patienceMs: 1500 },
+      { reservation: 'job-1', patienceMs: 1500 },
+      { reservation: 'job-1', patienceMs: 30_000 },
+    ]);
   });
 
   it('abandons a request Notion does not answer in time, as the SDK would', async () => {

@@ -3,14 +3,13 @@ import { Client, LogLevel, RequestTimeoutError, type Logger as SdkLogger } from 
 import { AppConfig } from '@app/config';
 import { Metrics } from '@app/observability';
 import { NotionNetworkError, NotionRateLimitedError, retryAfterMs } from './notion-errors.js';
-import { NotionRateLimiter, notionTokenId } from './notion-rate-limiter.js';
+import { currentNotionJob } from './notion-job-scope.js';
+import { NotionRateLimiter, NotionTurnDeferredError, notionTokenId } from './notion-rate-limiter.js';
 
 type SupportedFetch = NonNullable<NonNullable<ConstructorParameters<typeof Client>[0]>['fetch']>;
 
 /** Clients kept for reuse (one per token); the least recently used goes first. */
 const MAX_CACHED_CLIENTS = 200;
-/** How long to delay a job whose request could not get a slot from the limiter in time. */
-const SATURATED_RETRY_AFTER_MS = 10_000;
 
 /**
  * The one way this system talks to Notion: `@notionhq/client` clients aimed at
@@ -61,22 +60,26 @@ export class NotionClientFactory {
   }
 
   /**
-   * `fetch` behind the limiter: each attempt (the SDK's retries too) waits for a
-   * slot, at most `NOTION_TIMEOUT_MS`, then gets `NOTION_TIMEOUT_MS` for the
-   * response, body included. A 429/529 with `Retry-After` pauses the token's
+   * `fetch` behind the limiter: each attempt (the SDK's retries too) takes its
+   * turn, then gets `NOTION_TIMEOUT_MS` for the response, body included. The
+   * first request of a job (see `runInNotionJob`) waits in place at most
+   * `NOTION_RATE_LIMIT_DEFER_MS`: a turn further off is reserved for the job,
+   * which leaves its worker slot until then (`NotionTurnDeferredError`).
+   * Any other request waits up to `NOTION_TIMEOUT_MS`, else its job is
+   * delayed like after a 429. A 429/529 with `Retry-After` pauses the token's
    * bucket, so the other replicas hold back too.
    */
   private pacedFetch(token: string): SupportedFetch {
-    const { timeoutMs } = this.config.notion;
+    const { timeoutMs, deferAfterMs } = this.config.notion;
     return async (url, init) => {
-      try {
-        await this.limiter.acquire(token, AbortSignal.timeout(timeoutMs));
-      } catch (err) {
-        if ((err as Error | undefined)?.name === 'TimeoutError') {
-          throw new NotionRateLimitedError(SATURATED_RETRY_AFTER_MS);
-        }
-        throw err;
-      }
+      const job = currentNotionJob();
+      const first = job !== undefined && !job.requested;
+      const laterMs = await this.limiter.turn(token, {
+        reservation: job?.reservationId,
+        patienceMs: first ? deferAfterMs : timeoutMs,
+      });
+      if (laterMs > 0) throw first ? new NotionTurnDeferredError(laterMs) : new NotionRateLimitedError(laterMs);
+      if (job) job.requested = true;
       let response: Response;
       try {
         response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
