@@ -29,3 +29,16 @@ export {
   type WebhookSetup,
 } from './projects.service.js';
 export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';
+export {
+  assertSealingKeysPresent,
+  describeRotation,
+  leftoverKeys,
+  MissingSealingKeyError,
+  rotateSealedSecrets,
+  SEALED_COLUMNS,
+  SealedKeysCheck,
+  sealedKeyUsage,
+  type KeyUsage,
+  type RotationReport,
+  type SealedColumn,
+} from './sealed-secrets.js';
