@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { Options as HttpLogOptions, StdSerializedResults } from 'pino-http';
 import { AppConfig } from '@app/config';
 
 /** Header that carries the request (and correlation) id in and out. */
@@ -24,6 +25,73 @@ export function requestIdOptions() {
   };
 }
 
+/** Request headers worth keeping on a 5xx line: they say what was sent and by what, and carry no secret. */
+const DEBUG_HEADERS = ['content-type', 'content-length', 'content-encoding', 'user-agent'] as const;
+
+/** What a request log line says about the request: never its headers (bulk, and where secrets travel). */
+export function requestSummary(req: StdSerializedResults['req']) {
+  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress };
+}
+
+/**
+ * pino-http's options for one app. One line per answered request:
+ *
+ * - 2xx, 3xx and 4xx at info, 5xx (or an error) at error. A 4xx is the
+ *   client's mistake: as a warning, a flood of rejected requests (bad tokens,
+ *   unknown webhook keys) became a flood of warnings that buried the real ones.
+ * - No headers on any line: with them a 401 took about 2 KB (helmet's
+ *   response headers alone are over 1 KB), and redaction by name is a deny
+ *   list, while a summary cannot leak what it never holds. A 5xx line adds
+ *   the few request headers that help to debug it (DEBUG_HEADERS) and the error.
+ * - Health and metrics routes are not logged: probes and Prometheus call them
+ *   every few seconds.
+ */
+export function httpLogOptions(appName: string, config: AppConfig): HttpLogOptions {
+  return {
+    name: appName,
+    level: config.logLevel,
+    transport:
+      config.env === 'development'
+        ? {
+            target: 'pino-pretty',
+            options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
+          }
+        : undefined,
+    // Fastify assigns the id (see requestIdOptions); this is the fallback.
+    genReqId: (req: IncomingMessage) => requestId(req.headers[REQUEST_ID_HEADER]),
+    // (middie rewrites req.url relative to the middleware's mount path)
+    autoLogging: {
+      ignore: (req: IncomingMessage & { originalUrl?: string }) =>
+        /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
+    },
+    serializers: {
+      req: requestSummary,
+      res: (res: StdSerializedResults['res']) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
+      err || res.statusCode >= 500 ? 'error' : 'info',
+    customErrorObject: (req: IncomingMessage, _res: ServerResponse, _err: Error, val: Record<string, unknown>) => ({
+      ...val,
+      reqHeaders: Object.fromEntries(
+        DEBUG_HEADERS.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]),
+      ),
+    }),
+    // Defence in depth: nothing above logs headers, but other code may log a request.
+    redact: {
+      paths: [
+        'req.headers.authorization',
+        'req.headers["x-notion-signature"]',
+        'req.headers.cookie',
+        'req.headers["x-api-key"]',
+        // TypeORM errors carry the bound parameters (tokens, ciphertexts).
+        'err.parameters',
+        'err.driverError.parameters',
+      ],
+      censor: '[redacted]',
+    },
+  };
+}
+
 /**
  * Structured logs: JSON lines in production (and tests), readable lines in
  * development. Every HTTP request gets an id (the caller's `x-request-id`
@@ -38,41 +106,7 @@ export class LoggingModule {
         LoggerModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            pinoHttp: {
-              name: appName,
-              level: config.logLevel,
-              transport:
-                config.env === 'development'
-                  ? {
-                      target: 'pino-pretty',
-                      options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' },
-                    }
-                  : undefined,
-              // Fastify assigns the id (see requestIdOptions); this is the fallback.
-              genReqId: (req: IncomingMessage) => requestId(req.headers[REQUEST_ID_HEADER]),
-              // Probes and Prometheus hit health and metrics routes every few
-              // seconds: keep them out of the story.
-              // (middie rewrites req.url relative to the middleware's mount path)
-              autoLogging: {
-                ignore: (req: IncomingMessage & { originalUrl?: string }) =>
-                  /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
-              },
-              // Secrets travel in headers; never write them to a log line.
-              redact: {
-                paths: [
-                  'req.headers.authorization',
-                  'req.headers["x-notion-signature"]',
-                  'req.headers.cookie',
-                  'req.headers["x-api-key"]',
-                  // TypeORM errors carry the bound parameters (tokens, ciphertexts).
-                  'err.parameters',
-                  'err.driverError.parameters',
-                ],
-                censor: '[redacted]',
-              },
-              customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-                err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-            },
+            pinoHttp: httpLogOptions(appName, config),
             // Nest applies middleware under the global prefix; health routes
             // sit outside it and are not worth a request log line anyway.
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],

@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -14,7 +13,7 @@ import {
   SecretBox,
   type SealedColumn,
 } from '@app/projects';
-import { AppProcess, REPO_ROOT, waitFor } from '@app/testing';
+import { AppProcess, freePortForChild, REPO_ROOT, waitFor } from '@app/testing';
 import { processEnv, testEnv } from '../../../test/jest/test-env.js';
 
 const ROTATE_ENTRY = 'dist/apps/api-gateway/libs/projects/src/rotate-secrets.main.js';
@@ -22,25 +21,6 @@ const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
 const K0 = `k0:${key(7)}`;
 const K1 = `k1:${key(1)}`;
 const K2 = `k2:${key(2)}`;
-
-/**
- * A port nothing listens on, below the ephemeral range (32768 and up), so no
- * outgoing connection can take it before the child binds it (stack-notes.md).
- */
-async function portBelowEphemeralRange(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const server = createServer();
-    const free = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (free) {
-      await new Promise((resolve) => server.close(resolve));
-      return port;
-    }
-  }
-}
 
 /** Each secret's plaintext names its row and kind, so every check knows what it must open to. */
 const plaintextOf = (projectId: string, purpose: string) => `secret_${purpose}_${projectId}`;
@@ -144,7 +124,7 @@ describe('secrets:rotate and the gateway startup check', () => {
    * listens, then stops it; or returns what it said when it refused to start.
    */
   async function startGateway(keys: string): Promise<{ started: boolean; code: number | null; output: string }> {
-    const port = String(await portBelowEphemeralRange());
+    const port = String(await freePortForChild());
     const gateway = AppProcess.start('api-gateway', processEnv({ ...env(keys), PORT: port, LOG_LEVEL: 'info' }));
     try {
       await waitFor(() => !gateway.running || gateway.lines.some((l) => l.includes('api-gateway listening')), {

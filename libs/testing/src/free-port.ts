@@ -11,3 +11,23 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * A port on 127.0.0.1 that nothing listens on, below the ephemeral range
+ * (32768 and up here), for a child process to bind: a port from `freePort()`
+ * can be taken by an outgoing connection before the child binds it.
+ */
+export async function freePortForChild(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const server = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      return port;
+    }
+  }
+}
