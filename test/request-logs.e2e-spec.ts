@@ -13,7 +13,7 @@ interface RequestLine {
 /**
  * What the built gateway writes per request, at LOG_LEVEL=info: rejected
  * requests are short info lines without headers (a flood of them must not
- * become a flood of 2 KB warnings), probes write nothing.
+ * become a flood of 1.5 KB warnings), probes write nothing.
  */
 describe('request logs of the built gateway', () => {
   let gateway: AppProcess;
