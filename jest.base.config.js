@@ -26,6 +26,8 @@ export default {
     '^@app/([^/]+)/(.*)$': '<rootDir>/libs/$1/src/$2',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // A CommonJS package that requires ESM Nest, loaded before the spec: see the file.
+  setupFiles: ['<rootDir>/test/jest/preload-throttler.mjs'],
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
 };

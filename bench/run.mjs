@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- <name>...]`: runs the benchmarks (all, or those named:
- * ingest, lag, full-sync, footprint) against the built apps, prints their
+ * ingest, lag, full-sync, footprint, hostile) against the built apps, prints their
  * tables and targets, and writes one JSON result per benchmark under
  * bench/results/ (machine, git commit, figures, targets). Never part of
  * `npm test`. See BENCHMARKS.md.
@@ -18,12 +18,13 @@ import { buildIfStale } from '../scripts/build-if-stale.mjs';
 import { anchorBenchmark } from './anchor.mjs';
 import { footprintBenchmark } from './footprint.mjs';
 import { fullSyncBenchmark } from './full-sync.mjs';
+import { hostileBenchmark } from './hostile.mjs';
 import { ingestBenchmark } from './ingest.mjs';
 import { lagBenchmark } from './lag.mjs';
 import { gitInfo, machineInfo, printTable, printTargets, writeResult } from './lib/report.mjs';
 import { APP_ENTRY, BenchStack, MIGRATE_ENTRY, removeBuildSnapshot, snapshotBuild } from './lib/stack.mjs';
 
-const ORDER = ['ingest', 'lag', 'full-sync', 'footprint'];
+const ORDER = ['ingest', 'lag', 'full-sync', 'footprint', 'hostile'];
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !ORDER.includes(n));
@@ -108,6 +109,7 @@ try {
   if (selected.includes('lag') || selected.includes('footprint')) lag = await run('lag', lagBenchmark);
   if (selected.includes('full-sync')) await run('full-sync', fullSyncBenchmark);
   if (selected.includes('footprint')) await run('footprint', () => footprintBenchmark(lag));
+  if (selected.includes('hostile')) await run('hostile', hostileBenchmark);
 } catch (err) {
   if (stopping) await new Promise(() => undefined); // the signal handler exits
   console.error(`\nbench failed: ${err.stack ?? err}`);

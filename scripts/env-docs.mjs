@@ -2,11 +2,11 @@
 /**
  * `npm run docs:env`: rewrites .env.example and the README's environment table
  * from ENV_SCHEMA (libs/config/src/env.schema.ts), so the three never drift.
- * Reads the built schema: run `npm run build` first.
+ * Node 24 strips the schema's types itself: no build needed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const { ENV_SCHEMA } = await import('../dist/apps/api-gateway/libs/config/src/env.schema.js');
+const { ENV_SCHEMA } = await import('../libs/config/src/env.schema.ts');
 const entries = Object.entries(ENV_SCHEMA);
 
 let example = `# notion-sync environment. Every variable is optional for local runs: the defaults below

@@ -90,8 +90,11 @@ describe('dead letters (three apps, fake Notion)', () => {
         notionWebhookSecret: verificationToken,
       }),
     });
-    const id = ((await res.json()) as Json).id as string;
-    project = { id, webhook: { url: `${base}/webhooks/notion/${id}`, verificationToken } };
+    const created = (await res.json()) as Json;
+    const id = created.id as string;
+    // The secret URL from the create answer, aimed at this gateway.
+    const hook = `${base.replace(/\/api\/v1$/, '')}${new URL((created.webhook as Json).url as string).pathname}`;
+    project = { id, webhook: { url: hook, verificationToken } };
     await waitFor(async () => (await call('GET', `/projects/${id}`)).body.sync?.pageCount === 4 || undefined, {
       timeoutMs: 30_000,
       what: 'the first full sync',

@@ -60,19 +60,22 @@ describe('dispatch guarantees', () => {
       notionDatabaseId: randomUUID(),
       notionToken: FIXTURE_NOTION_TOKEN,
     });
-    const id = ((await res.json()) as { id: string }).id;
+    const created = (await res.json()) as { id: string; webhook: { url: string } };
+    const { id } = created;
+    // The secret URL from the create answer, aimed at this gateway.
+    const hook = `${base}${new URL(created.webhook.url).pathname}`;
     const verificationToken = `secret_${randomUUID()}`;
-    await fetch(`${base}/api/v1/webhooks/notion/${id}`, {
+    await fetch(hook, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ verification_token: verificationToken }),
     });
     expect((await api('POST', `/projects/${id}/webhook/confirm`)).status).toBe(200);
-    return { id, verificationToken };
+    return { id, hook, verificationToken };
   };
 
   const send = async (
-    p: { id: string; verificationToken: string },
+    p: { id: string; hook: string; verificationToken: string },
     pageId = randomUUID(),
     type = 'page.content_updated',
     requestId?: string,
@@ -83,7 +86,7 @@ describe('dispatch guarantees', () => {
       entity: { id: pageId, type: 'page' },
     }),
   ) => {
-    const res = await fetch(`${base}/api/v1/webhooks/notion/${p.id}`, {
+    const res = await fetch(p.hook, {
       method: 'POST',
       headers: {
         ...(requestId && { 'x-request-id': requestId }),
@@ -232,7 +235,16 @@ describe('dispatch guarantees', () => {
 
     await start('job-worker');
     await waitFor(async () => (await statuses(p.id)).processed === 50, { what: '50 deliveries processed' });
-    const runs = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
+    // The job marks its deliveries processed before BullMQ moves it to the completed set.
+    const runs = await waitFor(
+      async () => {
+        const inFlight = await queue.getJobs(['active', 'waiting', 'prioritized', 'delayed']);
+        if (inFlight.some((j) => j.data.pageId === pageId)) return undefined;
+        const done = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
+        return done.length > 0 && done;
+      },
+      { what: 'its job completed' },
+    );
     expect(runs).toHaveLength(1);
     expect(runs[0]!.returnvalue).toMatchObject({ processedDeliveries: 50 });
   });

@@ -125,10 +125,12 @@ describe('metrics and the admin surface', () => {
       }),
     });
     expect(res.status).toBe(201);
-    return ((await res.json()) as { id: string }).id;
+    const created = (await res.json()) as { id: string; webhook: { url: string } };
+    // The secret URL from the create answer, aimed at this gateway.
+    return { projectId: created.id, hook: `${publicUrl}${new URL(created.webhook.url).pathname}` };
   };
-  const postWebhook = (projectId: string, raw: string, signature?: string) =>
-    fetch(`${publicUrl}/api/v1/webhooks/notion/${projectId}`, {
+  const postWebhook = (hook: string, raw: string, signature?: string) =>
+    fetch(hook, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(signature && { 'x-notion-signature': signature }) },
       body: raw,
@@ -227,20 +229,22 @@ describe('metrics and the admin surface', () => {
 
     it('counts accepted, duplicate and rejected deliveries by reason', async () => {
       const webhookSecret = `secret_${randomUUID()}`;
-      const projectId = await createProject(webhookSecret);
+      const { hook } = await createProject(webhookSecret);
       const before = await scrape(adminUrl);
       const raw = JSON.stringify(pageEvent());
       const signature = await signWebhookPayload({ body: raw, verificationToken: webhookSecret });
 
-      expect((await postWebhook(projectId, raw, signature)).status).toBe(200);
-      expect((await postWebhook(projectId, raw, signature)).status).toBe(200);
-      expect((await postWebhook(projectId, raw, 'sha256=00')).status).toBe(401);
-      expect((await postWebhook(projectId, raw)).status).toBe(401);
-      expect((await postWebhook(randomUUID(), raw, signature)).status).toBe(404);
+      expect((await postWebhook(hook, raw, signature)).status).toBe(200);
+      expect((await postWebhook(hook, raw, signature)).status).toBe(200);
+      expect((await postWebhook(hook, raw, 'sha256=00')).status).toBe(401);
+      expect((await postWebhook(hook, raw)).status).toBe(401);
+      expect((await postWebhook(`${publicUrl}/api/v1/webhooks/notion/${randomUUID()}`, raw, signature)).status).toBe(
+        404,
+      );
       expect(
         (
           await postWebhook(
-            projectId,
+            hook,
             '{"not":"an event"}',
             await signWebhookPayload({ body: '{"not":"an event"}', verificationToken: webhookSecret }),
           )
@@ -263,12 +267,12 @@ describe('metrics and the admin surface', () => {
 
     it('shows a delivery dispatched, its job completed and its webhook-to-row lag', async () => {
       const webhookSecret = `secret_${randomUUID()}`;
-      const projectId = await createProject(webhookSecret);
+      const { projectId, hook } = await createProject(webhookSecret);
       const event = pageEvent();
       const [ewBefore, jwBefore] = [await scrape(eventWorkerUrl), await scrape(jobWorkerUrl)];
       const raw = JSON.stringify(event);
       const signature = await signWebhookPayload({ body: raw, verificationToken: webhookSecret });
-      expect((await postWebhook(projectId, raw, signature)).status).toBe(200);
+      expect((await postWebhook(hook, raw, signature)).status).toBe(200);
 
       // The fixture Notion knows no page: the job tombstones it and marks the delivery processed.
       await waitFor(

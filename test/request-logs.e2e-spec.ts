@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { signDevToken } from '@app/auth';
-import { AppProcess, freePortForChild, waitFor } from '@app/testing';
+import { AppProcess, freePort, waitFor } from '@app/testing';
 import { processEnv, testConfig } from './jest/test-env.js';
 
 interface RequestLine {
@@ -28,7 +28,7 @@ describe('request logs of the built gateway', () => {
   const COOKIE = `session=${'c'.repeat(800)}`;
 
   beforeAll(async () => {
-    const port = await freePortForChild();
+    const port = await freePort();
     gateway = AppProcess.start('api-gateway', processEnv({ PORT: String(port), LOG_LEVEL: 'info' }));
     await gateway.waitForReady(port);
     base = `http://127.0.0.1:${port}`;

@@ -60,7 +60,8 @@ describe('sync engine (three apps, fake Notion)', () => {
       token,
       databaseId,
       dataSourceIds,
-      webhook: { url: `${base}/webhooks/notion/${id}`, verificationToken },
+      // The secret URL from the create answer, aimed at this gateway.
+      webhook: { url: `${base.replace(/\/api\/v1$/, '')}${new URL(res.body.webhook.url).pathname}`, verificationToken },
     };
   };
 

@@ -46,11 +46,13 @@ export class Api {
       notionWebhookSecret: verificationToken,
     });
     if (res.status !== 201) throw new Error(`creating a project answered ${res.status}: ${JSON.stringify(res.body)}`);
+    // The secret URL from the create answer (PUBLIC_BASE_URL's origin), aimed at this gateway.
+    const webhookPath = new URL(res.body.webhook.url).pathname;
     return {
       id: res.body.id,
       verificationToken,
-      webhookUrl: `${this.base}/webhooks/notion/${res.body.id}`,
-      webhookPath: `/api/v1/webhooks/notion/${res.body.id}`,
+      webhookUrl: `${this.base.replace(/\/api\/v1$/, '')}${webhookPath}`,
+      webhookPath,
     };
   }
 }

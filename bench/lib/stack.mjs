@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -76,17 +75,10 @@ const DB_PREFIX = 'notion_sync_bench_';
 /** Bench databases left by killed runs are dropped once older than this. */
 const STALE_AFTER_MS = 6 * 60 * 60 * 1000;
 
-/** A free TCP port on loopback. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Below the ephemeral range, like the tests' (Node 24 loads the TypeScript source itself).
+import { freePort } from '../../libs/testing/src/free-port.ts';
+
+export { freePort };
 
 /** Resident and peak resident memory of a process, in MiB, from /proc. */
 export function memoryOf(pid) {
@@ -285,8 +277,8 @@ export class BenchStack {
     const env = this.baseEnv({ ...overrides, [portVar]: String(port) });
     if (name === 'api-gateway') {
       env.PUBLIC_BASE_URL = `http://127.0.0.1:${port}`;
-      // Any free admin port: 3003 may be taken by a running stack or another gateway.
-      env.ADMIN_PORT = '0';
+      // Any free admin port unless the benchmark names one: 3003 may be taken.
+      env.ADMIN_PORT = overrides.ADMIN_PORT ?? '0';
     }
     const profile = CPU_PROF_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`]

@@ -163,7 +163,8 @@ export class ChaosStack {
       },
       { timeoutMs: 60_000, intervalMs: 250, what: `project ${id} imported with ${pageCount} pages` },
     );
-    const webhookUrl = `${this.base}/webhooks/notion/${id}`;
+    // The secret URL from the create answer (PUBLIC_BASE_URL's origin), aimed at this stack.
+    const webhookUrl = `${this.base.replace(/\/api\/v1$/, '')}${new URL((res.body.webhook as { url: string }).url).pathname}`;
     return { id, token, databaseId, dataSourceId, webhookUrl, verificationToken, pages };
   }
 

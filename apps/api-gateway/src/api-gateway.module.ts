@@ -8,6 +8,7 @@ import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
+import { redactPath } from './http/routes.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
@@ -22,7 +23,8 @@ export class ApiGatewayModule {
       module: ApiGatewayModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot('api-gateway'),
+        // Webhook URLs carry a secret key: logged as [redacted].
+        LoggingModule.forRoot('api-gateway', { redactUrl: redactPath }),
         // Served on the admin port (AdminModule), never on the public one.
         MetricsModule.forRoot('api-gateway', { http: false }),
         AdminModule.forRoot(config),

@@ -7,7 +7,9 @@ import type { AppConfig } from '@app/config';
 import { createFastifyAdapter } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
+import { completeOpenApiDocument } from './http/openapi-document.js';
 import { ProblemDetailsDto } from './http/problem-details.js';
+import { rejectLongPathParams, routerOptionsForProblems } from './http/route-errors.js';
 import { API_PREFIX } from './http/routes.js';
 
 export { API_PREFIX };
@@ -21,12 +23,17 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiGatewayModule.forRoot(config),
     // Other content types stay at 100 KB; JSON limits are in useJsonBodyParser.
-    createFastifyAdapter({ bodyLimit: API_BODY_LIMIT_BYTES }),
+    createFastifyAdapter({
+      bodyLimit: API_BODY_LIMIT_BYTES,
+      trustProxy: config.gateway.trustProxy,
+      ...routerOptionsForProblems(),
+    }),
     // Nest's own JSON and form parsers off: useJsonBodyParser is the only one.
     { bufferLogs: true, bodyParser: false },
   );
   app.useLogger(app.get(Logger));
-  useJsonBodyParser(app);
+  useJsonBodyParser(app, config.gateway.webhook.bodyLimitBytes);
+  rejectLongPathParams(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });
   await app.register(helmet, {
     // The API serves JSON; the only HTML is the OpenAPI UI, which needs inline code.
@@ -59,17 +66,22 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
 }
 
 function setUpOpenApi(app: NestFastifyApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('notion-sync API')
-      .setDescription(
-        "Your users' Notion databases, mirrored in Postgres. Every route needs a bearer token (JWT) unless noted; errors are application/problem+json (RFC 9457).",
-      )
-      .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-      .build(),
-    { extraModels: [ProblemDetailsDto] },
+  const document = completeOpenApiDocument(
+    SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('notion-sync API')
+        .setDescription(
+          "Your users' Notion databases, mirrored in Postgres. Every route needs a bearer token (JWT) unless noted; " +
+            'errors are application/problem+json (RFC 9457). Unknown body fields and query parameters are refused ' +
+            '(400); string lengths count characters (Unicode code points). A method a path does not have answers ' +
+            '405 with `Allow`; a path no route has answers 404.',
+        )
+        .setVersion('1')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+        .build(),
+      { extraModels: [ProblemDetailsDto] },
+    ),
   );
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,

@@ -4,6 +4,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signWebhookPayload } from '@notionhq/client';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
+import { AppConfig } from '@app/config';
+import { Metrics } from '@app/observability';
 import { FIXTURE_NOTION_TOKEN, type TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
 import { faultableConfig, testEnv } from '../../../test/jest/test-env.js';
@@ -22,7 +24,12 @@ describe('Notion webhook intake', () => {
   let secret: string;
 
   beforeAll(async () => {
-    const faultable = await faultableConfig(redis, { DATABASE_STATEMENT_TIMEOUT_MS: '1500', THROTTLE_LIMIT: '20' });
+    const faultable = await faultableConfig(redis, {
+      DATABASE_STATEMENT_TIMEOUT_MS: '1500',
+      THROTTLE_LIMIT: '20',
+      // This suite fails on purpose often; the limit has a suite of its own below.
+      WEBHOOK_FAILURE_LIMIT: '1000',
+    });
     pgProxy = faultable.pgProxy;
     const config = faultable.config;
     secret = config.auth.mode === 'secret' ? config.auth.secret : '';
@@ -50,16 +57,21 @@ describe('Notion webhook intake', () => {
     });
     return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
   };
-  const createProject = async (owner: string) =>
-    (
-      await api(owner, 'POST', '/projects', {
-        name: 'p',
-        notionDatabaseId: randomUUID(),
-        notionToken: FIXTURE_NOTION_TOKEN,
-      })
-    ).body.id as string;
-  const post = (projectId: string, raw: string, signature?: string) =>
-    fetch(`${url}/api/v1/webhooks/notion/${projectId}`, {
+  /** A new project of `owner`; `hook` is its secret webhook URL from the create answer, as Notion gets it. */
+  const createProject = async (owner: string) => {
+    const res = await api(owner, 'POST', '/projects', {
+      name: 'p',
+      notionDatabaseId: randomUUID(),
+      notionToken: FIXTURE_NOTION_TOKEN,
+    });
+    expect(res.status).toBe(201);
+    // PUBLIC_BASE_URL is the default http://localhost:3000: keep the path, aim at this gateway.
+    const hook = `${url}${new URL(res.body.webhook.url as string).pathname}`;
+    return { id: res.body.id as string, hook };
+  };
+  const webhooks = (tail: string) => `${url}/api/v1/webhooks/notion/${tail}`;
+  const post = (hook: string, raw: string, signature?: string) =>
+    fetch(hook, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(signature && { 'x-notion-signature': signature }) },
       body: raw,
@@ -85,26 +97,167 @@ describe('Notion webhook intake', () => {
 
   /** A project whose webhook holds `token`, verified through the owner's confirmation. */
   const verifiedProject = async (owner = `owner-${randomUUID()}`) => {
-    const id = await createProject(owner);
+    const { id, hook } = await createProject(owner);
     const token = `secret_${randomUUID()}`;
-    expect((await post(id, JSON.stringify({ verification_token: token }))).status).toBe(200);
+    expect((await post(hook, JSON.stringify({ verification_token: token }))).status).toBe(200);
     expect((await api(owner, 'POST', `/projects/${id}/webhook/confirm`)).status).toBe(200);
-    return { id, owner, token };
+    return { id, hook, owner, token };
   };
+
+  /** The stored webhook state, as the owner's project row has it. */
+  const webhookRow = async (projectId: string) =>
+    (
+      await pg.query(
+        'SELECT webhook_status, webhook_token_ciphertext, webhook_key_hash, webhook_handshakes FROM projects WHERE id = $1',
+        [projectId],
+      )
+    ).rows[0];
+
+  describe('secret URLs', () => {
+    it('gives each project an unguessable URL, shown to its owner in the create answer and GET .../webhook only', async () => {
+      const owner = `owner-${randomUUID()}`;
+      const created = await api(owner, 'POST', '/projects', {
+        name: 'p',
+        notionDatabaseId: randomUUID(),
+        notionToken: FIXTURE_NOTION_TOKEN,
+      });
+      const hookUrl = created.body.webhook.url as string;
+      expect(hookUrl).toMatch(/^http:\/\/localhost:3000\/api\/v1\/webhooks\/notion\/whk_[A-Za-z0-9_-]{32}$/);
+      expect(hookUrl).not.toContain(created.body.id);
+      const id = created.body.id as string;
+      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toEqual({
+        url: hookUrl,
+        status: 'awaiting_handshake',
+        verificationToken: null,
+      });
+      // Lists (which browsers cache), reads and updates never carry it.
+      const key = hookUrl.split('/').pop()!;
+      for (const [method, path] of [
+        ['GET', '/projects'],
+        ['GET', `/projects/${id}`],
+        ['PATCH', `/projects/${id}`],
+      ] as const) {
+        const res = await api(owner, method, path, method === 'PATCH' ? { name: 'q' } : undefined);
+        expect(res.status).toBe(200);
+        expect(JSON.stringify(res.body)).not.toContain(key);
+      }
+      expect((await api('someone-else', 'GET', `/projects/${id}/webhook`)).status).toBe(404);
+      // Another project's URL is another key.
+      expect((await createProject(owner)).hook).not.toContain(key);
+    });
+
+    it('answers every URL that leads nowhere with the same 404, whatever the project behind a guess', async () => {
+      const pending = await createProject(`owner-${randomUUID()}`);
+      const verified = await verifiedProject();
+      const token = `secret_${randomUUID()}`;
+      const bodies = [JSON.stringify({ verification_token: token }), JSON.stringify(event())];
+      const answers = [];
+      for (const tail of [
+        `whk_${'A'.repeat(32)}`, // well-formed, unknown
+        'whk_short',
+        'not-a-key',
+        randomUUID(), // no project
+        pending.id, // a pending project, by id
+        verified.id, // a verified project, by id (verified after secret URLs: no legacy URL)
+      ]) {
+        for (const raw of bodies) {
+          const res = await post(webhooks(tail), raw, await sign(raw, token));
+          const body = (await res.json()) as Record<string, unknown>;
+          answers.push({ status: res.status, type: body.type, title: body.title, detail: body.detail });
+          expect(String(body.instance)).toBe('/api/v1/webhooks/notion/[redacted]');
+        }
+      }
+      expect(new Set(answers.map((a) => JSON.stringify(a)))).toEqual(
+        new Set([JSON.stringify({ status: 404, type: 'about:blank', title: 'Not Found', detail: 'No such webhook' })]),
+      );
+      expect(await webhookStatus(pending.id)).toBe('awaiting_handshake');
+      expect(await deliveries(verified.id)).toEqual([]);
+    });
+
+    it("is not taken over: a stranger who knows a pending project's id changes nothing of it", async () => {
+      const owner = `owner-${randomUUID()}`;
+      const { id, hook } = await createProject(owner);
+      const before = await webhookRow(id);
+      // The attack of the old design: the stranger's own token as a handshake, then events signed with it.
+      const strangersToken = `secret_${randomUUID()}`;
+      const handshake = JSON.stringify({ verification_token: strangersToken });
+      const forged = JSON.stringify(event());
+      for (const target of [webhooks(id), webhooks(`whk_${randomUUID().replace(/-/g, '')}`)]) {
+        expect((await post(target, handshake)).status).toBe(404);
+        expect((await post(target, forged, await sign(forged, strangersToken))).status).toBe(404);
+      }
+      expect(await webhookRow(id)).toEqual(before);
+      expect(await deliveries(id)).toEqual([]);
+      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toMatchObject({
+        status: 'awaiting_handshake',
+        verificationToken: null,
+      });
+
+      // Notion, which has the URL, then subscribes and delivers as usual.
+      const notionsToken = `secret_${randomUUID()}`;
+      expect((await post(hook, JSON.stringify({ verification_token: notionsToken }))).status).toBe(200);
+      const raw = JSON.stringify(event());
+      expect((await post(hook, raw, await sign(raw, notionsToken))).status).toBe(200);
+      expect(await webhookStatus(id)).toBe('verified');
+      expect(await deliveries(id)).toHaveLength(1);
+    });
+
+    it('moves to a new URL on reset: the old one answers 404 at once', async () => {
+      const { id, hook, owner, token } = await verifiedProject();
+      expect((await api(owner, 'DELETE', `/projects/${id}/webhook`)).body).toEqual({
+        status: 'awaiting_handshake',
+        verificationToken: null,
+      });
+      const raw = JSON.stringify(event());
+      expect((await post(hook, raw, await sign(raw, token))).status).toBe(404);
+      expect((await post(hook, JSON.stringify({ verification_token: 'secret_again' }))).status).toBe(404);
+      const renewed = (await api(owner, 'GET', `/projects/${id}/webhook`)).body.url as string;
+      expect(renewed).not.toBe(`http://localhost:3000${new URL(hook).pathname}`);
+      expect(
+        (await post(`${url}${new URL(renewed).pathname}`, JSON.stringify({ verification_token: 'secret_again' })))
+          .status,
+      ).toBe(200);
+    });
+
+    it('keeps a webhook verified before secret URLs at its old URL, for signed events only, until its owner resets', async () => {
+      const { id, owner, token } = await verifiedProject();
+      // As the migration leaves a webhook verified before it.
+      await pg.query('UPDATE projects SET webhook_legacy_url = true WHERE id = $1', [id]);
+      const legacy = webhooks(id);
+      const raw = JSON.stringify(event());
+      expect((await post(legacy, raw, await sign(raw, token))).status).toBe(200);
+      expect(await deliveries(id)).toHaveLength(1);
+      // Anything else there looks like no webhook at all: not even a 401 or a 409 says one exists.
+      const other = JSON.stringify(event());
+      for (const [body, signature] of [
+        [JSON.stringify({ verification_token: 'secret_attacker' }), undefined],
+        [other, undefined],
+        [other, await sign(other, 'secret_wrong')],
+        ['{not json', await sign('{not json', 'secret_wrong')],
+      ] as const) {
+        expect((await post(legacy, body, signature)).status).toBe(404);
+      }
+      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toEqual({
+        url: `http://localhost:3000/api/v1/webhooks/notion/${id}`,
+        status: 'verified',
+        verificationToken: null,
+        legacyUrl: true,
+      });
+      await api(owner, 'DELETE', `/projects/${id}/webhook`);
+      const again = JSON.stringify(event());
+      expect((await post(legacy, again, await sign(again, token))).status).toBe(404);
+      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body.url).toMatch(/\/whk_[A-Za-z0-9_-]{32}$/);
+    });
+  });
 
   describe('handshake', () => {
     it('stores the token encrypted, shows it to the owner only, and lets a newer one replace it', async () => {
       const owner = `owner-${randomUUID()}`;
-      const id = await createProject(owner);
-      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toEqual({
-        url: `http://localhost:3000/api/v1/webhooks/notion/${id}`,
-        status: 'awaiting_handshake',
-        verificationToken: null,
-      });
-      const res = await post(id, JSON.stringify({ verification_token: 'secret_first' }));
+      const { id, hook } = await createProject(owner);
+      const res = await post(hook, JSON.stringify({ verification_token: 'secret_first' }));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'handshake' });
-      const row = (await pg.query('SELECT webhook_token_ciphertext FROM projects WHERE id = $1', [id])).rows[0];
+      const row = await webhookRow(id);
       expect(row.webhook_token_ciphertext.includes(Buffer.from('secret_first'))).toBe(false);
       expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toMatchObject({
         status: 'awaiting_verification',
@@ -112,33 +265,45 @@ describe('Notion webhook intake', () => {
       });
       expect((await api('someone-else', 'GET', `/projects/${id}/webhook`)).status).toBe(404);
 
-      expect((await post(id, JSON.stringify({ verification_token: 'secret_second' }))).status).toBe(200);
+      expect((await post(hook, JSON.stringify({ verification_token: 'secret_second' }))).status).toBe(200);
       expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body.verificationToken).toBe('secret_second');
     });
 
+    it('takes a few handshakes a minute on one URL, then answers 429 with Retry-After', async () => {
+      const owner = `owner-${randomUUID()}`;
+      const { id, hook } = await createProject(owner);
+      for (let i = 0; i < 5; i++) {
+        expect((await post(hook, JSON.stringify({ verification_token: `secret_${i}` }))).status).toBe(200);
+      }
+      const limited = await post(hook, JSON.stringify({ verification_token: 'secret_flood' }));
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(limited.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body.verificationToken).toBe('secret_4');
+    });
+
     it('is refused (409) once verified, changing nothing; a reset allows a new subscription', async () => {
-      const { id, owner, token } = await verifiedProject();
+      const { id, hook, owner, token } = await verifiedProject();
       expect((await api(owner, 'GET', `/projects/${id}/webhook`)).body).toMatchObject({
         status: 'verified',
         verificationToken: null,
       });
-      const refused = await post(id, JSON.stringify({ verification_token: 'secret_attacker' }));
+      const refused = await post(hook, JSON.stringify({ verification_token: 'secret_attacker' }));
       expect(refused.status).toBe(409);
       expect(await webhookStatus(id)).toBe('verified');
       // The old token still verifies events: it was not replaced.
       const raw = JSON.stringify(event());
-      expect((await post(id, raw, await sign(raw, token))).status).toBe(200);
+      expect((await post(hook, raw, await sign(raw, token))).status).toBe(200);
 
-      expect((await api(owner, 'DELETE', `/projects/${id}/webhook`)).body).toMatchObject({
-        status: 'awaiting_handshake',
-      });
-      expect((await post(id, JSON.stringify({ verification_token: 'secret_new' }))).status).toBe(200);
+      await api(owner, 'DELETE', `/projects/${id}/webhook`);
+      const renewed = `${url}${new URL((await api(owner, 'GET', `/projects/${id}/webhook`)).body.url as string).pathname}`;
+      expect((await post(renewed, JSON.stringify({ verification_token: 'secret_new' }))).status).toBe(200);
       expect(await webhookStatus(id)).toBe('awaiting_verification');
     });
 
     it('cannot be confirmed before Notion sent a token (409)', async () => {
       const owner = `owner-${randomUUID()}`;
-      const id = await createProject(owner);
+      const { id } = await createProject(owner);
       expect((await api(owner, 'POST', `/projects/${id}/webhook/confirm`)).status).toBe(409);
     });
   });
@@ -146,11 +311,11 @@ describe('Notion webhook intake', () => {
   describe('events', () => {
     it('stores a correctly signed event before answering 200, and the first one verifies the webhook', async () => {
       const owner = `owner-${randomUUID()}`;
-      const id = await createProject(owner);
-      await post(id, JSON.stringify({ verification_token: 'secret_tok' }));
+      const { id, hook } = await createProject(owner);
+      await post(hook, JSON.stringify({ verification_token: 'secret_tok' }));
       const e = event();
       const raw = JSON.stringify(e);
-      const res = await post(id, raw, await sign(raw, 'secret_tok'));
+      const res = await post(hook, raw, await sign(raw, 'secret_tok'));
       expect(res.status).toBe(200);
       expect(await res.json()).toEqual({ status: 'accepted' });
       const [row] = await deliveries(id);
@@ -167,15 +332,15 @@ describe('Notion webhook intake', () => {
     });
 
     it('verifies the raw bytes: extra spaces and \\u escapes are accepted', async () => {
-      const { id, token } = await verifiedProject();
+      const { id, hook, token } = await verifiedProject();
       const e = event();
       const raw = JSON.stringify(e, null, 3).replace('"type"', '"\\u0074ype"');
-      expect((await post(id, raw, await sign(raw, token))).status).toBe(200);
+      expect((await post(hook, raw, await sign(raw, token))).status).toBe(200);
       expect((await deliveries(id)).map((d) => d.event_id)).toEqual([e.id]);
     });
 
     it('answers 401 and stores nothing for a tampered body, a wrong token, a missing header or re-serialized JSON', async () => {
-      const { id, token } = await verifiedProject();
+      const { id, hook, token } = await verifiedProject();
       const e = event();
       const raw = JSON.stringify(e, null, 2);
       const good = await sign(raw, token);
@@ -187,7 +352,7 @@ describe('Notion webhook intake', () => {
         [raw, 'sha256=zz'],
       ];
       for (const [body, signature] of cases) {
-        const res = await post(id, body, signature);
+        const res = await post(hook, body, signature);
         expect(res.status).toBe(401);
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       }
@@ -195,60 +360,109 @@ describe('Notion webhook intake', () => {
     });
 
     it('keeps one row for the same event sent 10 times at once, answering 200 to each', async () => {
-      const { id, token } = await verifiedProject();
+      const { id, hook, token } = await verifiedProject();
       const raw = JSON.stringify(event());
       const signature = await sign(raw, token);
-      const answers = await Promise.all(Array.from({ length: 10 }, () => post(id, raw, signature)));
+      const answers = await Promise.all(Array.from({ length: 10 }, () => post(hook, raw, signature)));
       expect(answers.map((r) => r.status)).toEqual(Array(10).fill(200));
       const kinds = await Promise.all(answers.map(async (r) => ((await r.json()) as { status: string }).status));
       expect(kinds.filter((k) => k === 'accepted')).toHaveLength(1);
       expect(await deliveries(id)).toHaveLength(1);
     });
 
-    it('accepts and records unknown event types', async () => {
-      const { id, token } = await verifiedProject();
+    it('accepts and records unknown event and entity types', async () => {
+      const { id, hook, token } = await verifiedProject();
       const raw = JSON.stringify(event({ type: 'hologram.materialized', entity: { id: 'x1', type: 'hologram' } }));
-      expect((await post(id, raw, await sign(raw, token))).status).toBe(200);
-      expect((await deliveries(id))[0]).toMatchObject({ event_type: 'hologram.materialized' });
+      expect((await post(hook, raw, await sign(raw, token))).status).toBe(200);
+      expect((await deliveries(id))[0]).toMatchObject({ event_type: 'hologram.materialized', entity_id: 'x1' });
     });
 
-    it('checks in order: unknown project 404, signature 401, malformed JSON 400', async () => {
-      const { id, token } = await verifiedProject();
-      expect((await post(randomUUID(), '{not json')).status).toBe(404);
-      expect((await post('not-a-uuid', '{}')).status).toBe(404);
-      expect((await post(id, '{not json')).status).toBe(401);
+    it('checks the signature before the JSON: 401 unsigned, then 400 for malformed signed bodies', async () => {
+      const { id, hook, token } = await verifiedProject();
+      expect((await post(hook, '{not json')).status).toBe(401);
       const bad = '{not json';
-      const res = await post(id, bad, await sign(bad, token));
+      const res = await post(hook, bad, await sign(bad, token));
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ status: 400, detail: 'The body is not valid JSON' });
       const noId = JSON.stringify({ type: 'page.created' });
-      expect((await post(id, noId, await sign(noId, token))).status).toBe(400);
+      expect((await post(hook, noId, await sign(noId, token))).status).toBe(400);
+      expect(await deliveries(id)).toEqual([]);
     });
 
-    it('takes bodies up to 1 MiB (more than the API allows), and answers 413 beyond', async () => {
-      const { id, token } = await verifiedProject();
-      const big = JSON.stringify(event({ data: { padding: 'x'.repeat(500 * 1024) } }));
-      expect((await post(id, big, await sign(big, token))).status).toBe(200);
-      const huge = JSON.stringify(event({ data: { padding: 'x'.repeat(1024 * 1024) } }));
-      expect((await post(id, huge, await sign(huge, token))).status).toBe(413);
+    it('answers 400, storing nothing, for signed envelopes a database cannot hold or a sync cannot use (never 503)', async () => {
+      const { id, hook, token } = await verifiedProject();
+      const page = randomUUID();
+      for (const e of [
+        event({ id: `evt\u0000${randomUUID()}` }),
+        event({ type: 'page.\u0000created' }),
+        event({ entity: { id: `${page}\u0000`, type: 'page' } }),
+        event({ entity: { id: 'not-a-notion-id', type: 'data_source' } }),
+        event({ timestamp: '0000-01-01T00:00:00Z' }),
+        event({ timestamp: '12345-01-01T00:00:00Z' }),
+        event({ id: 'x'.repeat(201) }),
+      ]) {
+        const raw = JSON.stringify(e);
+        const res = await post(hook, raw, await sign(raw, token));
+        expect(res.status).toBe(400);
+        expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      }
+      expect(await deliveries(id)).toEqual([]);
+      // A page id without dashes is a Notion id: stored in its dashed form.
+      const raw = JSON.stringify(event({ entity: { id: page.replace(/-/g, '').toUpperCase(), type: 'page' } }));
+      expect((await post(hook, raw, await sign(raw, token))).status).toBe(200);
+      expect((await deliveries(id))[0]).toMatchObject({ entity_id: page });
+    });
+
+    it('never parses an unsigned body past the size of a handshake, and refuses deep signed ones (400, not 500)', async () => {
+      const { id, hook, token } = await verifiedProject();
+      // 200,000 levels deep, just under the body limit: the old intake overflowed its stack (500).
+      const deep = `{"id":"e1","type":"page.created","timestamp":"2026-01-02T03:04:05Z","data":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      expect((await post(hook, deep)).status).toBe(401);
+      expect((await post(hook, deep, 'sha256=00')).status).toBe(401);
+      const signedDeep = await post(hook, deep, await sign(deep, token));
+      expect(signedDeep.status).toBe(400);
+      expect(await signedDeep.json()).toMatchObject({ detail: 'The body nests deeper than 64 levels' });
+      // A padded handshake is no handshake: refused unread.
+      const padded = `{"verification_token":"secret_x"${' '.repeat(2000)}}`;
+      expect((await post(hook, padded)).status).toBe(401);
+      expect(await deliveries(id)).toEqual([]);
+    });
+
+    it('takes bodies up to WEBHOOK_BODY_LIMIT_BYTES, answers 413 beyond, and counts those 413s', async () => {
+      const { hook, token } = await verifiedProject();
+      const limit = app.get(AppConfig).gateway.webhook.bodyLimitBytes;
+      const tooLarge = async () =>
+        Number(
+          /notion_sync_deliveries_total\{[^}]*reason="too_large"[^}]*\} (\d+)/.exec(
+            (await app.get(Metrics).render()).body,
+          )?.[1] ?? 0,
+        );
+      const before = await tooLarge();
+      const big = JSON.stringify(event({ data: { padding: 'x'.repeat(limit - 2000) } }));
+      expect((await post(hook, big, await sign(big, token))).status).toBe(200);
+      const huge = JSON.stringify(event({ data: { padding: 'x'.repeat(limit) } }));
+      const refused = await post(hook, huge, await sign(huge, token));
+      expect(refused.status).toBe(413);
+      expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      await waitFor(async () => (await tooLarge()) === before + 1, { what: 'the 413 counted' });
     });
 
     it('is never rate limited', async () => {
-      const { id, token } = await verifiedProject();
+      const { hook, token } = await verifiedProject();
       const raw = JSON.stringify(event());
       const signature = await sign(raw, token);
       // More than THROTTLE_LIMIT (20) from one client.
-      for (let i = 0; i < 25; i++) expect((await post(id, raw, signature)).status).toBe(200);
+      for (let i = 0; i < 25; i++) expect((await post(hook, raw, signature)).status).toBe(200);
     });
   });
 
   describe('under faults', () => {
     it('still accepts events while Redis is unreachable (the inbox has them)', async () => {
-      const { id, token } = await verifiedProject();
+      const { id, hook, token } = await verifiedProject();
       await redis.stop();
       try {
         const raw = JSON.stringify(event());
-        expect((await post(id, raw, await sign(raw, token))).status).toBe(200);
+        expect((await post(hook, raw, await sign(raw, token))).status).toBe(200);
         expect(await deliveries(id)).toHaveLength(1);
       } finally {
         await redis.start();
@@ -256,12 +470,12 @@ describe('Notion webhook intake', () => {
     });
 
     it('answers 503 with Retry-After within a few seconds when Postgres is cut off, never 2xx', async () => {
-      const { id, token } = await verifiedProject();
+      const { id, hook, token } = await verifiedProject();
       const raw = JSON.stringify(event());
       const signature = await sign(raw, token);
       pgProxy.cut('partition');
       try {
-        const res = await post(id, raw, signature);
+        const res = await post(hook, raw, signature);
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('5');
         expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
@@ -275,7 +489,7 @@ describe('Notion webhook intake', () => {
       await waitFor(
         async () => {
           const again = JSON.stringify(event());
-          return (await post(id, again, await sign(again, token))).status === 200;
+          return (await post(hook, again, await sign(again, token))).status === 200;
         },
         { timeoutMs: 15_000, intervalMs: 250, what: 'an event accepted after Postgres came back' },
       );

@@ -220,6 +220,17 @@ describe('pages API', () => {
       expect((await get(owner, `/projects/${own}/pages?q=${'x'.repeat(200)}`)).status).toBe(200);
     });
 
+    it('counts the title search in characters (code points), as Postgres does: 200 emoji fit, 201 do not', async () => {
+      const own = await newProject(owner);
+      await upsert(own, [row({ title: `Launch ${'🚀'.repeat(3)}` })]);
+      const search = (q: string) => get(owner, `/projects/${own}/pages?${new URLSearchParams({ q })}`);
+      expect((await search('🚀'.repeat(200))).status).toBe(200);
+      expect((await search('🚀🚀')).body!.items.map((p: Page) => p.title)).toEqual([`Launch ${'🚀'.repeat(3)}`]);
+      const tooLong = await search('🚀'.repeat(201));
+      expectProblem(tooLong, 400);
+      expect(tooLong.body!.errors.map((e: { field: string }) => e.field)).toEqual(['q']);
+    });
+
     it("answers 404 for another user's project, the same as for one that does not exist", async () => {
       for (const path of [`/projects/${projectId}/pages`, `/projects/${randomUUID()}/pages`]) {
         const res = await get('intruder', path);

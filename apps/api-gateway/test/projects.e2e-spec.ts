@@ -66,7 +66,13 @@ describe('projects API', () => {
     base = `http://127.0.0.1:${port}/api/v1`;
     gateway = AppProcess.start(
       'api-gateway',
-      processEnv({ PORT: String(port), LOG_LEVEL: 'debug', PUBLIC_BASE_URL: 'https://sync.example.com' }),
+      processEnv({
+        PORT: String(port),
+        LOG_LEVEL: 'debug',
+        PUBLIC_BASE_URL: 'https://sync.example.com',
+        // The list spec creates exactly this many for one user, then one too many.
+        PROJECTS_PER_USER_LIMIT: '45',
+      }),
     );
     await gateway.waitForReady(port);
     pg = new Client({ connectionString: env.DATABASE_URL });
@@ -95,7 +101,9 @@ describe('projects API', () => {
         name: 'Roadmap',
         notionDatabaseId: 'abababab-abab-abab-abab-abababababab',
         webhook: {
-          url: `https://sync.example.com/api/v1/webhooks/notion/${res.body!.id}`,
+          url: expect.stringMatching(
+            /^https:\/\/sync\.example\.com\/api\/v1\/webhooks\/notion\/whk_[A-Za-z0-9_-]{32}$/,
+          ),
           status: 'awaiting_handshake',
         },
         sync: { status: 'idle', lastSyncedAt: null, pageCount: 0, lastError: null },
@@ -181,12 +189,137 @@ describe('projects API', () => {
     });
   });
 
+  describe('bad input the fuzzer found', () => {
+    /** Tokens no HTTP header can carry, or that no Notion token looks like. */
+    const unsendable = (prefix: string) =>
+      ['\r', '\n', '\r\n', '\u0000', '\u007f', '\t', ' ', '😀', '\u200b', 'é'].map((char) => {
+        const value = `${prefix}_${randomBytes(6).toString('hex')}${char}${randomBytes(6).toString('hex')}`;
+        secrets.push(value);
+        return value;
+      });
+    const row = async (id: string) => (await pg.query('SELECT * FROM projects WHERE id = $1', [id])).rows[0];
+
+    it('refuses Notion tokens and webhook secrets no HTTP header can carry (CR, LF, NUL, emoji, zero-width...), storing nothing', async () => {
+      const user = `user_${randomUUID()}`;
+      for (const notionToken of unsendable('ntn')) {
+        const res = await call(user, 'POST', '/projects', newProject({ notionToken }));
+        expect(res.status).toBe(400);
+        expect(res.body!.errors).toEqual([
+          { field: 'notionToken', messages: [expect.stringMatching(/^notionToken must be/)] },
+        ]);
+      }
+      for (const notionWebhookSecret of unsendable('secret')) {
+        const res = await call(user, 'POST', '/projects', newProject({ notionWebhookSecret }));
+        expect(res.status).toBe(400);
+        expect(res.body!.errors.map((e: { field: string }) => e.field)).toEqual(['notionWebhookSecret']);
+      }
+      expect(await rowCount(user)).toBe(0);
+
+      const id = (await call(user, 'POST', '/projects', newProject())).body!.id as string;
+      const before = await row(id);
+      for (const notionToken of unsendable('ntn')) {
+        expect((await call(user, 'PATCH', `/projects/${id}`, { notionToken })).status).toBe(400);
+      }
+      for (const notionWebhookSecret of unsendable('secret')) {
+        expect((await call(user, 'PATCH', `/projects/${id}`, { notionWebhookSecret })).status).toBe(400);
+      }
+      expect(await row(id)).toEqual(before);
+    });
+
+    it('answers 400 for deeply nested JSON on POST and PATCH (it was a 500: a stack overflow)', async () => {
+      const user = `user_${randomUUID()}`;
+      const id = (await call(user, 'POST', '/projects', newProject())).body!.id as string;
+      const before = await row(id);
+      const deep = (depth: number) => `{"name":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`;
+      for (const depth of [40, 5000, 15_000]) {
+        for (const [method, path] of [
+          ['POST', '/projects'],
+          ['PATCH', `/projects/${id}`],
+        ] as const) {
+          const res = await call(user, method, path, deep(depth));
+          expect(res.status).toBe(400);
+          expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+          expect(res.body!.detail).toBe('The JSON body is nested more than 32 levels deep');
+        }
+      }
+      expect(await rowCount(user)).toBe(1);
+      expect(await row(id)).toEqual(before);
+    });
+
+    it('answers 400 to a PATCH whose body is not an object: null too (it was 200), changing nothing', async () => {
+      const user = `user_${randomUUID()}`;
+      const id = (await call(user, 'POST', '/projects', newProject())).body!.id as string;
+      const before = await row(id);
+      for (const body of ['null', '[]', '1', '"x"', 'true']) {
+        const res = await call(user, 'PATCH', `/projects/${id}`, body);
+        expect(`${body}: ${res.status}`).toBe(`${body}: 400`);
+        expect(res.body!.detail).toBe('The JSON body must be an object');
+      }
+      expect((await call(user, 'POST', '/projects', 'null')).status).toBe(400);
+      expect(await row(id)).toEqual(before);
+    });
+
+    it('counts name lengths in characters, as Postgres does: 100 emoji fit, 101 do not', async () => {
+      const user = `user_${randomUUID()}`;
+      const created = await call(user, 'POST', '/projects', newProject({ name: '😀'.repeat(100) }));
+      expect(created.status).toBe(201);
+      expect(created.body!.name).toBe('😀'.repeat(100));
+      expect(
+        (await pg.query('SELECT char_length(name) AS n FROM projects WHERE id = $1', [created.body!.id])).rows[0].n,
+      ).toBe(100);
+      const renamed = await call(user, 'PATCH', `/projects/${created.body!.id}`, { name: '👍🏽'.repeat(50) });
+      expect(renamed.status).toBe(200);
+      for (const name of ['😀'.repeat(101), ` ${'x'.repeat(100)}`]) {
+        expect((await call(user, 'POST', '/projects', newProject({ name }))).status).toBe(400);
+        expect((await call(user, 'PATCH', `/projects/${created.body!.id}`, { name })).status).toBe(400);
+      }
+    });
+
+    it.each([
+      ['zero-width spaces only', '\u200b\u200b\u200b'],
+      ['a word joiner and a BOM', '\u2060\ufeff'],
+      ['Hangul fillers', '\u3164\u3164'],
+      ['no-break spaces', '\u00a0\u00a0'],
+      ['a right-to-left override', 'Quarterly\u202eslx.exe'],
+      ['a first-strong isolate', 'Plan \u2068x\u2069'],
+      ['a C1 control', 'Plan\u0085'],
+    ])('refuses a name with %s, on create and on rename', async (_case, name) => {
+      const user = `user_${randomUUID()}`;
+      const res = await call(user, 'POST', '/projects', newProject({ name }));
+      expect(res.status).toBe(400);
+      expect(res.body!.errors.map((e: { field: string }) => e.field)).toEqual(['name']);
+      const id = (await call(user, 'POST', '/projects', newProject())).body!.id as string;
+      expect((await call(user, 'PATCH', `/projects/${id}`, { name })).status).toBe(400);
+      expect((await row(id)).name).toBe('Roadmap');
+    });
+
+    it('takes any UUID as an id, as the document says (format: uuid), in either case', async () => {
+      const user = `user_${randomUUID()}`;
+      const id = (await call(user, 'POST', '/projects', newProject())).body!.id as string;
+      const upper = await call(user, 'GET', `/projects/${id.toUpperCase()}`);
+      expect(upper.status).toBe(200);
+      expect(upper.body!.id).toBe(id);
+      // Version 0, variant bits unset: a UUID all the same; it names no project (404, not 400).
+      const res = await call(user, 'GET', '/projects/12345678-1234-0234-0234-123456789abc');
+      expect(res.status).toBe(404);
+    });
+  });
+
   describe('list', () => {
     it('pages 45 projects as 20, 20 and 5, newest first, with no duplicate or gap even when creation times tie', async () => {
       const user = `user_${randomUUID()}`;
       const ids: string[] = [];
       for (let i = 0; i < 45; i++)
         ids.push((await call(user, 'POST', '/projects', newProject({ name: `p${i}` }))).body!.id);
+      // The per-user limit (PROJECTS_PER_USER_LIMIT, 45 here): one more is a clear 409 that stores nothing.
+      const over = await call(user, 'POST', '/projects', newProject());
+      expect(over.status).toBe(409);
+      expect(over.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(over.body).toMatchObject({
+        type: 'urn:notion-sync:problem:project-quota-exceeded',
+        detail: 'You have reached the limit of 45 projects: delete one before creating another',
+      });
+      expect(await rowCount(user)).toBe(45);
       // Ties: three groups of projects that share one creation time each.
       await pg.query(`UPDATE projects SET created_at = '2026-01-01T00:00:00.123456Z' WHERE id = ANY($1)`, [
         ids.slice(0, 15),

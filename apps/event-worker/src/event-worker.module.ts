@@ -6,6 +6,7 @@ import { QueueModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { NotionEventsModule } from './notion-events/notion-events.module.js';
 import { ProjectSyncModule } from './project-sync/project-sync.module.js';
+import { RetentionModule } from './retention/retention.module.js';
 
 @Module({})
 export class EventWorkerModule {
@@ -24,6 +25,7 @@ export class EventWorkerModule {
         ExtensionsModule.forRoot(extensions),
         NotionEventsModule,
         ProjectSyncModule,
+        RetentionModule,
       ],
     };
   }

@@ -41,6 +41,19 @@ export abstract class AppConfig {
     /** Browser origins allowed by CORS; empty means none. */
     readonly corsOrigins: readonly string[];
     readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
+    readonly webhook: {
+      readonly bodyLimitBytes: number;
+      /** Failed intake requests per client IP per minute (per process), beyond which they answer 429. */
+      readonly failureLimitPerMinute: number;
+    };
+    /** Fastify's `trustProxy`: false (X-Forwarded-For ignored), trusted hops, or trusted proxy addresses/CIDRs. */
+    readonly trustProxy: false | number | readonly string[];
+    /** Manual full syncs allowed per project per window (`POST /projects/:id/sync`). */
+    readonly syncRequests: { readonly limit: number; readonly windowSeconds: number };
+  };
+  abstract readonly projects: {
+    /** Projects one user may have. */
+    readonly perUserLimit: number;
   };
   /** The gateway's admin server (never the public port): /metrics, and Bull Board when credentials are set. */
   abstract readonly admin: {
@@ -93,5 +106,16 @@ export abstract class AppConfig {
   abstract readonly sync: {
     readonly reconcileIntervalSeconds: number;
     readonly fullIntervalSeconds: number;
+  };
+  /** What the event-worker's retention pass prunes, and when. */
+  abstract readonly retention: {
+    readonly intervalSeconds: number;
+    /** Processed and ignored inbox rows, by `processed_at`. */
+    readonly inboxDays: number;
+    /** Dead letters whose retry was carried out, by `retried_at`. */
+    readonly deadLettersDays: number;
+    /** Tombstoned pages, by `deleted_at`. */
+    readonly tombstonesDays: number;
+    readonly batchSize: number;
   };
 }

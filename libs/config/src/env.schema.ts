@@ -6,6 +6,8 @@
  * checks that `.env.example` names every variable here).
  */
 
+import { isIP } from 'node:net';
+
 /** Thrown by a parser: the message says what is wrong, never echoes a secret. */
 export class InvalidValue extends Error {}
 
@@ -64,6 +66,37 @@ export const parsers = {
     },
   host: (): Parser<string> => parsers.text(/^[0-9A-Za-z.:-]+$/, 'must be a host name or an IP address'),
 };
+
+/** Names proxy-addr (Fastify's trustProxy) gives to address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * `TRUST_PROXY`: off (empty or 0), a number of hops, or a list of proxy
+ * addresses and CIDRs. Never "trust everything": X-Forwarded-For is written by
+ * the client first, so trusting every hop would let any client pick its IP (and
+ * its rate-limit budget).
+ */
+function parseTrustProxy(raw: string): false | number | readonly string[] {
+  if (raw === '' || raw === '0') return false;
+  if (/^\d+$/.test(raw)) return parsers.int(1, 16)(raw);
+  const entries = raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    if (PROXY_RANGE_NAMES.includes(entry)) continue;
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (!family || !prefixOk || rest.length > 0) {
+      throw new InvalidValue(
+        `must be a number of proxy hops, or comma-separated proxy addresses or CIDRs (${PROXY_RANGE_NAMES.join(', ')} allowed); "${entry}" is neither`,
+      );
+    }
+  }
+  return entries;
+}
 
 /** Development defaults for secrets: refused in production and whenever HOST is not loopback. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
@@ -170,6 +203,38 @@ export const ENV_SCHEMA = {
     default: '60',
     parse: parsers.int(1, 86_400),
     doc: 'seconds of the API rate-limit window',
+  }),
+  PROJECTS_PER_USER_LIMIT: spec({
+    default: '25',
+    parse: parsers.int(1, 100_000),
+    doc: 'projects one user may have; creating one more answers 409 (project-quota-exceeded)',
+  }),
+  WEBHOOK_BODY_LIMIT_BYTES: spec({
+    // Notion's events are about 1 KB; the largest list ids (updated blocks,
+    // accessible_by), about 60 bytes each: 256 KiB holds thousands of them.
+    default: '262144',
+    parse: parsers.int(16_384, 10_485_760),
+    doc: 'largest webhook body accepted, in bytes (413 beyond it, counted in deliveries_total{reason="too_large"})',
+  }),
+  WEBHOOK_FAILURE_LIMIT: spec({
+    default: '30',
+    parse: parsers.int(1, 1_000_000),
+    doc: 'failed webhook requests (unknown URL, bad signature, malformed) allowed per client IP per minute, per gateway process; beyond it they answer 429 (correctly signed events are never limited)',
+  }),
+  TRUST_PROXY: spec({
+    default: '',
+    parse: parseTrustProxy,
+    doc: 'proxies whose X-Forwarded-For gives the client IP: comma-separated addresses/CIDRs, or a hop count (only if clients cannot bypass them)',
+  }),
+  SYNC_REQUEST_LIMIT: spec({
+    default: '6',
+    parse: parsers.int(1, 10_000),
+    doc: 'manual full syncs (POST /projects/:id/sync) allowed per project per SYNC_REQUEST_WINDOW_SECONDS; each one re-reads the whole database',
+  }),
+  SYNC_REQUEST_WINDOW_SECONDS: spec({
+    default: '3600',
+    parse: parsers.int(1, 604_800),
+    doc: 'seconds of the manual sync request window',
   }),
   ADMIN_PORT: spec({
     default: '3003',
@@ -338,6 +403,39 @@ export const ENV_SCHEMA = {
     default: '86400',
     parse: parsers.int(60, 2_592_000),
     doc: 'seconds between full syncs of each project (the only pass that sees pages that left the database)',
+  }),
+  RETENTION_INTERVAL_SECONDS: spec({
+    default: '600',
+    parse: parsers.int(1, 86_400),
+    doc: 'seconds between retention passes (the event-worker prunes old inbox rows, resolved dead letters, old tombstones)',
+  }),
+  RETENTION_INBOX_DAYS: spec({
+    default: '7',
+    parse: (raw) => {
+      const days = parsers.int(0, 3650)(raw);
+      // Notion retries a delivery for about a day; the inbox row is what makes a redelivery a duplicate.
+      if (days < 2)
+        throw new InvalidValue(
+          'must be at least 2 days: Notion redelivers for about a day, and a redelivery whose row was pruned would be processed again',
+        );
+      return days;
+    },
+    doc: 'days processed and ignored inbox rows are kept (at least 2: they de-duplicate Notion redeliveries)',
+  }),
+  RETENTION_DEAD_LETTERS_DAYS: spec({
+    default: '30',
+    parse: parsers.int(1, 3650),
+    doc: 'days a dead letter is kept after its retry was carried out (unretried ones stay until retried)',
+  }),
+  RETENTION_TOMBSTONES_DAYS: spec({
+    default: '30',
+    parse: parsers.int(1, 3650),
+    doc: 'days deleted pages stay in the change feed; a client further behind gets 410 and starts again from 0',
+  }),
+  RETENTION_BATCH_SIZE: spec({
+    default: '500',
+    parse: parsers.int(1, 10_000),
+    doc: 'rows one retention statement deletes at most (each batch is its own short statement)',
   }),
 } as const;
 

@@ -322,9 +322,71 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.encryption.keys[0])).toBe(true);
   });
 
+  it('trusts no proxy by default, and takes TRUST_PROXY as hops or as proxy addresses and CIDRs', () => {
+    expect(loadConfig({}).gateway.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).gateway.trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).gateway.trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.7,fd00::/8, ::1, loopback' }).gateway.trustProxy).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.7',
+      'fd00::/8',
+      '::1',
+      'loopback',
+    ]);
+  });
+
+  it.each([
+    ['true', 'trusting every hop lets a client choose its IP'],
+    ['17', 'too many hops'],
+    ['10.0.0.0/33', 'a prefix longer than the address'],
+    ['10.0.0/8', 'not an address'],
+    ['proxy.example.com', 'a host name (not resolved)'],
+    ['10.0.0.1/8/2', 'two prefixes'],
+  ])('refuses TRUST_PROXY=%p (%s)', (value) => {
+    expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY must be/)]);
+  });
+
+  it('limits manual sync requests per project, 6 an hour by default', () => {
+    expect(loadConfig({}).gateway.syncRequests).toEqual({ limit: 6, windowSeconds: 3600 });
+    expect(loadConfig({ SYNC_REQUEST_LIMIT: '2', SYNC_REQUEST_WINDOW_SECONDS: '60' }).gateway.syncRequests).toEqual({
+      limit: 2,
+      windowSeconds: 60,
+    });
+    expect(problemsOf({ SYNC_REQUEST_LIMIT: '0' })).toEqual([expect.stringMatching(/^SYNC_REQUEST_LIMIT /)]);
+  });
+
   it('is documented: .env.example lists every variable', () => {
     const example = readFileSync(new URL('../../../.env.example', import.meta.url), 'utf8');
     const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
     expect([...Object.keys(ENV_SCHEMA)].filter((name) => !listed.has(name))).toEqual([]);
+  });
+});
+
+describe('loadConfig: retention', () => {
+  it('keeps inbox rows a week, dead letters and tombstones a month, by default', () => {
+    expect(loadConfig({}).retention).toEqual({
+      intervalSeconds: 600,
+      inboxDays: 7,
+      deadLettersDays: 30,
+      tombstonesDays: 30,
+      batchSize: 500,
+    });
+  });
+
+  it('refuses an inbox retention under 2 days, saying why', () => {
+    expect(problemsOf({ RETENTION_INBOX_DAYS: '1' })).toEqual([
+      expect.stringMatching(/^RETENTION_INBOX_DAYS must be at least 2 days: Notion redelivers for about a day/),
+    ]);
+    expect(problemsOf({ RETENTION_INBOX_DAYS: '0' })[0]).toMatch(/^RETENTION_INBOX_DAYS must be at least 2 days/);
+    expect(problemsOf({ RETENTION_INBOX_DAYS: 'a week' })[0]).toMatch(/^RETENTION_INBOX_DAYS must be a whole number/);
+    expect(loadConfig({ RETENTION_INBOX_DAYS: '2' }).retention.inboxDays).toBe(2);
+  });
+
+  it('refuses empty horizons and batches', () => {
+    expect(
+      problemsOf({ RETENTION_TOMBSTONES_DAYS: '0', RETENTION_DEAD_LETTERS_DAYS: '0', RETENTION_BATCH_SIZE: '0' })
+        .map((p) => p.split(' ')[0])
+        .sort(),
+    ).toEqual(['RETENTION_BATCH_SIZE', 'RETENTION_DEAD_LETTERS_DAYS', 'RETENTION_TOMBSTONES_DAYS']);
   });
 });

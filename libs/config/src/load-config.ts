@@ -164,7 +164,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
         ipLimit: get('THROTTLE_IP_LIMIT'),
         ttlSeconds: get('THROTTLE_TTL_SECONDS'),
       },
+      webhook: {
+        bodyLimitBytes: get('WEBHOOK_BODY_LIMIT_BYTES'),
+        failureLimitPerMinute: get('WEBHOOK_FAILURE_LIMIT'),
+      },
+      trustProxy: get('TRUST_PROXY'),
+      syncRequests: { limit: get('SYNC_REQUEST_LIMIT'), windowSeconds: get('SYNC_REQUEST_WINDOW_SECONDS') },
     },
+    projects: { perUserLimit: get('PROJECTS_PER_USER_LIMIT') },
     admin: {
       host: get('ADMIN_HOST'),
       port: get('ADMIN_PORT'),
@@ -202,6 +209,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sync: {
       reconcileIntervalSeconds: get('SYNC_RECONCILE_INTERVAL_SECONDS'),
       fullIntervalSeconds: get('SYNC_FULL_INTERVAL_SECONDS'),
+    },
+    retention: {
+      intervalSeconds: get('RETENTION_INTERVAL_SECONDS'),
+      inboxDays: get('RETENTION_INBOX_DAYS'),
+      deadLettersDays: get('RETENTION_DEAD_LETTERS_DAYS'),
+      tombstonesDays: get('RETENTION_TOMBSTONES_DAYS'),
+      batchSize: get('RETENTION_BATCH_SIZE'),
     },
   };
   return deepFreeze(config);

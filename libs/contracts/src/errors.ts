@@ -12,6 +12,9 @@ export enum ErrorCode {
   WebhookTokenMissing = 'webhook-token-missing',
   PageNotFound = 'page-not-found',
   SyncFailureNotFound = 'sync-failure-not-found',
+  ProjectQuotaExceeded = 'project-quota-exceeded',
+  WebhookHandshakeLimited = 'webhook-handshake-limited',
+  ChangesExpired = 'changes-expired',
 }
 
 /**

@@ -2,3 +2,4 @@ export { buildDataSourceOptions, type DataSourceOverrides } from './data-source.
 export { DatabaseModule } from './database.module.js';
 export { ensureDatabase, revertLastMigration, runMigrations } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
+export { pruneBatch, type PruneQuery } from './prune-batch.js';

@@ -80,7 +80,55 @@ describe('migrations', () => {
       sync_watermark: 'timestamp with time zone?',
       sync_run: 'jsonb?',
       sync_schemas: 'jsonb?',
+      webhook_key_ciphertext: 'bytea?',
+      webhook_key_key_id: 'text?',
+      webhook_key_hash: 'bytea?',
+      webhook_legacy_url: 'boolean',
+      webhook_handshake_window_at: 'timestamp with time zone?',
+      webhook_handshakes: 'integer',
+      sync_purged_version: 'bigint',
     });
+  });
+
+  it('builds the retention indexes, valid (they are built concurrently, outside a transaction)', async () => {
+    const { rows } = await pg.query<{ name: string; valid: boolean }>(
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+       WHERE c.relname IN ('webhook_deliveries_settled_idx', 'sync_failures_resolved_idx', 'notion_pages_tombstones_idx')
+       ORDER BY 1`,
+    );
+    expect(rows).toEqual([
+      { name: 'notion_pages_tombstones_idx', valid: true },
+      { name: 'sync_failures_resolved_idx', valid: true },
+      { name: 'webhook_deliveries_settled_idx', valid: true },
+    ]);
+  });
+
+  it('keeps the old webhook URL only for webhooks verified before secret URLs existed', async () => {
+    const applied = async () =>
+      (await pg.query<{ name: string }>('SELECT name FROM typeorm_migrations ORDER BY id')).rows.map((r) => r.name);
+    // Back to just before AddWebhookKeys (later migrations first), as an upgraded database was.
+    while ((await applied()).includes('AddWebhookKeys1764748800000')) await revertLastMigration(config);
+    const insert = (owner: string, status: string) =>
+      pg.query(
+        `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, webhook_status)
+         VALUES ($1, 'n', '7a26ee68-df30-4251-aad4-8ddc420cba3d', '\\x00', 'k', $2)`,
+        [owner, status],
+      );
+    await insert('legacy-verified', 'verified');
+    await insert('legacy-pending', 'awaiting_verification');
+    await runMigrations(config);
+    const { rows } = await pg.query<{ owner_id: string; webhook_legacy_url: boolean }>(
+      `SELECT owner_id, webhook_legacy_url FROM projects WHERE owner_id LIKE 'legacy-%' ORDER BY owner_id`,
+    );
+    expect(rows).toEqual([
+      { owner_id: 'legacy-pending', webhook_legacy_url: false },
+      { owner_id: 'legacy-verified', webhook_legacy_url: true },
+    ]);
+    // A key is sealed, hashed and identified together, or not at all.
+    await expect(
+      pg.query(`UPDATE projects SET webhook_key_hash = '\\x01' WHERE owner_id = 'legacy-pending'`),
+    ).rejects.toThrow(/projects_webhook_key_sealed/);
+    await pg.query(`DELETE FROM projects WHERE owner_id LIKE 'legacy-%'`);
   });
 
   it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {

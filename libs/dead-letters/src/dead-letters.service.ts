@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { pruneBatch } from '@app/database';
 import type { FailedJob, PendingRetry, SyncFailureView } from './sync-failure.js';
 
 const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -119,6 +120,28 @@ export class DeadLetters {
       `UPDATE sync_failures SET retried_at = $2::timestamptz
        WHERE id = $1 AND (retried_at IS NULL OR retried_at < $2::timestamptz)`,
       [retry.id, retry.requestedAt],
+    );
+  }
+
+  /**
+   * Retention: deletes up to `limit` resolved dead letters, oldest first, in
+   * one short statement; returns how many. Resolved: a retry was carried out
+   * more than `maxAgeDays` ago, none was asked for since, and the job has not
+   * failed again since (a retried sync job that fails is a new dead letter; a
+   * retried handler job that fails moves `failed_at` past `retried_at`).
+   * Dead letters nobody retried stay: they are the owner's to act on.
+   */
+  pruneResolved(maxAgeDays: number, limit: number): Promise<number> {
+    return pruneBatch(
+      this.db,
+      {
+        table: 'sync_failures',
+        where: `retried_at >= failed_at AND retried_at >= retry_requested_at
+          AND retried_at < now() - make_interval(days => $1::int)`,
+        orderBy: 'retried_at',
+      },
+      [maxAgeDays],
+      limit,
     );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { pruneBatch } from '@app/database';
 import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
@@ -266,5 +267,25 @@ export class InboxService {
   /** The stored delivery, for an extension handler's context. */
   async find(deliveryId: string): Promise<WebhookDeliveryEntity | null> {
     return this.db.getRepository(WebhookDeliveryEntity).findOneBy({ id: deliveryId });
+  }
+
+  /**
+   * Retention: deletes up to `limit` deliveries that ended `processed` or
+   * `ignored` more than `maxAgeDays` ago, oldest first, in one short statement;
+   * returns how many. The row is what makes a Notion redelivery a duplicate,
+   * so `maxAgeDays` must stay well past Notion's retry window (about a day).
+   * In-flight deliveries and `failed` ones (a retry reopens them) are kept.
+   */
+  pruneSettled(maxAgeDays: number, limit: number): Promise<number> {
+    return pruneBatch(
+      this.db,
+      {
+        table: 'webhook_deliveries',
+        where: `status IN ('processed', 'ignored') AND processed_at < now() - make_interval(days => $1::int)`,
+        orderBy: 'processed_at',
+      },
+      [maxAgeDays],
+      limit,
+    );
   }
 }

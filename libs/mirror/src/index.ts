@@ -7,8 +7,9 @@ export {
   type PageListing,
   type PagePosition,
 } from './mirror.reader.js';
+export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';
 export { MirrorWriter, type MirrorWrite } from './mirror.writer.js';
 export { NotionPageEntity } from './notion-page.entity.js';
-export { PageNotFoundError } from './read/mirror.errors.js';
+export { ChangesExpiredError, PageNotFoundError } from './read/mirror.errors.js';
 export { normalizeNotionPageId } from './read/page-id.js';
 export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';

@@ -1,10 +1,15 @@
 export {
+  MAX_HANDSHAKE_BYTES,
+  MAX_WEBHOOK_DEPTH,
+  normalizeNotionId,
   parseWebhookBody,
+  readHandshake,
   verifyNotionSignature,
   type NotionHandshake,
   type NotionWebhookEnvelope,
   type ParsedWebhookBody,
 } from './webhook-payload.js';
+export { exceedsJsonDepth } from './json-depth.js';
 export { NotionClientFactory } from './client/notion-client.factory.js';
 export {
   DEFAULT_RETRY_AFTER_MS,

@@ -1,4 +1,5 @@
 import { verifyWebhookSignature } from '@notionhq/client';
+import { exceedsJsonDepth } from './json-depth.js';
 
 /** Notion's first POST to a new subscription: the token the owner must paste back. */
 export interface NotionHandshake {
@@ -10,6 +11,7 @@ export interface NotionWebhookEnvelope {
   readonly id: string;
   readonly type: string;
   readonly timestamp: string;
+  /** For page, database and data source entities, `id` is a dashed lowercase Notion id. */
   readonly entity?: { readonly id: string; readonly type: string };
   readonly attemptNumber?: number;
 }
@@ -19,67 +21,180 @@ export type ParsedWebhookBody =
   | { readonly kind: 'event'; readonly event: NotionWebhookEnvelope; readonly payload: Record<string, unknown> }
   | { readonly kind: 'malformed'; readonly reason: string };
 
+/**
+ * Deepest nesting a webhook body may have. Notion's envelopes nest about five
+ * levels; a cap keeps a hostile body from costing more than its size.
+ */
+export const MAX_WEBHOOK_DEPTH = 64;
+/** A handshake is `{"verification_token":"secret_..."}`: a few dozen bytes, with room to spare. */
+export const MAX_HANDSHAKE_BYTES = 1024;
+
 const MAX_ID = 200;
-const str = (v: unknown, max = MAX_ID): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+const MAX_TYPE = 100;
+const MAX_TOKEN = 500;
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const NOTION_ID = /^[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Entity types whose id the sync engine fetches from Notion: it must be a Notion id. */
+const ID_ENTITIES = new Set(['page', 'database', 'data_source']);
+
+/** A string of 1 to `max` characters that Postgres can store and a log line can show as it is. */
+const clean = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max && !CONTROL.test(v) && !LONE_SURROGATE.test(v);
+
+/** The dashed lowercase form of a Notion id given with or without dashes; undefined if it is none. */
+export function normalizeNotionId(value: string): string | undefined {
+  if (!NOTION_ID.test(value)) return undefined;
+  const hex = value.toLowerCase().replace(/-/g, '');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
+  if (exceedsJsonDepth(raw, MAX_WEBHOOK_DEPTH)) {
+    return { ok: false, reason: `The body nests deeper than ${MAX_WEBHOOK_DEPTH} levels` };
+  }
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) };
+  } catch {
+    return { ok: false, reason: 'The body is not valid JSON' };
+  }
+}
 
 /**
- * Reads a webhook body: a handshake (`{"verification_token": ...}` and nothing
- * else), an event envelope (id, type, timestamp; unknown types are fine), or
- * malformed. Never throws.
+ * Reads a small unsigned body as Notion's handshake
+ * (`{"verification_token": ...}` and nothing else), or undefined. Anything
+ * larger than a handshake is never parsed: an unsigned body costs its size, no more.
+ */
+export function readHandshake(raw: Buffer): NotionHandshake | undefined {
+  if (raw.length > MAX_HANDSHAKE_BYTES) return undefined;
+  const parsed = parseJson(raw);
+  return parsed.ok ? handshakeOf(parsed.value) : undefined;
+}
+
+function handshakeOf(body: unknown): NotionHandshake | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const record = body as Record<string, unknown>;
+  const keys = Object.keys(record);
+  return keys.length === 1 && keys[0] === 'verification_token' && clean(record.verification_token, MAX_TOKEN)
+    ? { verificationToken: record.verification_token }
+    : undefined;
+}
+
+/**
+ * Reads a signed webhook body: a handshake, an event envelope, or malformed
+ * (with the reason, for a 400). Unknown event and entity types are fine (Notion
+ * adds families); what the system stores and acts on must be sane: `id` and
+ * `type` printable and of sane length, `timestamp` an ISO date Postgres can
+ * hold, and the id of a page, database or data source entity a Notion id.
+ * Never throws, and never recurses over the body.
  */
 export function parseWebhookBody(raw: Buffer): ParsedWebhookBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return { kind: 'malformed', reason: 'The body is not valid JSON' };
-  }
+  const parsed = parseJson(raw);
+  if (!parsed.ok) return { kind: 'malformed', reason: parsed.reason };
+  const body = parsed.value;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { kind: 'malformed', reason: 'The body must be a JSON object' };
   }
   const record = body as Record<string, unknown>;
   if ('verification_token' in record) {
-    return str(record.verification_token, 500) && Object.keys(record).length === 1
-      ? { kind: 'handshake', handshake: { verificationToken: record.verification_token } }
+    const handshake = handshakeOf(record);
+    return handshake
+      ? { kind: 'handshake', handshake }
       : { kind: 'malformed', reason: 'A handshake carries only a verification_token string' };
   }
   const { id, type, timestamp, entity, attempt_number: attemptNumber } = record;
-  const at = str(timestamp, 64) && ISO_TIMESTAMP.test(timestamp) ? new Date(timestamp) : undefined;
-  if (!str(id) || !str(type) || !at || Number.isNaN(at.getTime())) {
-    return { kind: 'malformed', reason: 'An event needs string id, type and an ISO timestamp' };
+  if (!clean(id, MAX_ID)) {
+    return { kind: 'malformed', reason: `An event needs an id of 1 to ${MAX_ID} printable characters` };
   }
-  const e = entity as { id?: unknown; type?: unknown } | undefined;
+  if (!clean(type, MAX_TYPE)) {
+    return { kind: 'malformed', reason: `An event needs a type of 1 to ${MAX_TYPE} printable characters` };
+  }
+  const at = storableTime(timestamp);
+  if (!at) {
+    return { kind: 'malformed', reason: 'An event needs an ISO 8601 timestamp between the years 1 and 9999' };
+  }
+  let entityOf: NotionWebhookEnvelope['entity'];
+  if (entity !== undefined && entity !== null) {
+    const e = entity as { id?: unknown; type?: unknown };
+    if (typeof entity !== 'object' || !clean(e.id, MAX_ID) || !clean(e.type, MAX_TYPE)) {
+      return { kind: 'malformed', reason: 'An event entity needs a printable id and type' };
+    }
+    const entityId = ID_ENTITIES.has(e.type) ? normalizeNotionId(e.id) : e.id;
+    if (!entityId) return { kind: 'malformed', reason: `The id of a ${e.type} entity must be a Notion id` };
+    entityOf = { id: entityId, type: e.type };
+  }
   return {
     kind: 'event',
     event: {
       id,
       type,
-      // Normalized: JavaScript rolls 2024-02-30 over to March 1st; Postgres would refuse it.
-      timestamp: at.toISOString(),
-      ...(e && str(e.id) && str(e.type) ? { entity: { id: e.id, type: e.type } } : {}),
-      ...(typeof attemptNumber === 'number' ? { attemptNumber } : {}),
+      timestamp: at,
+      ...(entityOf && { entity: entityOf }),
+      ...(typeof attemptNumber === 'number' && Number.isInteger(attemptNumber) && { attemptNumber }),
     },
     payload: storable(record) as Record<string, unknown>,
   };
 }
 
-const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+/**
+ * The timestamp normalized to UTC ISO (JavaScript rolls 2024-02-30 over to
+ * March 1st; Postgres would refuse it), if it is a date Postgres can hold as
+ * we write it: years 1 to 9999 (`0000-01-01` is no date, and years past 9999
+ * print as `+010000`).
+ */
+function storableTime(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length > 64 || !ISO_TIMESTAMP.test(value)) return undefined;
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) return undefined;
+  const year = at.getUTCFullYear();
+  return year >= 1 && year <= 9999 ? at.toISOString() : undefined;
+}
+
 // eslint-disable-next-line no-control-regex -- NUL is exactly what jsonb refuses
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storableString = (value: string) => value.replace(UNSTORABLE, '\uFFFD');
 
 /**
  * A copy that Postgres jsonb accepts: it refuses NUL and lone surrogates, which
  * JSON allows. They become U+FFFD in the stored copy (the signature was checked
- * on the raw bytes before). Without this, such a signed event would answer 503
- * until Notion gave up.
+ * on the raw bytes before). An explicit stack, not recursion: the depth is
+ * capped already, but nothing here should depend on that.
  */
-function storable(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(UNSTORABLE, '\uFFFD');
-  if (Array.isArray(value)) return value.map(storable);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [storable(k) as string, storable(v)]));
+function storable(root: unknown): unknown {
+  const copyOf = (value: unknown): unknown => {
+    if (typeof value === 'string') return storableString(value);
+    if (Array.isArray(value)) return new Array<unknown>(value.length);
+    if (value && typeof value === 'object') return {};
+    return value;
+  };
+  const top = copyOf(root);
+  const pending: Array<[source: unknown, copy: unknown]> = [[root, top]];
+  while (pending.length > 0) {
+    const [source, copy] = pending.pop()!;
+    if (Array.isArray(source)) {
+      const target = copy as unknown[];
+      source.forEach((item, i) => {
+        target[i] = copyOf(item);
+        if (item && typeof item === 'object') pending.push([item, target[i]]);
+      });
+    } else if (source && typeof source === 'object') {
+      const target = copy as Record<string, unknown>;
+      for (const [key, item] of Object.entries(source)) {
+        const child = copyOf(item);
+        // Defined, not assigned: a `__proto__` key in the JSON is data, not a prototype.
+        Object.defineProperty(target, storableString(key), {
+          value: child,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        if (item && typeof item === 'object') pending.push([item, child]);
+      }
+    }
   }
-  return value;
+  return top;
 }
 
 /** Checks `X-Notion-Signature` against the raw bytes, in constant time (the SDK's check). */

@@ -13,6 +13,7 @@ export {
   type DispatchOutcome,
   type JobOutcome,
   type QueueState,
+  type RetentionKind,
 } from './metrics/metrics.js';
 export { METRICS_AUTH_CHALLENGE, metricsAccessAllowed } from './metrics/metrics-access.js';
 export { MetricsModule, type MetricsOptions } from './metrics/metrics.module.js';

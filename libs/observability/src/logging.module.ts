@@ -28,9 +28,22 @@ export function requestIdOptions() {
 /** Request headers worth keeping on a 5xx line: they say what was sent and by what, and carry no secret. */
 const DEBUG_HEADERS = ['content-type', 'content-length', 'content-encoding', 'user-agent'] as const;
 
-/** What a request log line says about the request: never its headers (bulk, and where secrets travel). */
-export function requestSummary(req: StdSerializedResults['req']) {
-  return { id: req.id, method: req.method, url: req.url, remoteAddress: req.remoteAddress };
+export interface LoggingOptions {
+  /**
+   * Rewrites a request path before it is logged: the gateway hides the secret
+   * key of webhook URLs. Applied to `req.url`; route params are never logged.
+   */
+  readonly redactUrl?: (url: string) => string;
+}
+
+/**
+ * What a request log line says about the request: never its headers (bulk,
+ * and where secrets travel) nor its route params, and its URL through
+ * `redactUrl` when given.
+ */
+export function requestSummary(req: StdSerializedResults['req'], { redactUrl }: LoggingOptions = {}) {
+  const url = redactUrl && typeof req.url === 'string' ? redactUrl(req.url) : req.url;
+  return { id: req.id, method: req.method, url, remoteAddress: req.remoteAddress };
 }
 
 /**
@@ -42,12 +55,12 @@ export function requestSummary(req: StdSerializedResults['req']) {
  * - No headers on any line: with them a 401 took about 1.5 KB (helmet's
  *   response headers some 900 bytes of it; without them, under 300 bytes),
  *   and redaction by name is a deny list, while a summary cannot leak what it
- *   never holds. A 5xx line adds
- *   the few request headers that help to debug it (DEBUG_HEADERS) and the error.
+ *   never holds. A 5xx line adds the few request headers that help to debug
+ *   it (DEBUG_HEADERS) and the error.
  * - Health and metrics routes are not logged: probes and Prometheus call them
  *   every few seconds.
  */
-export function httpLogOptions(appName: string, config: AppConfig): HttpLogOptions {
+export function httpLogOptions(appName: string, config: AppConfig, options: LoggingOptions = {}): HttpLogOptions {
   return {
     name: appName,
     level: config.logLevel,
@@ -66,7 +79,8 @@ export function httpLogOptions(appName: string, config: AppConfig): HttpLogOptio
         /^\/(health|metrics)(\/|\?|$)/.test(req.originalUrl ?? req.url ?? ''),
     },
     serializers: {
-      req: requestSummary,
+      // pino-http hands this the already serialized request.
+      req: (req: StdSerializedResults['req']) => requestSummary(req, options),
       res: (res: StdSerializedResults['res']) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
@@ -98,16 +112,17 @@ export function httpLogOptions(appName: string, config: AppConfig): HttpLogOptio
  * development. Every HTTP request gets an id (the caller's `x-request-id`
  * when it is well-formed), logged on each line and echoed in the response.
  */
+
 @Module({})
 export class LoggingModule {
-  static forRoot(appName: string): DynamicModule {
+  static forRoot(appName: string, options: LoggingOptions = {}): DynamicModule {
     return {
       module: LoggingModule,
       imports: [
         LoggerModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            pinoHttp: httpLogOptions(appName, config),
+            pinoHttp: httpLogOptions(appName, config, options),
             // Nest applies middleware under the global prefix; health routes
             // sit outside it and are not worth a request log line anyway.
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],

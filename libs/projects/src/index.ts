@@ -16,18 +16,24 @@ export {
   InvalidNotionDatabaseIdError,
   ProjectAlreadyBoundError,
   ProjectNotFoundError,
+  ProjectQuotaExceededError,
   WebhookAlreadyVerifiedError,
+  WebhookHandshakeLimitedError,
   WebhookTokenMissingError,
 } from './projects.errors.js';
 export { ProjectsModule } from './projects.module.js';
 export {
   ProjectsService,
+  WEBHOOK_HANDSHAKES_PER_MINUTE,
   type CreateProjectInput,
+  type NewProject,
   type ProjectPage,
   type UpdateProjectInput,
   type WebhookCredentials,
+  type WebhookEndpoint,
   type WebhookSetup,
 } from './projects.service.js';
+export { isWebhookKey } from './webhook-key.js';
 export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';
 export {
   assertSealingKeysPresent,

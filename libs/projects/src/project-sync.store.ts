@@ -125,4 +125,32 @@ export class ProjectSyncStore {
       message.slice(0, 500),
     ]);
   }
+
+  /**
+   * Retention purges tombstones up to `version` (a decimal bigint): moves the
+   * project's purge watermark up to it (never back). Call it before the rows
+   * are deleted, so a reader that misses a tombstone always sees a watermark
+   * that covers it.
+   */
+  async advancePurgeWatermark(projectId: string, version: string): Promise<void> {
+    await this.repo.query(
+      `UPDATE projects SET sync_purged_version = greatest(sync_purged_version, $2::bigint)
+       WHERE id = $1 AND sync_purged_version < $2::bigint`,
+      [projectId, version],
+    );
+  }
+
+  /**
+   * The greatest change-feed version among the project's purged tombstones
+   * ('0' when none was purged, or the project is gone). A change-feed client
+   * behind it missed a deletion. Read it after the feed's rows (see
+   * `advancePurgeWatermark`). Only a version number: safe for the read API,
+   * once the caller checked that the project is the reader's.
+   */
+  async purgeWatermark(projectId: string): Promise<string> {
+    const [row] = (await this.repo.query(`SELECT sync_purged_version::text AS version FROM projects WHERE id = $1`, [
+      projectId,
+    ])) as Array<{ version: string }>;
+    return row?.version ?? '0';
+  }
 }

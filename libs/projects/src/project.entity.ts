@@ -34,6 +34,21 @@ export class ProjectEntity {
   @Column({ name: 'webhook_status', type: 'text' })
   webhookStatus: WebhookStatus;
 
+  // The secret of the webhook URL (migration AddWebhookKeys1764748800000):
+  // sealed for showing it to the owner, hashed for the lookup of each request.
+  @Column({ name: 'webhook_key_ciphertext', type: 'bytea', nullable: true })
+  webhookKeyCiphertext: Buffer | null;
+
+  @Column({ name: 'webhook_key_key_id', type: 'text', nullable: true })
+  webhookKeyKeyId: string | null;
+
+  @Column({ name: 'webhook_key_hash', type: 'bytea', nullable: true })
+  webhookKeyHash: Buffer | null;
+
+  /** Signed events are still taken at the URL that carries the project id (verified before secret URLs). */
+  @Column({ name: 'webhook_legacy_url', type: 'boolean', insert: false })
+  webhookLegacyUrl: boolean;
+
   @Column({ name: 'created_at', type: 'timestamptz', insert: false, update: false })
   createdAt: Date;
 

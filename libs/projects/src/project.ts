@@ -41,13 +41,37 @@ export interface ProjectView {
 
 export const PROJECT_NAME_MAX = 100;
 
-// eslint-disable-next-line no-control-regex -- matching them is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+/*
+ * Name rules. Lengths count code points, as Postgres counts the characters of
+ * `varchar(100)` (an emoji is one, not two UTF-16 units).
+ * - Refused anywhere in a name: control characters (C0, DEL, C1), line and
+ *   paragraph separators, lone surrogates (Postgres cannot store them;
+ *   node-postgres would silently turn them into U+FFFD), and the bidi
+ *   embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069), which
+ *   reorder what follows them and let a name display as another.
+ * - Allowed but invisible: the bidi marks (U+200E, U+200F, U+061C: mixed-direction
+ *   text needs them, and they move no strong character), zero-width joiners
+ *   (emoji sequences), other format characters, combining marks.
+ * - A name needs at least one visible character: a letter, digit, punctuation
+ *   mark or symbol that is not default-ignorable (the Hangul fillers are
+ *   letters that render as nothing) and not the blank braille pattern.
+ */
+const FORBIDDEN_IN_NAME = /[\p{Cc}\p{Zl}\p{Zp}\p{Cs}\u202a-\u202e\u2066-\u2069]/u;
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const BLANK_LOOKING = /[\p{Default_Ignorable_Code_Point}\u2800]/u;
 
-/** Names are trimmed, 1 to 100 characters, with no control characters. */
+function hasVisibleCharacter(text: string): boolean {
+  for (const char of text) if (VISIBLE.test(char) && !BLANK_LOOKING.test(char)) return true;
+  return false;
+}
+
+/**
+ * A name as stored: trimmed, 1 to 100 characters (as sent, too: what the API
+ * documents as `maxLength`), with a visible character and nothing from the
+ * refused set above. Undefined when the name breaks a rule.
+ */
 export function normalizeProjectName(name: string): string | undefined {
+  if ([...name].length > PROJECT_NAME_MAX || FORBIDDEN_IN_NAME.test(name)) return undefined;
   const trimmed = name.trim();
-  return trimmed.length >= 1 && trimmed.length <= PROJECT_NAME_MAX && !CONTROL_CHARS.test(trimmed)
-    ? trimmed
-    : undefined;
+  return hasVisibleCharacter(trimmed) ? trimmed : undefined;
 }

@@ -42,3 +42,18 @@ export class WebhookTokenMissingError extends DomainError {
     super("Notion's verification token has not arrived yet: create the subscription in Notion first");
   }
 }
+
+export class ProjectQuotaExceededError extends DomainError {
+  readonly code = ErrorCode.ProjectQuotaExceeded;
+  constructor(readonly limit: number) {
+    super(`You have reached the limit of ${limit} projects: delete one before creating another`);
+  }
+}
+
+/** Handshakes on one webhook are limited: Notion sends one per subscription. */
+export class WebhookHandshakeLimitedError extends DomainError {
+  readonly code = ErrorCode.WebhookHandshakeLimited;
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many handshakes on this webhook: retry after the time in Retry-After');
+  }
+}

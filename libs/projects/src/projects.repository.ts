@@ -3,7 +3,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, type Repository } from 'typeorm';
 import type { KeysetPosition } from './keyset-cursor.js';
 import { ProjectEntity } from './project.entity.js';
-import { ProjectAlreadyBoundError } from './projects.errors.js';
+import { WebhookStatus } from './project.js';
+import { ProjectAlreadyBoundError, ProjectQuotaExceededError } from './projects.errors.js';
 
 /** Exact UTC text of created_at (microseconds), for keyset cursors. */
 const CREATED_AT_TEXT = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
@@ -17,11 +18,26 @@ type ProjectPatch = Partial<
     | 'webhookTokenCiphertext'
     | 'webhookTokenKeyId'
     | 'webhookStatus'
+    | 'webhookKeyCiphertext'
+    | 'webhookKeyKeyId'
+    | 'webhookKeyHash'
+    | 'webhookLegacyUrl'
   >
 > & {
   /** SQL `now()`: the database clock, like every other sync time. */
   syncRequestedAt?: () => string;
 };
+
+/** When `updateWebhookIf` may apply its patch. */
+export interface WebhookCondition {
+  readonly statuses: readonly WebhookStatus[];
+  /** Only the owner's project (routes of the owner); absent for the system (the intake). */
+  readonly ownerId?: string;
+  /** Only if the stored webhook token is still this ciphertext (no handshake replaced it meanwhile). */
+  readonly tokenCiphertext?: Buffer;
+  /** Only if the project has no webhook key yet. */
+  readonly keyMissing?: boolean;
+}
 
 /**
  * Every query names the owner in its WHERE clause: another user's project is
@@ -31,9 +47,24 @@ type ProjectPatch = Partial<
 export class ProjectsRepository {
   constructor(@InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>) {}
 
-  async insert(row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | `sync${string}`>): Promise<ProjectEntity> {
+  /**
+   * Inserts the row unless its owner already has `limit` projects. The owner's
+   * advisory lock makes count and insert one step: two creates racing for the
+   * last place cannot both win.
+   */
+  async insert(
+    row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | 'webhookLegacyUrl' | `sync${string}`>,
+    limit: number,
+  ): Promise<ProjectEntity> {
     try {
-      await this.repo.insert(row);
+      await this.repo.manager.transaction(async (m) => {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('projects-of:' || $1, 0))`, [row.ownerId]);
+        const [{ n }] = (await m.query(`SELECT count(*)::int AS n FROM projects WHERE owner_id = $1`, [
+          row.ownerId,
+        ])) as [{ n: number }];
+        if (n >= limit) throw new ProjectQuotaExceededError(limit);
+        await m.getRepository(ProjectEntity).insert(row);
+      });
     } catch (err) {
       if (
         err instanceof QueryFailedError &&
@@ -79,31 +110,66 @@ export class ProjectsRepository {
     return result.affected ? this.findOwned(ownerId, id) : null;
   }
 
-  /** Not owner-scoped: for the public webhook route, which identifies the project by id alone. */
+  /** Not owner-scoped: for the system (the webhook intake, the workers). */
   findById(id: string): Promise<ProjectEntity | null> {
     return this.repo.findOneBy({ id });
   }
 
+  /** The project whose webhook URL carries the key with this hash. */
+  findByWebhookKeyHash(hash: Buffer): Promise<ProjectEntity | null> {
+    return this.repo.findOneBy({ webhookKeyHash: hash });
+  }
+
   /**
-   * Applies `patch` only while the webhook is in one of `fromStatuses`, in one
-   * statement (no read-then-write race). Returns whether a row changed.
+   * Stores Notion's handshake token while the webhook is pending, at most
+   * `limit` times per minute, in one statement. Says what happened:
+   * `stored`, `limited` (with the seconds until the window ends), `verified`
+   * (refused) or `missing`.
    */
-  async updateWebhookIf(
+  async storeHandshake(
     id: string,
-    fromStatuses: readonly string[],
-    patch: ProjectPatch,
-    ownerId?: string,
-    /** Only if the stored webhook token is still this ciphertext (no handshake replaced it meanwhile). */
-    tokenCiphertext?: Buffer,
-  ): Promise<boolean> {
+    sealed: { ciphertext: Buffer; keyId: string },
+    limit: number,
+  ): Promise<
+    { outcome: 'stored' } | { outcome: 'limited'; retryAfterSeconds: number } | { outcome: 'verified' | 'missing' }
+  > {
+    const fresh = `(webhook_handshake_window_at IS NULL OR webhook_handshake_window_at <= now() - interval '1 minute')`;
+    const [, stored] = (await this.repo.query(
+      `UPDATE projects SET
+         webhook_token_ciphertext = $2, webhook_token_key_id = $3, webhook_status = $4,
+         webhook_handshakes = CASE WHEN ${fresh} THEN 1 ELSE webhook_handshakes + 1 END,
+         webhook_handshake_window_at = CASE WHEN ${fresh} THEN now() ELSE webhook_handshake_window_at END,
+         updated_at = now()
+       WHERE id = $1 AND webhook_status IN ($5, $4) AND (${fresh} OR webhook_handshakes < $6)`,
+      [id, sealed.ciphertext, sealed.keyId, WebhookStatus.AwaitingVerification, WebhookStatus.AwaitingHandshake, limit],
+    )) as [unknown, number];
+    if (stored > 0) return { outcome: 'stored' };
+    const [row] = (await this.repo.query(
+      `SELECT webhook_status AS status,
+         ceil(extract(epoch FROM webhook_handshake_window_at + interval '1 minute' - now()))::int AS wait
+       FROM projects WHERE id = $1`,
+      [id],
+    )) as Array<{ status: WebhookStatus; wait: number | null }>;
+    if (!row) return { outcome: 'missing' };
+    if (row.status === WebhookStatus.Verified) return { outcome: 'verified' };
+    return { outcome: 'limited', retryAfterSeconds: Math.max(1, row.wait ?? 1) };
+  }
+
+  /**
+   * Applies `patch` only while the webhook is in one of `when.statuses` (and
+   * the other conditions hold), in one statement (no read-then-write race).
+   * Returns whether a row changed.
+   */
+  async updateWebhookIf(id: string, when: WebhookCondition, patch: ProjectPatch): Promise<boolean> {
     const query = this.repo
       .createQueryBuilder()
       .update(ProjectEntity)
       .set({ ...patch, updatedAt: () => 'now()' })
-      .where('id = :id AND webhook_status IN (:...fromStatuses)', { id, fromStatuses });
-    if (ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId });
-    if (tokenCiphertext !== undefined)
-      query.andWhere('webhook_token_ciphertext = :tokenCiphertext', { tokenCiphertext });
+      .where('id = :id AND webhook_status IN (:...statuses)', { id, statuses: when.statuses });
+    if (when.ownerId !== undefined) query.andWhere('owner_id = :ownerId', { ownerId: when.ownerId });
+    if (when.tokenCiphertext !== undefined)
+      query.andWhere('webhook_token_ciphertext = :tokenCiphertext', { tokenCiphertext: when.tokenCiphertext });
+    if (when.keyMissing) query.andWhere('webhook_key_hash IS NULL');
     return ((await query.execute()).affected ?? 0) > 0;
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { AppConfig } from '@app/config';
 import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from './notion-database-id.js';
 import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
@@ -9,10 +10,12 @@ import {
   InvalidNotionDatabaseIdError,
   ProjectNotFoundError,
   WebhookAlreadyVerifiedError,
+  WebhookHandshakeLimitedError,
   WebhookTokenMissingError,
 } from './projects.errors.js';
 import { ProjectsRepository } from './projects.repository.js';
-import { SecretBox } from './secret-box.js';
+import { SecretBox, type SealedSecret } from './secret-box.js';
+import { isWebhookKey, mintWebhookKey, webhookKeyHash } from './webhook-key.js';
 
 export interface CreateProjectInput {
   readonly name: string;
@@ -27,10 +30,18 @@ export interface UpdateProjectInput {
   readonly notionWebhookSecret?: string;
 }
 
+/** A project just created, with the key of its webhook URL: shown to its owner in the create answer. */
+export interface NewProject {
+  readonly project: ProjectView;
+  readonly webhookKey: string;
+}
+
 /** What the webhook intake needs to judge a request. Never returned to clients. */
 export interface WebhookCredentials {
   readonly projectId: string;
   readonly status: WebhookStatus;
+  /** Reached at the URL that carries the project id (verified before secret URLs): signed events only. */
+  readonly legacy: boolean;
   /** Notion's verification token, the HMAC key of signed events; absent until the handshake. */
   readonly verificationToken?: string;
   /** Identifies which stored token `verificationToken` is (opaque). */
@@ -43,13 +54,23 @@ export interface WebhookSetup {
   readonly verificationToken: string | null;
 }
 
+/** Where Notion must deliver: the key of the secret URL, or the project id for a legacy URL. */
+export interface WebhookEndpoint extends WebhookSetup {
+  /** The secret key of the URL; null while the project still uses its legacy URL. */
+  readonly key: string | null;
+  readonly legacy: boolean;
+}
+
+/** Handshakes accepted per webhook per minute: Notion sends one per subscription it creates. */
+export const WEBHOOK_HANDSHAKES_PER_MINUTE = 5;
+
 export interface ProjectPage {
   readonly items: ProjectView[];
   readonly nextCursor: string | null;
 }
 
-/** Both secrets are bound to their row: the project id is the associated data. */
-const aad = (projectId: string, secret: 'notion-token' | 'webhook-token') => `${projectId}:${secret}`;
+/** Every secret is bound to its row: the project id is the associated data. */
+const aad = (projectId: string, secret: 'notion-token' | 'webhook-token' | 'webhook-key') => `${projectId}:${secret}`;
 
 @Injectable()
 export class ProjectsService {
@@ -57,27 +78,33 @@ export class ProjectsService {
     private readonly projects: ProjectsRepository,
     private readonly secrets: SecretBox,
     private readonly cursors: KeysetCursorCodec,
+    private readonly config: AppConfig,
   ) {}
 
-  async create(ownerId: string, input: CreateProjectInput): Promise<ProjectView> {
+  async create(ownerId: string, input: CreateProjectInput): Promise<NewProject> {
     const id = randomUUID();
     const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
     const webhook = input.notionWebhookSecret
       ? this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'))
       : null;
-    const row = await this.projects.insert({
-      id,
-      ownerId,
-      name: this.name(input.name),
-      notionDatabaseId: this.databaseId(input.notionDatabaseId),
-      notionTokenCiphertext: token.ciphertext,
-      notionTokenKeyId: token.keyId,
-      webhookTokenCiphertext: webhook?.ciphertext ?? null,
-      webhookTokenKeyId: webhook?.keyId ?? null,
-      // A user who already holds the verification token has verified the subscription.
-      webhookStatus: webhook ? WebhookStatus.Verified : WebhookStatus.AwaitingHandshake,
-    });
-    return toView(row);
+    const webhookKey = mintWebhookKey();
+    const row = await this.projects.insert(
+      {
+        id,
+        ownerId,
+        name: this.name(input.name),
+        notionDatabaseId: this.databaseId(input.notionDatabaseId),
+        notionTokenCiphertext: token.ciphertext,
+        notionTokenKeyId: token.keyId,
+        webhookTokenCiphertext: webhook?.ciphertext ?? null,
+        webhookTokenKeyId: webhook?.keyId ?? null,
+        // A user who already holds the verification token has verified the subscription.
+        webhookStatus: webhook ? WebhookStatus.Verified : WebhookStatus.AwaitingHandshake,
+        ...this.sealedKey(id, webhookKey),
+      },
+      this.config.projects.perUserLimit,
+    );
+    return { project: toView(row), webhookKey };
   }
 
   async list(ownerId: string, limit: number, cursor?: string): Promise<ProjectPage> {
@@ -147,40 +174,38 @@ export class ProjectsService {
     );
   }
 
-  /** For the public webhook route (no user): the project's webhook state, or undefined. */
-  async webhookCredentials(projectId: string): Promise<WebhookCredentials | undefined> {
+  /** For the public webhook route (no user): the webhook whose URL carries `key`, or undefined. */
+  async webhookCredentials(key: string): Promise<WebhookCredentials | undefined> {
+    if (!isWebhookKey(key)) return undefined;
+    const row = await this.projects.findByWebhookKeyHash(webhookKeyHash(key));
+    return row ? this.credentials(row, false) : undefined;
+  }
+
+  /**
+   * For the URL that carries the project id, kept only for webhooks verified
+   * before secret URLs existed (none can be taken over once verified): their
+   * credentials, or undefined for every other project.
+   */
+  async legacyWebhookCredentials(projectId: string): Promise<WebhookCredentials | undefined> {
     const row = await this.projects.findById(projectId);
-    if (!row) return undefined;
-    return {
-      projectId,
-      status: row.webhookStatus,
-      verificationToken: this.webhookToken(row),
-      tokenVersion: row.webhookTokenCiphertext ?? undefined,
-    };
+    if (!row?.webhookLegacyUrl || row.webhookStatus !== WebhookStatus.Verified) return undefined;
+    return this.credentials(row, true);
   }
 
   /**
    * Stores the token of Notion's handshake (a newer one replaces a pending one)
-   * and waits for the owner to confirm. Refused once verified: an attacker who
-   * knows the URL must not be able to replace a working token.
+   * and waits for the owner to confirm; at most a few per minute. Refused once
+   * verified: whoever holds the URL must not be able to replace a working token.
    */
   async acceptHandshake(projectId: string, verificationToken: string): Promise<void> {
     const sealed = this.secrets.seal(verificationToken, aad(projectId, 'webhook-token'));
-    const stored = await this.projects.updateWebhookIf(
-      projectId,
-      [WebhookStatus.AwaitingHandshake, WebhookStatus.AwaitingVerification],
-      {
-        webhookTokenCiphertext: sealed.ciphertext,
-        webhookTokenKeyId: sealed.keyId,
-        webhookStatus: WebhookStatus.AwaitingVerification,
-      },
-    );
-    if (stored) return;
-    if (await this.projects.findById(projectId)) throw new WebhookAlreadyVerifiedError();
+    const result = await this.projects.storeHandshake(projectId, sealed, WEBHOOK_HANDSHAKES_PER_MINUTE);
+    if (result.outcome === 'stored') return;
+    if (result.outcome === 'limited') throw new WebhookHandshakeLimitedError(result.retryAfterSeconds);
+    if (result.outcome === 'verified') throw new WebhookAlreadyVerifiedError();
     throw new ProjectNotFoundError();
   }
 
-  /** The first correctly signed event proves the owner pasted the token into Notion. */
   /**
    * The first correctly signed event proves the owner pasted the token into
    * Notion: only the token that signed it (`tokenVersion`), so a handshake that
@@ -189,17 +214,34 @@ export class ProjectsService {
   async markWebhookVerifiedBySignedEvent(projectId: string, tokenVersion: Buffer): Promise<void> {
     await this.projects.updateWebhookIf(
       projectId,
-      [WebhookStatus.AwaitingVerification],
+      { statuses: [WebhookStatus.AwaitingVerification], tokenCiphertext: tokenVersion },
       { webhookStatus: WebhookStatus.Verified },
-      undefined,
-      tokenVersion,
     );
   }
 
-  async webhookSetup(ownerId: string, id: string): Promise<WebhookSetup> {
-    const row = await this.owned(ownerId, id);
+  /**
+   * The owner's view of the webhook, with where Notion must deliver. A project
+   * created before secret URLs, and not on its legacy URL, gets its key now.
+   */
+  async webhookSetup(ownerId: string, id: string): Promise<WebhookEndpoint> {
+    let row = await this.owned(ownerId, id);
+    if (!row.webhookLegacyUrl && !row.webhookKeyCiphertext) {
+      const key = mintWebhookKey();
+      // Only if still missing: two first reads at once must not hand out two keys.
+      await this.projects.updateWebhookIf(
+        id,
+        { statuses: Object.values(WebhookStatus), ownerId, keyMissing: true },
+        this.sealedKey(id, key),
+      );
+      row = await this.owned(ownerId, id);
+    }
     const verified = row.webhookStatus === WebhookStatus.Verified;
-    return { status: row.webhookStatus, verificationToken: verified ? null : (this.webhookToken(row) ?? null) };
+    return {
+      status: row.webhookStatus,
+      verificationToken: verified ? null : (this.webhookToken(row) ?? null),
+      key: row.webhookLegacyUrl ? null : this.webhookKey(row),
+      legacy: row.webhookLegacyUrl,
+    };
   }
 
   /** The owner says the token is in Notion. */
@@ -208,24 +250,61 @@ export class ProjectsService {
     if (row.webhookStatus === WebhookStatus.AwaitingHandshake) throw new WebhookTokenMissingError();
     await this.projects.updateWebhookIf(
       id,
-      [WebhookStatus.AwaitingVerification],
+      { statuses: [WebhookStatus.AwaitingVerification], ownerId },
       { webhookStatus: WebhookStatus.Verified },
-      ownerId,
     );
     return { status: WebhookStatus.Verified, verificationToken: null };
   }
 
-  /** Forgets the token so the owner can subscribe again. */
+  /**
+   * Forgets the token so the owner can subscribe again, at a new secret URL:
+   * the old key (or the legacy URL) stops working at once.
+   */
   async resetWebhook(ownerId: string, id: string): Promise<WebhookSetup> {
-    const statuses = Object.values(WebhookStatus);
     const reset = await this.projects.updateWebhookIf(
       id,
-      statuses,
-      { webhookTokenCiphertext: null, webhookTokenKeyId: null, webhookStatus: WebhookStatus.AwaitingHandshake },
-      ownerId,
+      { statuses: Object.values(WebhookStatus), ownerId },
+      {
+        webhookTokenCiphertext: null,
+        webhookTokenKeyId: null,
+        webhookStatus: WebhookStatus.AwaitingHandshake,
+        webhookLegacyUrl: false,
+        ...this.sealedKey(id, mintWebhookKey()),
+      },
     );
     if (!reset) throw new ProjectNotFoundError();
     return { status: WebhookStatus.AwaitingHandshake, verificationToken: null };
+  }
+
+  private credentials(row: ProjectEntity, legacy: boolean): WebhookCredentials {
+    return {
+      projectId: row.id,
+      status: row.webhookStatus,
+      legacy,
+      verificationToken: this.webhookToken(row),
+      tokenVersion: row.webhookTokenCiphertext ?? undefined,
+    };
+  }
+
+  /** The columns that hold a webhook key: sealed (to show it to the owner) and hashed (to find it). */
+  private sealedKey(
+    projectId: string,
+    key: string,
+  ): Pick<ProjectEntity, 'webhookKeyCiphertext' | 'webhookKeyKeyId' | 'webhookKeyHash'> {
+    const sealed: SealedSecret = this.secrets.seal(key, aad(projectId, 'webhook-key'));
+    return {
+      webhookKeyCiphertext: sealed.ciphertext,
+      webhookKeyKeyId: sealed.keyId,
+      webhookKeyHash: webhookKeyHash(key),
+    };
+  }
+
+  private webhookKey(row: ProjectEntity): string | null {
+    if (!row.webhookKeyCiphertext || !row.webhookKeyKeyId) return null;
+    return this.secrets.open(
+      { keyId: row.webhookKeyKeyId, ciphertext: row.webhookKeyCiphertext },
+      aad(row.id, 'webhook-key'),
+    );
   }
 
   private webhookToken(row: ProjectEntity): string | undefined {

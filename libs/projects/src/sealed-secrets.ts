@@ -9,6 +9,8 @@ export interface SealedColumn {
   readonly purpose: string;
   readonly ciphertextColumn: string;
   readonly keyIdColumn: string;
+  /** A keyless SHA-256 of the plaintext beside it, for lookups: a re-seal leaves it as it is. */
+  readonly hashColumn?: string;
 }
 
 /**
@@ -19,6 +21,12 @@ export interface SealedColumn {
 export const SEALED_COLUMNS: readonly SealedColumn[] = [
   { purpose: 'notion-token', ciphertextColumn: 'notion_token_ciphertext', keyIdColumn: 'notion_token_key_id' },
   { purpose: 'webhook-token', ciphertextColumn: 'webhook_token_ciphertext', keyIdColumn: 'webhook_token_key_id' },
+  {
+    purpose: 'webhook-key',
+    ciphertextColumn: 'webhook_key_ciphertext',
+    keyIdColumn: 'webhook_key_key_id',
+    hashColumn: 'webhook_key_hash',
+  },
 ];
 
 /** How many secrets of each kind are sealed under each key id. */

@@ -6,10 +6,14 @@ import { ConfigModule, type AppConfig } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import {
   ProjectNotFoundError,
+  ProjectQuotaExceededError,
   ProjectsModule,
   ProjectsService,
   ProjectSyncStore,
   SecretUnreadableError,
+  WEBHOOK_HANDSHAKES_PER_MINUTE,
+  WebhookAlreadyVerifiedError,
+  WebhookHandshakeLimitedError,
 } from '@app/projects';
 import { testConfig } from '../../../test/jest/test-env.js';
 
@@ -46,8 +50,10 @@ describe('ProjectsService', () => {
     await rotatedModule?.close();
   });
 
-  const create = (svc: ProjectsService, owner: string, token = 'secret_token_1') =>
+  const createWithKey = (svc: ProjectsService, owner: string, token = 'secret_token_1') =>
     svc.create(owner, { name: 'p', notionDatabaseId: randomUUID(), notionToken: token });
+  const create = async (svc: ProjectsService, owner: string, token?: string) =>
+    (await createWithKey(svc, owner, token)).project;
 
   it('reads back the token it stored encrypted', async () => {
     const owner = randomUUID();
@@ -79,13 +85,13 @@ describe('ProjectsService', () => {
 
   it('verifies the webhook only with the token that signed the event, not one a later handshake replaced', async () => {
     const owner = randomUUID();
-    const project = await create(service, owner);
+    const { project, webhookKey } = await createWithKey(service, owner);
     await service.acceptHandshake(project.id, 'secret_first');
-    const first = (await service.webhookCredentials(project.id))!;
+    const first = (await service.webhookCredentials(webhookKey))!;
     await service.acceptHandshake(project.id, 'secret_second');
     await service.markWebhookVerifiedBySignedEvent(project.id, first.tokenVersion!);
     expect((await service.webhookSetup(owner, project.id)).status).toBe('awaiting_verification');
-    const second = (await service.webhookCredentials(project.id))!;
+    const second = (await service.webhookCredentials(webhookKey))!;
     expect(second.verificationToken).toBe('secret_second');
     await service.markWebhookVerifiedBySignedEvent(project.id, second.tokenVersion!);
     expect((await service.webhookSetup(owner, project.id)).status).toBe('verified');
@@ -118,5 +124,98 @@ describe('ProjectsService', () => {
     // Enqueuing the older request again does not swallow the newer one.
     await store.markEnqueued(first!);
     expect(await store.pendingRequest(project.id)).toEqual(second);
+  });
+
+  describe('webhook keys', () => {
+    it('finds a webhook by its key alone, stores the key sealed and hashed, and a reset replaces it', async () => {
+      const owner = randomUUID();
+      const { project, webhookKey } = await createWithKey(service, owner);
+      expect(webhookKey).toMatch(/^whk_[A-Za-z0-9_-]{32}$/);
+      expect((await service.webhookCredentials(webhookKey))?.projectId).toBe(project.id);
+      const [row] = await db.query('SELECT webhook_key_ciphertext, webhook_key_hash FROM projects WHERE id = $1', [
+        project.id,
+      ]);
+      expect((row.webhook_key_ciphertext as Buffer).includes(Buffer.from(webhookKey))).toBe(false);
+      expect((row.webhook_key_hash as Buffer).length).toBe(32);
+      // The owner reads it back; a rotated key ring still opens it.
+      expect((await service.webhookSetup(owner, project.id)).key).toBe(webhookKey);
+      expect((await rotated.webhookSetup(owner, project.id)).key).toBe(webhookKey);
+
+      await service.resetWebhook(owner, project.id);
+      expect(await service.webhookCredentials(webhookKey)).toBeUndefined();
+      const renewed = (await service.webhookSetup(owner, project.id)).key!;
+      expect(renewed).not.toBe(webhookKey);
+      expect((await service.webhookCredentials(renewed))?.projectId).toBe(project.id);
+      // Neither the project id nor a well-formed stranger key finds anything.
+      expect(await service.webhookCredentials(project.id)).toBeUndefined();
+      expect(await service.webhookCredentials(`whk_${'A'.repeat(32)}`)).toBeUndefined();
+    });
+
+    it('gives a project from before secret URLs one key, once, when its owner first reads the webhook', async () => {
+      const owner = randomUUID();
+      const { project } = await createWithKey(service, owner);
+      await db.query(
+        'UPDATE projects SET webhook_key_ciphertext = NULL, webhook_key_key_id = NULL, webhook_key_hash = NULL WHERE id = $1',
+        [project.id],
+      );
+      const reads = await Promise.all([1, 2, 3].map(() => service.webhookSetup(owner, project.id)));
+      expect(new Set(reads.map((r) => r.key)).size).toBe(1);
+      expect((await service.webhookCredentials(reads[0]!.key!))?.projectId).toBe(project.id);
+    });
+
+    it('serves the legacy URL only to webhooks verified before secret URLs, until a reset', async () => {
+      const owner = randomUUID();
+      const { project } = await createWithKey(service, owner);
+      expect(await service.legacyWebhookCredentials(project.id)).toBeUndefined();
+      await db.query(`UPDATE projects SET webhook_legacy_url = true, webhook_status = 'verified' WHERE id = $1`, [
+        project.id,
+      ]);
+      expect(await service.legacyWebhookCredentials(project.id)).toMatchObject({ projectId: project.id, legacy: true });
+      expect(await service.webhookSetup(owner, project.id)).toMatchObject({ key: null, legacy: true });
+      await service.resetWebhook(owner, project.id);
+      expect(await service.legacyWebhookCredentials(project.id)).toBeUndefined();
+      expect(await service.webhookSetup(owner, project.id)).toMatchObject({ legacy: false, key: expect.any(String) });
+    });
+
+    it('takes a few handshakes a minute, then refuses with the time to wait; never once verified', async () => {
+      const owner = randomUUID();
+      const project = await create(service, owner);
+      for (let i = 0; i < WEBHOOK_HANDSHAKES_PER_MINUTE; i++) await service.acceptHandshake(project.id, `secret_${i}`);
+      const limited = await service.acceptHandshake(project.id, 'secret_more').catch((e: unknown) => e);
+      expect(limited).toBeInstanceOf(WebhookHandshakeLimitedError);
+      expect((limited as WebhookHandshakeLimitedError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect((await service.webhookSetup(owner, project.id)).verificationToken).toBe(
+        `secret_${WEBHOOK_HANDSHAKES_PER_MINUTE - 1}`,
+      );
+      // A minute later the window is open again.
+      await db.query(`UPDATE projects SET webhook_handshake_window_at = now() - interval '61 seconds' WHERE id = $1`, [
+        project.id,
+      ]);
+      await service.acceptHandshake(project.id, 'secret_later');
+      await service.confirmWebhook(owner, project.id);
+      await expect(service.acceptHandshake(project.id, 'secret_late')).rejects.toBeInstanceOf(
+        WebhookAlreadyVerifiedError,
+      );
+    });
+  });
+
+  it('refuses a project past the per-user limit, even when creates race for the last place', async () => {
+    const limited = await moduleWith(testConfig({ ENCRYPTION_KEYS: `k1:${key(1)}`, PROJECTS_PER_USER_LIMIT: '3' }));
+    try {
+      const svc = limited.get(ProjectsService);
+      const owner = randomUUID();
+      const results = await Promise.allSettled([1, 2, 3, 4, 5].map(() => create(svc, owner)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      for (const r of results.filter((r) => r.status === 'rejected')) {
+        expect((r as PromiseRejectedResult).reason).toBeInstanceOf(ProjectQuotaExceededError);
+      }
+      // Another user is not affected; a deletion frees a place.
+      await create(svc, randomUUID());
+      const [first] = (await svc.list(owner, 1)).items;
+      await svc.remove(owner, first!.id);
+      await create(svc, owner);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
@@ -13,7 +13,7 @@ import {
   SecretBox,
   type SealedColumn,
 } from '@app/projects';
-import { AppProcess, freePortForChild, REPO_ROOT, waitFor } from '@app/testing';
+import { AppProcess, freePort, REPO_ROOT, waitFor } from '@app/testing';
 import { processEnv, testEnv } from '../../../test/jest/test-env.js';
 
 const ROTATE_ENTRY = 'dist/apps/api-gateway/libs/projects/src/rotate-secrets.main.js';
@@ -88,12 +88,15 @@ describe('secrets:rotate and the gateway startup check', () => {
   }
 
   const setSecret = async (id: string, column: SealedColumn, box: SecretBox) => {
-    const sealed = box.seal(plaintextOf(id, column.purpose), `${id}:${column.purpose}`);
-    await pg.query(`UPDATE projects SET ${column.ciphertextColumn} = $2, ${column.keyIdColumn} = $3 WHERE id = $1`, [
-      id,
-      sealed.ciphertext,
-      sealed.keyId,
-    ]);
+    const plaintext = plaintextOf(id, column.purpose);
+    const sealed = box.seal(plaintext, `${id}:${column.purpose}`);
+    // A secret looked up by its hash keeps the hash beside it (unchanged by a re-seal).
+    const hash = column.hashColumn ? [createHash('sha256').update(plaintext).digest()] : [];
+    await pg.query(
+      `UPDATE projects SET ${column.ciphertextColumn} = $2, ${column.keyIdColumn} = $3
+       ${column.hashColumn ? `, ${column.hashColumn} = $4` : ''} WHERE id = $1`,
+      [id, sealed.ciphertext, sealed.keyId, ...hash],
+    );
   };
 
   interface StoredSecret {
@@ -124,7 +127,7 @@ describe('secrets:rotate and the gateway startup check', () => {
    * listens, then stops it; or returns what it said when it refused to start.
    */
   async function startGateway(keys: string): Promise<{ started: boolean; code: number | null; output: string }> {
-    const port = String(await freePortForChild());
+    const port = String(await freePort());
     const gateway = AppProcess.start('api-gateway', processEnv({ ...env(keys), PORT: port, LOG_LEVEL: 'info' }));
     try {
       await waitFor(() => !gateway.running || gateway.lines.some((l) => l.includes('api-gateway listening')), {

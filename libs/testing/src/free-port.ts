@@ -1,33 +1,25 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** Ports handed out: below 32768, where this machine's ephemeral range (outgoing connections) starts. */
+const LOW = 20_000;
+const HIGH = 32_767;
 
 /**
- * A port on 127.0.0.1 that nothing listens on, below the ephemeral range
- * (32768 and up here), for a child process to bind: a port from `freePort()`
- * can be taken by an outgoing connection before the child binds it.
+ * A TCP port on 127.0.0.1 that nothing listens on right now, for a child
+ * process to bind. Never one from the ephemeral range: there an outgoing
+ * connection can take the port between this check and the child's bind.
  */
-export async function freePortForChild(): Promise<number> {
-  for (;;) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW + 1));
     const server = createServer();
-    const free = await new Promise<boolean>((resolve) => {
+    const bound = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => resolve(true));
     });
-    if (free) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      return port;
-    }
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
   }
+  throw new Error(`No free port between ${LOW} and ${HIGH} after 50 tries`);
 }

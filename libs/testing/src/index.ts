@@ -1,5 +1,5 @@
 export { APP_ENTRY, AppProcess, REPO_ROOT, type AppName, type Exit } from './app-process.js';
-export { freePort, freePortForChild } from './free-port.js';
+export { freePort } from './free-port.js';
 export { TcpProxy, type CutMode } from './tcp-proxy.js';
 export { ThrowawayRedis } from './throwaway-redis.js';
 export { waitFor, type WaitOptions } from './wait-for.js';

@@ -1,8 +1,11 @@
-import { ArgumentsHost, Catch, HttpException, Logger, type ExceptionFilter } from '@nestjs/common';
+import { ArgumentsHost, Catch, HttpException, Logger, NotFoundException, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '@app/contracts';
+import { BodyError } from './json-body-parser.js';
 import { PROBLEM_CONTENT_TYPE, problem, STATUS_OF, type ProblemDetailsDto } from './problem-details.js';
 import { RequestValidationError } from './request-validation.js';
+import { MethodNotAllowedError, unmatchedRouteError } from './route-errors.js';
+import { redactPath } from './routes.js';
 
 /** Fastify's own errors (raised before a route runs) that are the client's fault. */
 const FASTIFY_CLIENT_ERRORS: Record<string, { status: number; detail: string }> = {
@@ -26,13 +29,18 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
-    const body = this.toProblem(exception, request);
+    // Nest's not-found handler says "Cannot GET <path>": the path may hold a secret.
+    const error = exception instanceof NotFoundException && request.is404 ? unmatchedRouteError(request) : exception;
+    const body = this.toProblem(error, request);
+    if (error instanceof MethodNotAllowedError) void reply.header('allow', error.allow.join(', '));
     // Headers already set on the reply (the rate limit's Retry-After) are kept.
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
   }
 
   toProblem(exception: unknown, request: FastifyRequest): ProblemDetailsDto {
-    const instance = request.url;
+    // The webhook path's key is a secret: error bodies show it redacted.
+    const instance = redactPath(request.url);
+    if (exception instanceof BodyError) return problem(exception.statusCode, exception.message, { instance });
     if (exception instanceof RequestValidationError) {
       return problem(400, 'The request is not valid: see errors', { instance, errors: exception.fieldErrors });
     }
@@ -49,7 +57,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         typeof response === 'string'
           ? response
           : ((response as { message?: string | string[] }).message ?? exception.message);
-      return problem(status, Array.isArray(message) ? message.join('; ') : message, { instance });
+      // Nest's unknown-route 404 quotes the path, which may hold a webhook key.
+      return problem(status, redactPath(Array.isArray(message) ? message.join('; ') : message), { instance });
     }
     const statusCode = (exception as { statusCode?: number } | null)?.statusCode;
     if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {

@@ -47,6 +47,9 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.WebhookTokenMissing]: 409,
   [ErrorCode.PageNotFound]: 404,
   [ErrorCode.SyncFailureNotFound]: 404,
+  [ErrorCode.ProjectQuotaExceeded]: 409,
+  [ErrorCode.WebhookHandshakeLimited]: 429,
+  [ErrorCode.ChangesExpired]: 410,
 };
 
 export function problem(

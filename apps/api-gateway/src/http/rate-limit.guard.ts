@@ -1,105 +1,102 @@
-import { HttpException, HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { Reflector } from '@nestjs/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import {
+  normalizeIp,
+  ThrottlerException,
+  ThrottlerGuard,
+  type ThrottlerLimitDetail,
+  type ThrottlerModuleOptions,
+  type ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { AppConfig } from '@app/config';
 import { SKIP_RATE_LIMIT_KEY } from '@app/observability';
 
-export class TooManyRequestsError extends HttpException {
-  constructor() {
-    super('Too many requests: slow down and retry after the time in Retry-After', HttpStatus.TOO_MANY_REQUESTS);
-  }
+/** The throttlers, by name. `default` gets the unsuffixed `x-ratelimit-*` headers. */
+export const Throttler = {
+  /** Per IP, before authentication (`THROTTLE_IP_LIMIT`). */
+  Ip: 'ip',
+  /** Per user, after it (per IP when anonymous; `THROTTLE_LIMIT`). */
+  User: 'default',
+} as const;
+
+/**
+ * The throttler's options from config: one fixed window of `THROTTLE_TTL_SECONDS`
+ * for both limits, counted in Redis (`RedisThrottlerStorage`). A client's counter
+ * is shared by every route (the library's default key is per route).
+ */
+export function throttlerOptions(config: AppConfig, storage: ThrottlerStorage): ThrottlerModuleOptions {
+  const { limit, ipLimit, ttlSeconds } = config.gateway.throttle;
+  const ttl = ttlSeconds * 1000;
+  return {
+    storage,
+    // Blocked until the window ends (no longer): the store keeps today's fixed windows.
+    throttlers: [
+      { name: Throttler.Ip, limit: ipLimit, ttl, blockDuration: 0, setHeaders: false, getTracker: ipTracker },
+      { name: Throttler.User, limit, ttl, blockDuration: 0, getTracker: userTracker },
+    ],
+    // Bounded key length whatever a subject holds; the store adds its prefix.
+    generateKey: (_context, tracker, name) =>
+      `${name}:${createHash('sha256').update(tracker).digest('hex').slice(0, 32)}`,
+  };
 }
 
-/** Fixed-window counters in this process, forgotten once their window passed. */
-class FixedWindowCounter {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
-  private nextSweep = 0;
+type TrackedRequest = { ip: string; user?: { id?: string } };
 
-  constructor(private readonly windowMs: number) {}
+/** The client's address (IPv6 by /64, as the library does): what `TRUST_PROXY` decides. */
+const ipTracker = (request: Record<string, unknown>) => `ip:${normalizeIp((request as TrackedRequest).ip)}`;
+const userTracker = (request: Record<string, unknown>) => {
+  const id = (request as TrackedRequest).user?.id;
+  return id ? `user:${id}` : ipTracker(request);
+};
 
-  hit(key: string, now = Date.now()): { count: number; resetSeconds: number } {
-    if (now >= this.nextSweep) {
-      this.nextSweep = now + this.windowMs;
-      for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
-    }
-    let window = this.windows.get(key);
-    if (!window || window.resetAt <= now) {
-      window = { count: 0, resetAt: now + this.windowMs };
-      this.windows.set(key, window);
-    }
-    window.count++;
-    return { count: window.count, resetSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
-  }
+/** Sets `Retry-After` and throws the 429 the problem-details filter renders. */
+export function tooManyRequests(reply: FastifyReply, retryAfterSeconds: number, detail: string): never {
+  void reply.header('retry-after', retryAfterSeconds);
+  throw new ThrottlerException(detail);
 }
 
 /**
- * Fixed-window rate limits, counted in this process (each gateway replica
- * limits on its own). Two guards share the logic:
- * - `IpRateLimitGuard` runs before authentication, per IP, with the generous
- *   `THROTTLE_IP_LIMIT`, so floods of bad or missing tokens are limited too;
- * - `RateLimitGuard` runs after it, per user (the JWT subject; per IP when
- *   anonymous), with `THROTTLE_LIMIT`, and sets the `x-ratelimit-*` headers.
- * Routes opt out with `@SkipRateLimit()` (health probes, the Notion webhook).
- *
- * Not @nestjs/throttler: that package is CommonJS and `require`s the ESM-only
- * @nestjs/common 12. Node 20.19 allows that, but Jest's module runtime does not
- * (before Node 24.9), which would rule out every in-process gateway test.
+ * `@nestjs/throttler`'s guard for one of the throttlers. Nest runs global guards
+ * in module order, and authentication sits between the two limits, so each is
+ * a guard of its own (see rate-limit.module.ts). Routes opt out with
+ * `@SkipRateLimit()`: health probes, and the Notion webhook intake (a 429 loses
+ * Notion's events; skipped routes never reach Redis).
  */
-abstract class WindowGuard implements CanActivate {
-  private readonly counter: FixedWindowCounter;
+abstract class OneThrottlerGuard extends ThrottlerGuard {
+  protected abstract readonly throttler: string;
 
-  constructor(
-    private readonly reflector: Reflector,
-    private readonly limit: number,
-    windowSeconds: number,
-    private readonly reportHeaders: boolean,
-  ) {
-    this.counter = new FixedWindowCounter(windowSeconds * 1000);
+  override async onModuleInit(): Promise<void> {
+    await super.onModuleInit();
+    this.throttlers = this.throttlers.filter((t) => t.name === this.throttler);
   }
 
-  protected abstract key(request: FastifyRequest & { user?: { id?: string } }): string;
+  protected override async shouldSkip(context: ExecutionContext): Promise<boolean> {
+    return (
+      context.getType() !== 'http' ||
+      this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_KEY, [context.getHandler(), context.getClass()]) ===
+        true
+    );
+  }
 
-  canActivate(context: ExecutionContext): boolean {
-    if (context.getType() !== 'http') return true;
-    const skip = this.reflector.getAllAndOverride<boolean>(SKIP_RATE_LIMIT_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    if (skip) return true;
-    const http = context.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
-    const { count, resetSeconds } = this.counter.hit(this.key(http.getRequest()));
-    if (this.reportHeaders) {
-      void reply.header('x-ratelimit-limit', this.limit);
-      void reply.header('x-ratelimit-remaining', Math.max(0, this.limit - count));
-      void reply.header('x-ratelimit-reset', resetSeconds);
-    }
-    if (count > this.limit) {
-      void reply.header('retry-after', resetSeconds);
-      throw new TooManyRequestsError();
-    }
-    return true;
+  protected override async throwThrottlingException(
+    context: ExecutionContext,
+    detail: ThrottlerLimitDetail,
+  ): Promise<void> {
+    tooManyRequests(
+      context.switchToHttp().getResponse<FastifyReply>(),
+      detail.timeToBlockExpire,
+      'Too many requests: slow down and retry after the time in Retry-After',
+    );
   }
 }
 
 @Injectable()
-export class IpRateLimitGuard extends WindowGuard {
-  constructor(config: AppConfig, reflector: Reflector) {
-    super(reflector, config.gateway.throttle.ipLimit, config.gateway.throttle.ttlSeconds, false);
-  }
-
-  protected key(request: FastifyRequest): string {
-    return `ip:${request.ip}`;
-  }
+export class IpRateLimitGuard extends OneThrottlerGuard {
+  protected readonly throttler = Throttler.Ip;
 }
 
 @Injectable()
-export class RateLimitGuard extends WindowGuard {
-  constructor(config: AppConfig, reflector: Reflector) {
-    super(reflector, config.gateway.throttle.limit, config.gateway.throttle.ttlSeconds, true);
-  }
-
-  protected key(request: FastifyRequest & { user?: { id?: string } }): string {
-    return request.user?.id ? `user:${request.user.id}` : `ip:${request.ip}`;
-  }
+export class RateLimitGuard extends OneThrottlerGuard {
+  protected readonly throttler = Throttler.User;
 }

@@ -6,8 +6,20 @@ export const API_PREFIX = 'api/v1';
 export const PROJECTS_PATH = 'projects';
 export const NOTION_WEBHOOKS_PATH = 'webhooks/notion';
 
-/** The URL Notion must call for a project (goes into Notion's integration settings). */
-export const notionWebhookUrl = (publicBaseUrl: string, projectId: string) =>
-  `${publicBaseUrl}/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/${projectId}`;
+/**
+ * The URL Notion must call for a project (goes into Notion's integration
+ * settings): its secret key, or its id for a legacy URL. A secret: shown only
+ * to the owner.
+ */
+export const notionWebhookUrl = (publicBaseUrl: string, keyOrLegacyId: string) =>
+  `${publicBaseUrl}/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/${keyOrLegacyId}`;
+
+const WEBHOOK_PATH_SEGMENT = new RegExp(`(/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/)[^/?#]*`, 'g');
+
+/**
+ * A request path fit for logs and error bodies: the webhook key (the secret
+ * part of a webhook URL) replaced by `[redacted]`.
+ */
+export const redactPath = (url: string): string => url.replace(WEBHOOK_PATH_SEGMENT, '$1[redacted]');
 
 export const projectPath = (projectId: string) => `/${API_PREFIX}/${PROJECTS_PATH}/${projectId}`;

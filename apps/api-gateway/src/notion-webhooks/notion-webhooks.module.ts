@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { InboxModule } from '@app/inbox';
 import { ProjectsModule } from '@app/projects';
+import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 import { NotionWebhooksController } from './notion-webhooks.controller.js';
+import { WebhookBodyLimitWatcher } from './webhook-body-limit.watcher.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 
 @Module({
   imports: [ProjectsModule, InboxModule],
   controllers: [NotionWebhooksController],
-  providers: [WebhookIntakeService],
+  providers: [WebhookIntakeService, IntakeFailureLimiter, WebhookBodyLimitWatcher],
 })
 export class NotionWebhooksModule {}

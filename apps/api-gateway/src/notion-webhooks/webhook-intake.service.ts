@@ -1,4 +1,5 @@
 import {
+  BadRequestException,
   HttpException,
   HttpStatus,
   Injectable,
@@ -8,10 +9,11 @@ import {
 } from '@nestjs/common';
 import { BusEvent, DomainError, ErrorCode } from '@app/contracts';
 import { InboxService } from '@app/inbox';
+import { parseWebhookBody, readHandshake, verifyNotionSignature, type NotionHandshake } from '@app/notion';
 import { EventBus } from '@app/messaging';
-import { parseWebhookBody, verifyNotionSignature } from '@app/notion';
 import { Metrics, type DeliveryRejection } from '@app/observability';
-import { ProjectsService, WebhookStatus } from '@app/projects';
+import { ProjectsService, WebhookStatus, type WebhookCredentials } from '@app/projects';
+import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 
 /** Seconds Notion is asked to wait before retrying when we cannot commit. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -22,32 +24,74 @@ export class InboxUnavailableError extends HttpException {
   }
 }
 
-export class MalformedWebhookError extends HttpException {
-  constructor(reason: string) {
-    super(reason, HttpStatus.BAD_REQUEST);
+export class MalformedWebhookError extends BadRequestException {}
+
+/** The same answer for every URL that leads nowhere: an unknown key says nothing about any project. */
+export class UnknownWebhookError extends NotFoundException {
+  constructor() {
+    super('No such webhook');
+  }
+}
+
+export class BadSignatureError extends UnauthorizedException {
+  constructor() {
+    super('Missing or invalid X-Notion-Signature');
+  }
+}
+
+/** This client failed too often: its failing requests answer 429 for a while. */
+export class IntakeFailuresLimitedError extends HttpException {
+  constructor(readonly retryAfterSeconds: number) {
+    super('Too many failed webhook requests from this client: retry after the time in Retry-After', 429);
   }
 }
 
 export type IntakeOutcome =
   { readonly kind: 'handshake' } | { readonly kind: 'event'; readonly deliveryId: string; readonly duplicate: boolean };
 
-/** The metric label for an error `judge` threw. */
-function rejectionOf(err: unknown): DeliveryRejection {
-  if (err instanceof NotFoundException) return 'unknown_project';
-  if (err instanceof UnauthorizedException) return 'bad_signature';
-  if (err instanceof MalformedWebhookError) return 'malformed';
-  if (err instanceof InboxUnavailableError) return 'unavailable';
-  if (err instanceof DomainError && err.code === ErrorCode.WebhookAlreadyVerified) return 'handshake_refused';
-  return 'error';
+/** One request to the intake, as the controller read it. */
+export interface IntakeRequest {
+  /** The last segment of the webhook URL: a secret key, or a project id for a legacy URL. */
+  readonly key: string;
+  readonly raw: Buffer;
+  readonly signature: string | undefined;
+  /** The client's address (behind TRUST_PROXY, the forwarded one). */
+  readonly ip: string;
+  readonly correlationId: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The metric label for an error `judge` threw. */
+function rejectionOf(err: unknown): DeliveryRejection {
+  if (err instanceof UnknownWebhookError) return 'unknown_project';
+  if (err instanceof BadSignatureError) return 'bad_signature';
+  if (err instanceof MalformedWebhookError) return 'malformed';
+  if (err instanceof IntakeFailuresLimitedError) return 'rate_limited';
+  if (err instanceof InboxUnavailableError) return 'unavailable';
+  if (err instanceof DomainError && err.code === ErrorCode.WebhookAlreadyVerified) return 'handshake_refused';
+  if (err instanceof DomainError && err.code === ErrorCode.WebhookHandshakeLimited) return 'handshake_limited';
+  return 'error';
+}
+
+/** Failures a stranger can cause without the URL's key or the token: counted per client. */
+const isStrangersFailure = (err: unknown) =>
+  err instanceof UnknownWebhookError || err instanceof BadSignatureError || err instanceof MalformedWebhookError;
+
 /**
- * Judges one webhook request in the order the contract fixes: unknown project
- * (404), signature (401), malformed JSON (400); then stores it durably and
- * only then lets the caller answer 200. Postgres trouble becomes a 503, never
- * a 2xx, so Notion retries.
+ * Judges one webhook request, spending as little as possible on strangers:
+ *
+ * 1. A client over its failure limit sending no signature: 429 at once.
+ * 2. The URL's key (or, for a legacy URL, the project id) finds the webhook, or 404.
+ * 3. The signature is checked on the raw bytes (an HMAC: cheap whatever the body).
+ * 4. Only a correctly signed body is parsed in full (depth-capped, no
+ *    recursion) and validated: 400 when malformed. An unsigned body is read
+ *    only if it is as small as a handshake; anything else is 401.
+ * 5. Stored durably, and only then answered 200. Postgres trouble is a 503
+ *    with Retry-After, never a 2xx, so Notion retries.
+ *
+ * A legacy URL takes correctly signed events and nothing else: any other
+ * request there answers the same 404 as an unknown key.
  */
 @Injectable()
 export class WebhookIntakeService {
@@ -58,51 +102,59 @@ export class WebhookIntakeService {
     private readonly inbox: InboxService,
     private readonly bus: EventBus,
     private readonly metrics: Metrics,
+    private readonly failures: IntakeFailureLimiter,
   ) {}
 
   /** Judges and stores one request (see `judge`), counting its outcome in `deliveries_total`. */
-  async receive(
-    projectId: string,
-    raw: Buffer,
-    signature: string | undefined,
-    correlationId: string,
-  ): Promise<IntakeOutcome> {
+  async receive(request: IntakeRequest): Promise<IntakeOutcome> {
     try {
-      const outcome = await this.judge(projectId, raw, signature, correlationId);
+      const outcome = await this.judge(request);
       if (outcome.kind === 'handshake') this.metrics.delivery('handshake');
       else this.metrics.delivery(outcome.duplicate ? 'duplicate' : 'accepted');
       return outcome;
     } catch (err) {
-      this.metrics.delivery('rejected', rejectionOf(err));
-      throw err;
+      let thrown = err;
+      if (isStrangersFailure(err)) {
+        const blockedFor = this.failures.fail(request.ip);
+        if (blockedFor > 0) thrown = new IntakeFailuresLimitedError(blockedFor);
+      }
+      this.metrics.delivery('rejected', rejectionOf(thrown));
+      throw thrown;
     }
   }
 
-  private async judge(
-    projectId: string,
-    raw: Buffer,
-    signature: string | undefined,
-    correlationId: string,
-  ): Promise<IntakeOutcome> {
-    if (!UUID.test(projectId)) throw new NotFoundException('No such webhook');
-    const credentials = await this.durably(() => this.projects.webhookCredentials(projectId));
-    if (!credentials) throw new NotFoundException('No such webhook');
+  /** A request whose body Fastify refused as too large never reaches `receive`: counted here. */
+  tooLarge(ip: string): void {
+    this.failures.fail(ip);
+    this.metrics.delivery('rejected', 'too_large');
+  }
+
+  private async judge(request: IntakeRequest): Promise<IntakeOutcome> {
+    const { key, raw, signature, correlationId } = request;
+    if (!signature) {
+      const blockedFor = this.failures.blockedFor(request.ip);
+      if (blockedFor > 0) throw new IntakeFailuresLimitedError(blockedFor);
+    }
+    const credentials = await this.durably(() =>
+      UUID.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
+    );
+    if (!credentials) throw new UnknownWebhookError();
 
     const signed =
+      signature !== undefined &&
       credentials.verificationToken !== undefined &&
       (await verifyNotionSignature(raw, signature, credentials.verificationToken));
-    const body = parseWebhookBody(raw);
-
-    if (body.kind === 'handshake') {
-      // Accepted signed or not (reports differ on whether Notion signs it), but
-      // only while no token is verified: acceptHandshake refuses otherwise (409).
-      await this.durably(() => this.projects.acceptHandshake(projectId, body.handshake.verificationToken));
-      this.logger.log({ msg: 'Webhook handshake stored; awaiting confirmation', projectId, correlationId });
-      return { kind: 'handshake' };
+    if (!signed) {
+      if (credentials.legacy) throw new UnknownWebhookError();
+      const handshake = readHandshake(raw);
+      if (!handshake) throw new BadSignatureError();
+      return this.handshake(credentials, handshake, correlationId);
     }
-    if (!signed) throw new UnauthorizedException('Missing or invalid X-Notion-Signature');
-    if (body.kind === 'malformed') throw new MalformedWebhookError(body.reason);
 
+    const body = parseWebhookBody(raw);
+    if (body.kind === 'handshake') return this.handshake(credentials, body.handshake, correlationId);
+    if (body.kind === 'malformed') throw new MalformedWebhookError(body.reason);
+    const { projectId } = credentials;
     const { deliveryId, duplicate } = await this.durably(() =>
       this.inbox.record(projectId, body.event, body.payload, correlationId),
     );
@@ -121,6 +173,21 @@ export class WebhookIntakeService {
       correlationId,
     });
     return { kind: 'event', deliveryId, duplicate };
+  }
+
+  /**
+   * Notion's handshake, signed or not (reports differ on whether Notion signs
+   * it): stored while the webhook is pending, a few per minute; 409 once verified.
+   */
+  private async handshake(
+    credentials: WebhookCredentials,
+    handshake: NotionHandshake,
+    correlationId: string,
+  ): Promise<IntakeOutcome> {
+    const { projectId } = credentials;
+    await this.durably(() => this.projects.acceptHandshake(projectId, handshake.verificationToken));
+    this.logger.log({ msg: 'Webhook handshake stored; awaiting confirmation', projectId, correlationId });
+    return { kind: 'handshake' };
   }
 
   /** Runs a database step; anything but a domain or HTTP error means "cannot commit now". */

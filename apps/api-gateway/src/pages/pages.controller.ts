@@ -1,7 +1,8 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthUser } from '@app/auth';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
 import { PROJECTS_PATH } from '../http/routes.js';
 import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
 import { ListChangesQueryDto, ListPagesQueryDto, PageParamsDto } from './dto/page-params.dto.js';
@@ -58,10 +59,18 @@ export class PagesController {
       'while `hasMore` is true; then poll from `nextAfter`. ' +
       'The feed is a compacted log: each row appears once, at its latest version, so several writes ' +
       'between two reads arrive as one. Versions of a project become visible in increasing order, ' +
-      'so nothing written after `nextAfter` (a late sync, a deletion) is ever missed.',
+      'so nothing written after `nextAfter` (a late sync, a deletion) is ever missed. ' +
+      'Deleted pages stay in the feed for a retention horizon (30 days unless the operator changed it); ' +
+      'a client whose `after` is older than a purged deletion gets 410 `changes-expired`, ' +
+      'and must discard its copy and start again from `after=0` (always valid).',
   })
   @ApiOkResponse({ type: PageChangesResponseDto })
   @ApiProblems(400, 404)
+  @ApiResponse({
+    status: 410,
+    description: 'Deletions after `after` were purged (`changes-expired`): start again from `after=0`',
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: { $ref: '#/components/schemas/ProblemDetailsDto' } } },
+  })
   async changes(
     @CurrentUser() user: AuthUser,
     @Param() params: ProjectIdParamDto,

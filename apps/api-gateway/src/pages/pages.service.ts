@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { MirrorReader, PageNotFoundError, type MirrorChanges, type MirrorPageView } from '@app/mirror';
-import { InvalidCursorError, KeysetCursorCodec, ProjectsService } from '@app/projects';
+import {
+  ChangesExpiredError,
+  MirrorReader,
+  PageNotFoundError,
+  type MirrorChanges,
+  type MirrorPageView,
+} from '@app/mirror';
+import { InvalidCursorError, KeysetCursorCodec, ProjectsService, ProjectSyncStore } from '@app/projects';
 
 export interface ListPagesInput {
   readonly limit: number;
@@ -31,6 +37,7 @@ export class PagesService {
     private readonly projects: ProjectsService,
     private readonly mirror: MirrorReader,
     private readonly cursors: KeysetCursorCodec,
+    private readonly syncState: ProjectSyncStore,
   ) {}
 
   async list(ownerId: string, projectId: string, input: ListPagesInput): Promise<PageList> {
@@ -57,8 +64,21 @@ export class PagesService {
     return page;
   }
 
+  /**
+   * The change feed after `after`, or `ChangesExpiredError` (410) when a
+   * tombstone newer than `after` was purged: the client holds versions up to
+   * `after`, so it would never learn of that deletion. `after` = 0 is always
+   * valid (the client has nothing yet; the live rows are all it needs), and so
+   * is `after` equal to the watermark (that tombstone was seen).
+   */
   async changes(ownerId: string, projectId: string, after: string, limit: number): Promise<MirrorChanges> {
     await this.projects.get(ownerId, projectId);
-    return this.mirror.changes(projectId, after, limit);
+    const feed = await this.mirror.changes(projectId, after, limit);
+    // Read after the rows: a purge moves the watermark before it deletes, so a
+    // tombstone this read missed is always covered by the watermark read next.
+    if (after !== '0' && BigInt(after) < BigInt(await this.syncState.purgeWatermark(projectId))) {
+      throw new ChangesExpiredError();
+    }
+    return feed;
   }
 }

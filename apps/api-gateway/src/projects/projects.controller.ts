@@ -13,6 +13,7 @@ import { AppConfig } from '@app/config';
 import { ProjectsService } from '@app/projects';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { PROJECTS_PATH, projectPath } from '../http/routes.js';
+import { SyncRequestLimiter } from '../http/sync-request-limiter.js';
 import { CreateProjectDto } from './dto/create-project.dto.js';
 import { ListProjectsQueryDto, ProjectIdParamDto } from './dto/project-params.dto.js';
 import { ProjectListResponseDto, ProjectResponseDto } from './dto/project-response.dto.js';
@@ -30,10 +31,16 @@ export class ProjectsController {
     private readonly projects: ProjectsService,
     private readonly config: AppConfig,
     private readonly syncRequests: SyncRequests,
+    private readonly syncRequestLimiter: SyncRequestLimiter,
   ) {}
 
   @Post()
-  @ApiCreatedResponse({ type: ProjectResponseDto, description: 'Created; `Location` names the new project' })
+  @ApiCreatedResponse({
+    type: ProjectResponseDto,
+    description:
+      'Created; `Location` names the new project, and `webhook.url` is its secret webhook URL. ' +
+      '409 when the database is already bound, or the per-user project limit is reached.',
+  })
   @ApiProblems(400, 409, 413)
   async create(
     @CurrentUser() user: AuthUser,
@@ -41,7 +48,9 @@ export class ProjectsController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
-    const project = this.toDto(await this.projects.create(user.id, body));
+    const created = await this.projects.create(user.id, body);
+    // The one answer besides GET .../webhook that carries the secret webhook URL.
+    const project = ProjectResponseDto.from(created.project, this.config.gateway.publicBaseUrl, created.webhookKey);
     // The row itself holds the request for the first full sync (the relay's safety net).
     this.syncRequests.notify(project.id, String(request.id));
     void reply.status(201).header('location', projectPath(project.id));
@@ -91,7 +100,11 @@ export class ProjectsController {
     @CurrentUser() user: AuthUser,
     @Param() params: ProjectIdParamDto,
     @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProjectResponseDto> {
+    // Ownership first: another user's id is a 404 and never counts against the project's limit.
+    await this.projects.get(user.id, params.id);
+    await this.syncRequestLimiter.take(params.id, reply);
     const project = this.toDto(await this.projects.requestSync(user.id, params.id));
     this.syncRequests.notify(project.id, String(request.id));
     return project;
@@ -126,7 +139,9 @@ export class ProjectsController {
   @Delete(':id/webhook')
   @ApiOkResponse({
     type: WebhookSetupResponseDto,
-    description: 'Reset to awaiting_handshake: subscribe again in Notion',
+    description:
+      'Reset to awaiting_handshake with a new secret URL (the old one stops working): read it with ' +
+      'GET /projects/{id}/webhook and subscribe again in Notion',
   })
   @ApiProblems(400, 404)
   async resetWebhook(

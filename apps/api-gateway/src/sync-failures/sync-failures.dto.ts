@@ -1,13 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { SyncFailureView } from '@app/dead-letters';
 import { queryInt } from '../http/request-validation.js';
-import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
+import { IsAnyUuid } from '../http/text-rules.js';
+import { lowercase, ProjectIdParamDto, uuidProperty } from '../projects/dto/project-params.dto.js';
 
 export class SyncFailureParamsDto extends ProjectIdParamDto {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'failureId must be a UUID' })
+  @ApiProperty(uuidProperty)
+  @Transform(lowercase)
+  @IsAnyUuid()
   failureId: string;
 }
 

@@ -4,6 +4,8 @@ import { AddDeliveryPendingHandlers1764403200000 } from './1764403200000-add-del
 import { IndexInFlightDeliveriesByEntity1764489600000 } from './1764489600000-index-in-flight-deliveries-by-entity.js';
 import { CreateNotionPages1764576000000 } from './1764576000000-create-notion-pages.js';
 import { CreateSyncFailures1764662400000 } from './1764662400000-create-sync-failures.js';
+import { AddWebhookKeys1764748800000 } from './1764748800000-add-webhook-keys.js';
+import { AddRetention1764921600000 } from './1764921600000-add-retention.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -16,4 +18,6 @@ export const MIGRATIONS = [
   IndexInFlightDeliveriesByEntity1764489600000,
   CreateNotionPages1764576000000,
   CreateSyncFailures1764662400000,
+  AddWebhookKeys1764748800000,
+  AddRetention1764921600000,
 ];

@@ -20,11 +20,17 @@ describe('isTitleSearch', () => {
     expect(isTitleSearch('x'.repeat(TITLE_SEARCH_MAX))).toBe(true);
   });
 
+  it('counts characters (code points) as Postgres does, not UTF-16 units', () => {
+    expect(isTitleSearch('😀'.repeat(TITLE_SEARCH_MAX))).toBe(true);
+    expect(isTitleSearch('😀'.repeat(TITLE_SEARCH_MAX + 1))).toBe(false);
+  });
+
   it.each([
     ['empty', ''],
     ['201 characters', 'x'.repeat(TITLE_SEARCH_MAX + 1)],
     ['a NUL', 'a\u0000b'],
     ['a newline', 'a\nb'],
+    ['a lone surrogate', 'a\ud800'],
   ])('rejects %s', (_case, q) => {
     expect(isTitleSearch(q)).toBe(false);
   });

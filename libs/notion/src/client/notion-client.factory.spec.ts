@@ -187,6 +187,33 @@ describe('NotionClientFactory', () => {
     });
   });
 
+  it.each([
+    ['a CR', 'ntn_crlfsecretpart\rinjected'],
+    ['an LF', 'ntn_crlfsecretpart\ninjected'],
+    ['a NUL', 'ntn_crlfsecretpart\u0000injected'],
+    ['a DEL', 'ntn_crlfsecretpart\u007finjected'],
+    ['an emoji', 'ntn_crlfsecretpart😀injected'],
+    ['a zero-width space', 'ntn_crlfsecretpart\u200binjected'],
+  ])(
+    'fails a token with %s for good (the owner must replace it), and no message or log quotes it',
+    async (_case, token) => {
+      const err = await factory()
+        .forToken(token)
+        .pages.retrieve({ page_id: 'p1' })
+        .catch((e: unknown) => e);
+      expect(seen).toHaveLength(0);
+      const failure = classifyNotionError(err);
+      expect(failure).toEqual({
+        kind: 'unauthorized',
+        message:
+          'The integration token cannot be sent to Notion (it holds characters an HTTP header cannot carry): update the token',
+      });
+      // fetch's own message quotes the header value: none of it may survive, in any form.
+      const said = [failure.message, String(err), (err as Error).stack ?? '', JSON.stringify(err), ...logs].join('\n');
+      for (const fragment of ['crlfsecret', 'injected']) expect(said).not.toContain(fragment);
+    },
+  );
+
   it("logs the SDK's lines at debug and never the token", async () => {
     answers.push(
       json(404, {

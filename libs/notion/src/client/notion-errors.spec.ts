@@ -147,6 +147,38 @@ describe('classifyNotionError', () => {
     });
   });
 
+  it("never quotes fetch's error: undici's message for an invalid header value holds the token", () => {
+    const token = 'ntn_crsecret\rrest';
+    // What fetch throws for a CR in the Authorization header (the SDK sends "Bearer <token>").
+    const thrown = new TypeError(`Headers.append: "Bearer ${token}" is an invalid header value.`);
+    for (const err of [thrown, new NotionNetworkError(thrown)]) {
+      const failure = classifyNotionError(err);
+      expect(failure).toEqual({
+        kind: 'unauthorized',
+        message:
+          'The integration token cannot be sent to Notion (it holds characters an HTTP header cannot carry): update the token',
+      });
+    }
+    const wrapped = new NotionNetworkError(thrown);
+    expect(wrapped.message).not.toContain('crsecret');
+    expect(wrapped.cause).toBeUndefined();
+    // Other shapes of the same refusal: above U+00FF, and other control characters (a wrapped cause).
+    const byteString = new TypeError('Cannot convert argument to a ByteString because the character at index 9 ...');
+    expect(classifyNotionError(new NotionNetworkError(byteString)).kind).toBe('unauthorized');
+    const invalidArg = Object.assign(new TypeError('fetch failed'), {
+      cause: Object.assign(new Error('invalid authorization header'), { code: 'UND_ERR_INVALID_ARG' }),
+    });
+    expect(classifyNotionError(invalidArg).kind).toBe('unauthorized');
+  });
+
+  it('keeps only a system error code from a network error, never its text', () => {
+    const reset = Object.assign(new TypeError('fetch failed'), {
+      cause: new Error('other side closed: secret_abcdef0123456789'),
+    });
+    expect(classifyNotionError(reset).message).toBe('Notion could not be reached');
+    expect(new NotionNetworkError(reset).cause).toBeUndefined();
+  });
+
   it('calls anything else unknown, in one line and without a token', () => {
     const err = new Error(`boom with ${TOKEN}\n    at somewhere (file.ts:1:1)`);
     const failure = classifyNotionError(err);

@@ -60,13 +60,63 @@ export class NotionLimiterUnavailableError extends Error {
   }
 }
 
-/** Notion could not be reached (DNS, refused or reset connection, TLS). */
+/**
+ * `fetch` threw: Notion could not be reached (DNS, refused or reset connection,
+ * TLS), or the request could not even be built. The message never quotes the
+ * error `fetch` threw: when a header value is invalid, undici's message quotes
+ * the value, and the Authorization header holds the decrypted token. Only a
+ * system error code (`ECONNREFUSED`) is kept, and the cause only along with it.
+ */
 export class NotionNetworkError extends Error {
+  /** The request was never sent: `fetch` refused a header (in practice, the token). */
+  readonly unsendable: boolean;
+
   constructor(cause: unknown) {
-    const detail = (cause as { cause?: { code?: unknown } } | undefined)?.cause?.code;
-    super(`Notion could not be reached (${typeof detail === 'string' ? detail : firstLine(cause)})`, { cause });
+    const unsendable = isUnsendableRequest(cause);
+    const code = unsendable ? undefined : systemErrorCode(cause);
+    super(
+      unsendable
+        ? UNSENDABLE_TOKEN_MESSAGE
+        : code
+          ? `Notion could not be reached (${code})`
+          : 'Notion could not be reached',
+      code ? { cause } : undefined,
+    );
     this.name = 'NotionNetworkError';
+    this.unsendable = unsendable;
   }
+}
+
+const UNSENDABLE_TOKEN_MESSAGE =
+  'The integration token cannot be sent to Notion (it holds characters an HTTP header cannot carry): update the token';
+
+/** The error and the causes fetch wraps it in (a few levels at most). */
+function* causeChain(err: unknown): Generator<{ name?: unknown; message?: unknown; code?: unknown }> {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    yield e;
+  }
+}
+
+/** `ECONNREFUSED`, `ENOTFOUND`, `UND_ERR_SOCKET`...: the first code along the causes. */
+function systemErrorCode(err: unknown): string | undefined {
+  for (const { code } of causeChain(err)) {
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * `fetch` refused a header value before connecting: CR, LF or NUL ("... is an
+ * invalid header value"), a character above U+00FF ("Cannot convert argument
+ * to a ByteString"), other control characters ("invalid authorization header",
+ * the cause of a "fetch failed"). Read by shape: fetch's errors come from
+ * Node's own realm (not Jest's), where `instanceof` fails.
+ */
+function isUnsendableRequest(err: unknown): boolean {
+  for (const { message } of causeChain(err)) {
+    if (typeof message === 'string' && /invalid (\w+ )?header|ByteString/i.test(message)) return true;
+  }
+  return false;
 }
 
 /**
@@ -90,6 +140,10 @@ export function classifyNotionError(err: unknown, context: NotionFailureContext 
   if (err instanceof NotionRateLimitedError) {
     return { kind: 'rate_limited', retryAfterMs: err.retryAfterMs, message: err.message };
   }
+  if (err instanceof NotionNetworkError && err.unsendable) {
+    // Like a token Notion rejects: no retry can help until the owner replaces it.
+    return { kind: 'unauthorized', message: err.message };
+  }
   if (err instanceof NotionLimiterUnavailableError || err instanceof NotionNetworkError) {
     return { kind: 'transient', message: clean(err.message) };
   }
@@ -101,8 +155,8 @@ export function classifyNotionError(err: unknown, context: NotionFailureContext 
   }
   if (APIResponseError.isAPIResponseError(err)) return fromResponse(err, err.code, context);
   if (UnknownHTTPResponseError.isUnknownHTTPResponseError(err)) return fromResponse(err, undefined, context);
-  if (err instanceof TypeError && err.message === 'fetch failed') {
-    return { kind: 'transient', message: new NotionNetworkError(err).message };
+  if ((err instanceof TypeError && err.message === 'fetch failed') || isUnsendableRequest(err)) {
+    return classifyNotionError(new NotionNetworkError(err), context);
   }
   return { kind: 'unknown', message: clean(`Unexpected error calling Notion: ${firstLine(err)}`) };
 }

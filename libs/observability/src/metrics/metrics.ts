@@ -8,7 +8,15 @@ export const METRICS_PREFIX = 'notion_sync_';
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'handshake' | 'rejected';
 /** Why the intake refused one: a closed set, so the label stays bounded. */
 export type DeliveryRejection =
-  'unknown_project' | 'bad_signature' | 'malformed' | 'handshake_refused' | 'unavailable' | 'error';
+  | 'unknown_project'
+  | 'bad_signature'
+  | 'malformed'
+  | 'too_large'
+  | 'rate_limited'
+  | 'handshake_refused'
+  | 'handshake_limited'
+  | 'unavailable'
+  | 'error';
 /** What one dispatch of a delivery (event or relay) came to. */
 export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
 /**
@@ -16,6 +24,8 @@ export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
  * delayed (rate limited by Notion: neither failed nor an attempt).
  */
 export type JobOutcome = 'completed' | 'failed' | 'retried' | 'delayed';
+/** What the event-worker's retention pass prunes. */
+export type RetentionKind = 'inbox' | 'dead_letters' | 'tombstones';
 /** The BullMQ states reported by `queue_jobs`. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 export type QueueState = (typeof QUEUE_STATES)[number];
@@ -54,6 +64,8 @@ export class Metrics {
   readonly webhookToRowLag: Histogram;
   /** Jobs per queue and state, read from BullMQ when scraped. */
   readonly queueJobs: Gauge<'queue' | 'state'>;
+  /** Rows the retention pass deleted, by kind. */
+  readonly retentionPruned: Counter<'kind'>;
 
   private queues: Readonly<Record<string, CountableQueue>> = {};
   private counting?: Promise<void>;
@@ -122,6 +134,12 @@ export class Metrics {
       // prom-client awaits this on every scrape.
       collect: () => this.countQueues(),
     });
+    this.retentionPruned = new Counter({
+      name: `${METRICS_PREFIX}retention_pruned_total`,
+      help: 'Rows the retention pass deleted, by kind: inbox (settled deliveries), dead_letters (resolved), tombstones',
+      labelNames: ['kind'],
+      registers,
+    });
   }
 
   delivery(outcome: Exclude<DeliveryOutcome, 'rejected'>): void;
@@ -156,6 +174,10 @@ export class Metrics {
 
   webhookLag(lagsSeconds: readonly number[]): void {
     for (const lag of lagsSeconds) this.webhookToRowLag.observe(Math.max(lag, 0));
+  }
+
+  pruned(kind: RetentionKind, count: number): void {
+    this.retentionPruned.inc({ kind }, count);
   }
 
   /** Reports these queues' job counts on every scrape (`queue_jobs`). */

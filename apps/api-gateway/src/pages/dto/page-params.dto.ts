@@ -1,17 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
 import { isTitleSearch, normalizeNotionPageId, TITLE_SEARCH_MAX } from '@app/mirror';
 import { queryInt } from '../../http/request-validation.js';
-import { ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
+import { decimalAtMostPattern, IsChars, NOTION_ID_PATTERN, UUID_PATTERN } from '../../http/text-rules.js';
+import { CURSOR_MAX, cursorProperty, ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Postgres bigint, the type of `version`. */
 const BIGINT_MAX = 9223372036854775807n;
+/** A version: 1 to 19 decimal digits (leading zeros allowed) worth at most BIGINT_MAX. */
+const VERSION_PATTERN = decimalAtMostPattern(BIGINT_MAX);
 
 export class PageParamsDto extends ProjectIdParamDto {
   @ApiProperty({
     description: 'The Notion page id, with or without dashes (answers use the dashed lowercase form)',
+    pattern: NOTION_ID_PATTERN.source,
     example: '1c4f9e2a-7b3d-4e8f-9a01-23456789abcd',
   })
   // Normalized before validation; what is not a page id stays as given and fails below.
@@ -21,7 +24,7 @@ export class PageParamsDto extends ProjectIdParamDto {
   @ValidateBy({
     name: 'isNotionPageId',
     validator: {
-      validate: (value) => typeof value === 'string' && UUID.test(value),
+      validate: (value) => typeof value === 'string' && UUID_PATTERN.test(value),
       defaultMessage: () => 'pageId must be a Notion page id (32 hex digits, with or without dashes)',
     },
   })
@@ -38,11 +41,11 @@ export class ListPagesQueryDto {
   limit: number = 50;
 
   @ApiPropertyOptional({
+    ...cursorProperty,
     description: 'The nextCursor of the previous page, unchanged. Valid only for the project it came from.',
   })
   @IsOptional()
-  @IsString()
-  @MaxLength(500)
+  @IsChars(1, CURSOR_MAX)
   cursor?: string;
 
   @ApiPropertyOptional({
@@ -58,7 +61,10 @@ export class ListPagesQueryDto {
   @ApiPropertyOptional({
     minLength: 1,
     maxLength: TITLE_SEARCH_MAX,
-    description: 'Only pages whose title contains this text (case-insensitive; `%`, `_` and `\\` match literally)',
+    pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+    description:
+      'Only pages whose title contains this text (case-insensitive; `%`, `_` and `\\` match literally). ' +
+      `1 to ${TITLE_SEARCH_MAX} characters (code points), no control characters.`,
     example: 'roadmap',
   })
   @IsOptional()
@@ -75,20 +81,20 @@ export class ListPagesQueryDto {
 export class ListChangesQueryDto {
   @ApiPropertyOptional({
     type: String,
-    pattern: '^\\d{1,19}$',
+    pattern: VERSION_PATTERN.source,
     default: '0',
-    description: 'A version: the `nextAfter` of the previous answer, or 0 to start from the beginning',
+    description: `A version: the \`nextAfter\` of the previous answer, or 0 to start from the beginning (0 to ${BIGINT_MAX})`,
     example: '0',
   })
   @IsOptional()
   // Canonical decimal ("007" is 7), so nextAfter echoes it in the same form.
   @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' && /^\d{1,19}$/.test(value) ? BigInt(value).toString() : value,
+    typeof value === 'string' && VERSION_PATTERN.test(value) ? BigInt(value).toString() : value,
   )
   @ValidateBy({
     name: 'isVersion',
     validator: {
-      validate: (value) => typeof value === 'string' && /^\d{1,19}$/.test(value) && BigInt(value) <= BIGINT_MAX,
+      validate: (value) => typeof value === 'string' && VERSION_PATTERN.test(value),
       defaultMessage: () => `after must be a version: a whole number from 0 to ${BIGINT_MAX}`,
     },
   })

@@ -1,28 +1,55 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { normalizeNotionDatabaseId, normalizeProjectName, PROJECT_NAME_MAX } from '@app/projects';
+import { charCount, IsNotionSecret, NOTION_SECRET_MAX, NOTION_SECRET_PATTERN } from '../../http/text-rules.js';
 
-/** 1 to 100 characters once trimmed. */
+/**
+ * Characters no project name may hold (the rest of the rules, in
+ * `normalizeProjectName`, cannot be written as a portable pattern): control
+ * characters, line and paragraph separators, bidi embeddings, overrides and isolates.
+ */
+const NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]+$';
+
+const NAME_RULES =
+  `1 to ${PROJECT_NAME_MAX} characters (code points), surrounding spaces trimmed, at least one visible ` +
+  '(a letter, digit, punctuation mark or symbol); no control characters, line or paragraph separators, ' +
+  'bidi embeddings, overrides or isolates (U+202A-U+202E, U+2066-U+2069), or lone surrogates.';
+
+/** The OpenAPI description of a project name: the rules `normalizeProjectName` applies. */
+export const projectNameProperty = {
+  minLength: 1,
+  maxLength: PROJECT_NAME_MAX,
+  pattern: NAME_PATTERN,
+  description: NAME_RULES,
+  example: 'Team roadmap',
+} as const;
+
+/** See `normalizeProjectName`. */
 export function IsProjectName(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isProjectName',
       validator: {
         validate: (value) => typeof value === 'string' && normalizeProjectName(value) !== undefined,
-        defaultMessage: () =>
-          `name must have 1 to ${PROJECT_NAME_MAX} characters (not counting surrounding spaces) and no control characters`,
+        defaultMessage: () => `name must have ${NAME_RULES}`,
       },
     },
     options,
   );
 }
 
+/** Longest database reference accepted: a Notion URL with a view id is about 100 characters. */
+const DATABASE_REF_MAX = 2048;
+
 export function IsNotionDatabaseId(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
       name: 'isNotionDatabaseId',
       validator: {
-        validate: (value) => typeof value === 'string' && normalizeNotionDatabaseId(value) !== undefined,
+        validate: (value) =>
+          typeof value === 'string' &&
+          charCount(value) <= DATABASE_REF_MAX &&
+          normalizeNotionDatabaseId(value) !== undefined,
         defaultMessage: () =>
           'notionDatabaseId must be a Notion database id (32 hex digits, with or without dashes) or its notion.so URL',
       },
@@ -34,37 +61,42 @@ export function IsNotionDatabaseId(options?: ValidationOptions): PropertyDecorat
 /** Optional, but when present it must be valid: `null` is refused, not skipped. */
 export const IsAbsentOr = () => ValidateIf((_object, value) => value !== undefined);
 
-/** Secrets are strings of sane length; Notion's are far shorter than this. */
-const SECRET_MAX = 500;
+/** The OpenAPI schema of a Notion secret: what `IsNotionSecret` accepts. */
+export const notionSecretProperty = {
+  minLength: 1,
+  maxLength: NOTION_SECRET_MAX,
+  pattern: NOTION_SECRET_PATTERN.source,
+  writeOnly: true,
+} as const;
 
 export class CreateProjectDto {
-  @ApiProperty({ minLength: 1, maxLength: PROJECT_NAME_MAX, example: 'Team roadmap' })
+  @ApiProperty(projectNameProperty)
   @IsProjectName()
   name: string;
 
   @ApiProperty({
     description: 'The Notion database: its id with or without dashes, or its URL. Stored as a dashed UUID.',
+    minLength: 32,
+    maxLength: DATABASE_REF_MAX,
     example: 'https://www.notion.so/acme/Roadmap-2f26ee68df304251aad48ddc420cba3d',
   })
   @IsNotionDatabaseId()
   notionDatabaseId: string;
 
   @ApiProperty({
-    description: 'Integration token that can read the database. Write-only: never returned.',
-    writeOnly: true,
+    ...notionSecretProperty,
+    description:
+      'Integration token that can read the database (`ntn_…` or `secret_…`). Write-only: never returned. ' +
+      'Characters of an RFC 6750 bearer token only (it is sent in an HTTP header).',
   })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(SECRET_MAX)
+  @IsNotionSecret()
   notionToken: string;
 
   @ApiPropertyOptional({
+    ...notionSecretProperty,
     description: "The webhook's verification token, if you already have it (the project is then verified). Write-only.",
-    writeOnly: true,
   })
   @IsAbsentOr()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(SECRET_MAX)
+  @IsNotionSecret()
   notionWebhookSecret?: string;
 }

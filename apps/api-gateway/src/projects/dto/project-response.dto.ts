@@ -1,13 +1,15 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { SyncStatus, WebhookStatus, type ProjectView } from '@app/projects';
 import { notionWebhookUrl } from '../../http/routes.js';
 
 export class ProjectWebhookDto {
-  @ApiProperty({
-    example: 'https://sync.example.com/api/v1/webhooks/notion/2f26ee68-df30-4251-aad4-8ddc420cba3d',
-    description: 'Paste into the Notion integration webhook settings',
+  @ApiPropertyOptional({
+    example: 'https://sync.example.com/api/v1/webhooks/notion/whk_q3Xy7tK0aZbW2mN9pR4sV6uE8gH1jL5c',
+    description:
+      'Where Notion must deliver events (paste it into the Notion integration webhook settings). A secret: ' +
+      'present only in the create answer; GET /projects/{id}/webhook shows it again',
   })
-  url: string;
+  url?: string;
 
   @ApiProperty({ enum: WebhookStatus, enumName: 'WebhookStatus' })
   status: WebhookStatus;
@@ -59,12 +61,16 @@ export class ProjectResponseDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt: string;
 
-  static from(view: ProjectView, publicBaseUrl: string): ProjectResponseDto {
+  /** `webhookKey` only for the create answer: lists and reads never carry the secret URL. */
+  static from(view: ProjectView, publicBaseUrl: string, webhookKey?: string): ProjectResponseDto {
     return {
       id: view.id,
       name: view.name,
       notionDatabaseId: view.notionDatabaseId,
-      webhook: { url: notionWebhookUrl(publicBaseUrl, view.id), status: view.webhookStatus },
+      webhook: {
+        ...(webhookKey !== undefined && { url: notionWebhookUrl(publicBaseUrl, webhookKey) }),
+        status: view.webhookStatus,
+      },
       sync: {
         status: view.sync.status,
         lastSyncedAt: view.sync.lastSyncedAt?.toISOString() ?? null,

@@ -1,29 +1,24 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsNotEmpty, IsString, MaxLength } from 'class-validator';
-import { PROJECT_NAME_MAX } from '@app/projects';
-import { IsAbsentOr, IsProjectName } from './create-project.dto.js';
+import { IsNotionSecret } from '../../http/text-rules.js';
+import { IsAbsentOr, IsProjectName, notionSecretProperty, projectNameProperty } from './create-project.dto.js';
 
 /** Only these fields can change; the database binding cannot (create another project). */
 export class UpdateProjectDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: PROJECT_NAME_MAX })
+  @ApiPropertyOptional(projectNameProperty)
   @IsAbsentOr()
   @IsProjectName()
   name?: string;
 
-  @ApiPropertyOptional({ description: 'A new integration token. Write-only.', writeOnly: true })
+  @ApiPropertyOptional({ ...notionSecretProperty, description: 'A new integration token. Write-only.' })
   @IsAbsentOr()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(500)
+  @IsNotionSecret()
   notionToken?: string;
 
   @ApiPropertyOptional({
+    ...notionSecretProperty,
     description: "The webhook's verification token; marks the webhook verified. Write-only.",
-    writeOnly: true,
   })
   @IsAbsentOr()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(500)
+  @IsNotionSecret()
   notionWebhookSecret?: string;
 }
