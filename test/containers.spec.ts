@@ -4,9 +4,14 @@
  * Dockerfile edit that would break `docker compose up` fails here first.
  */
 import { describe, it, expect } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { JwtService } from '@nestjs/jwt';
 import { parse } from 'yaml';
+import { loadConfig, type AppConfig } from '../libs/config/src/index.js';
 import { ENV_SCHEMA } from '../libs/config/src/env.schema.js';
+import { userFromToken } from '../libs/auth/src/jwt.strategy.js';
+import { parseTokenArgs, tokenFor } from '../libs/auth/src/token.command.js';
 
 const read = (path: string): string => readFileSync(new URL(path, import.meta.url), 'utf8');
 
@@ -20,7 +25,7 @@ interface Service {
   image?: string;
   build?: unknown;
   command?: string | string[];
-  environment?: Record<string, string> | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
   depends_on?: Record<string, DependsOn> | string[];
   healthcheck?: Healthcheck;
   ports?: (string | { target?: number; published?: number | string })[];
@@ -43,10 +48,17 @@ const appNames = Object.keys(APPS) as (keyof typeof APPS)[];
 const words = (value: string | string[] | undefined): string =>
   Array.isArray(value) ? value.join(' ') : (value ?? '');
 
-function environment(service: Service): Record<string, string> {
+/** A service's environment as written (before interpolation); null: passed through from the host. */
+function environment(service: Service): Record<string, string | null> {
   const env = service.environment ?? {};
-  if (!Array.isArray(env)) return env;
-  return Object.fromEntries(env.map((entry) => [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)]));
+  if (Array.isArray(env)) {
+    return Object.fromEntries(
+      env.map((entry) =>
+        entry.includes('=') ? [entry.split('=')[0], entry.slice(entry.indexOf('=') + 1)] : [entry, null],
+      ),
+    );
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? null : String(v)]));
 }
 
 /** The port an app listens on inside its container: its compose variable, else the schema default. */
@@ -54,6 +66,84 @@ function listenPort(app: keyof typeof APPS): number {
   const { portVar } = APPS[app];
   return Number(environment(services[app])[portVar] ?? ENV_SCHEMA[portVar].default);
 }
+
+/**
+ * Compose's interpolation of one value (`$$`, `$VAR`, `${VAR}`, and `-`, `?`, `+`
+ * with or without `:`), against the shell's variables. A `?` on an unset (or,
+ * with `:`, empty) variable fails, as `docker compose up` does.
+ */
+function interpolate(value: string, shell: Readonly<Record<string, string>>, where: string): string {
+  return value.replace(
+    /\$(?:\$|\{([A-Za-z_]\w*)(?:(:?)([-?+])([^}]*))?\}|([A-Za-z_]\w*))/g,
+    (match, braced?: string, colon?: string, op?: string, arg = '', bare?: string) => {
+      if (match === '$$') return '$';
+      const name = (braced ?? bare)!;
+      const given = shell[name];
+      const missing = colon ? given === undefined || given === '' : given === undefined;
+      if (op === '-') return missing ? arg : given!;
+      if (op === '+') return missing ? '' : arg;
+      if (op === '?') {
+        if (missing) throw new Error(`${where}: required variable ${name} is missing a value: ${arg}`);
+        return given!;
+      }
+      return given ?? '';
+    },
+  );
+}
+
+/** The final stage's ENV lines, which every container of the image starts with. */
+function imageEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const args of inFinal('ENV')) {
+    const pairs = [...args.matchAll(/([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|\S*)/g)];
+    if (pairs.length === 0) {
+      const [name, ...rest] = args.split(/\s+/); // legacy `ENV NAME value`
+      env[name!] = rest.join(' ');
+    }
+    for (const [, name, raw] of pairs) env[name!] = raw!.startsWith('"') ? (JSON.parse(raw!) as string) : raw!;
+  }
+  return env;
+}
+
+/**
+ * What a container of `service` sees: the image's ENV, then the service's
+ * environment interpolated with `shell` (compose's environment wins).
+ */
+function containerEnvironment(service: string, shell: Readonly<Record<string, string>>): Record<string, string> {
+  const env = { ...imageEnvironment() };
+  for (const [name, value] of Object.entries(environment(services[service]!))) {
+    if (value === null) {
+      if (shell[name] !== undefined) env[name] = shell[name]!;
+    } else {
+      env[name] = interpolate(value, shell, `${service}.environment.${name}`);
+    }
+  }
+  return env;
+}
+
+/** The README's shell code blocks. */
+const readmeBlocks = [...read('../README.md').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const composeBlock = readmeBlocks.find((block) => /^docker compose up --build$/m.test(block));
+
+/**
+ * The variables the README's compose recipe exports, as a shell would set
+ * them: only `$(openssl rand -base64 N)` is evaluated (to N fresh random bytes).
+ */
+function readmeExports(): Record<string, string> {
+  const exported: Record<string, string> = {};
+  for (const [, name, raw] of (composeBlock ?? '').matchAll(/^export ([A-Za-z_]\w*)=(.*)$/gm)) {
+    const unquoted = /^"(.*)"$/.exec(raw!)?.[1] ?? /^'(.*)'$/.exec(raw!)?.[1] ?? raw!;
+    const value = unquoted.replace(/\$\(openssl rand -base64 (\d+)\)/g, (_m, n: string) =>
+      randomBytes(Number(n)).toString('base64'),
+    );
+    if (value.includes('$')) throw new Error(`README export ${name}: a shell expansion this spec cannot evaluate`);
+    exported[name!] = value;
+  }
+  return exported;
+}
+
+/** The services that run this repository's image: every one of them reads its config with loadConfig. */
+const ourServices = Object.keys(services).filter((name) => services[name]!.build !== undefined);
 
 interface Instruction {
   op: string;
@@ -183,6 +273,76 @@ describe('docker-compose.yml', () => {
 
   it('publishes the gateway port', () => {
     expect(services['api-gateway'].ports).toContainEqual(`${listenPort('api-gateway')}:${listenPort('api-gateway')}`);
+  });
+});
+
+describe('the compose recipe as the README writes it', () => {
+  it('is in the README, with the exports compose requires', () => {
+    expect(composeBlock).toBeDefined();
+    expect(Object.keys(readmeExports())).toEqual(expect.arrayContaining(['JWT_SECRET', 'ENCRYPTION_KEYS']));
+    expect([...ourServices].sort()).toEqual(['api-gateway', 'event-worker', 'job-worker', 'migrate']);
+  });
+
+  it.each(ourServices)('starts %s: its environment passes the real config loader', (service) => {
+    const env = containerEnvironment(service, readmeExports());
+    let config: AppConfig | undefined;
+    try {
+      config = loadConfig(env);
+    } catch (err) {
+      // The loader names every bad variable: show them, not just "it threw".
+      expect({ service, problem: (err as Error).message }).toEqual({ service, problem: undefined });
+    }
+    expect(config?.env).toBe('production');
+  });
+
+  it('stops at the start without the README exports, naming the missing secret', () => {
+    expect(() => containerEnvironment('migrate', {})).toThrow(/JWT_SECRET is missing a value/);
+    expect(() => containerEnvironment('api-gateway', { JWT_SECRET: 'x'.repeat(40) })).toThrow(
+      /ENCRYPTION_KEYS is missing a value/,
+    );
+  });
+
+  it("binds the gateway's admin port to every interface in its container, published on the host's loopback only", () => {
+    const config = loadConfig(containerEnvironment('api-gateway', readmeExports()));
+    expect(config.admin.host).toBe('0.0.0.0');
+    const adminPublished = (services['api-gateway']!.ports ?? []).filter((p) =>
+      String(typeof p === 'string' ? p : p.target).endsWith(`:${config.admin.port}`),
+    );
+    expect(adminPublished).toEqual([`127.0.0.1:${config.admin.port}:${config.admin.port}`]);
+    // The workers keep the loopback default (their admin host is unused; their health ports are not published).
+    expect(loadConfig(containerEnvironment('job-worker', readmeExports())).admin.host).toBe('127.0.0.1');
+  });
+
+  it('mints tokens the gateway accepts, inside its container and from the README shell', () => {
+    const shell = readmeExports();
+    const gateway = loadConfig(containerEnvironment('api-gateway', shell)).auth;
+    const verifies = (token: string) => {
+      if (gateway.mode !== 'secret') throw new Error('the compose gateway should use JWT_SECRET');
+      const verified = new JwtService().verify<object>(token, {
+        secret: gateway.secret,
+        algorithms: ['HS256'],
+        issuer: gateway.issuer,
+        audience: gateway.audience,
+        complete: true,
+      });
+      return userFromToken(verified, gateway);
+    };
+    const tokenLines = readmeBlocks.flatMap((block) => block.split('\n')).filter((l) => l.startsWith('TOKEN=$('));
+    const inContainer = tokenLines.find((l) => l.includes('docker compose exec'));
+    const fromShell = tokenLines.find((l) => l.includes('--iss'));
+    const argsOf = (line: string | undefined, after: string) =>
+      line!
+        .slice(line!.indexOf(after) + after.length)
+        .replace(/\)$/, '')
+        .trim()
+        .split(/\s+/);
+
+    // Inside the container: token.main.js with the container's own environment.
+    expect(inContainer).toContain('dist/apps/api-gateway/libs/auth/src/token.main.js');
+    expect(verifies(tokenFor(parseTokenArgs(argsOf(inContainer, 'token.main.js')), gateway))).toEqual({ id: 'alice' });
+    // From the shell that ran the recipe: npm run token reads only what that shell exported.
+    const hostAuth = loadConfig(shell).auth;
+    expect(verifies(tokenFor(parseTokenArgs(argsOf(fromShell, 'token --')), hostAuth))).toEqual({ id: 'alice' });
   });
 });
 

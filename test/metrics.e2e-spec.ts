@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -319,6 +320,116 @@ describe('metrics and the admin surface', () => {
       expect(adminPortOf(offGateway)).toBeUndefined();
       expect(adminPortOf(plainGateway)).toEqual(expect.any(Number));
     });
+  });
+});
+
+/** A GET from a chosen loopback address, so one test can play several clients of the admin port. */
+function getFrom(
+  localAddress: string,
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; retryAfter?: string; challenge?: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { localAddress, headers, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          retryAfter: res.headers['retry-after'],
+          challenge: res.headers['www-authenticate'],
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The hardened admin surface: the admin port on ADMIN_HOST (not HOST),
+ * METRICS_TOKEN on every /metrics, and failed Bull Board logins limited per
+ * client address.
+ */
+describe('the admin surface with ADMIN_HOST, METRICS_TOKEN and failed logins', () => {
+  const METRICS_TOKEN = 'scrape-token-0123456789abcdef';
+  // 127.0.0.0/8 is all loopback on Linux: an address no other app of the run binds.
+  const ADMIN_HOST = '127.0.0.3';
+  const config = testConfig({
+    RELAY_RECEIVED_GRACE_MS: '3600000',
+    RELAY_INTERVAL_MS: '600000',
+    ADMIN_HOST,
+    METRICS_TOKEN,
+    ADMIN_USERNAME: ADMIN.username,
+    ADMIN_PASSWORD: ADMIN.password,
+  });
+  const apps: INestApplication[] = [];
+  let adminUrl: string;
+  let workerUrl: string;
+
+  beforeAll(async () => {
+    const gateway = await createGatewayApp(config);
+    apps.push(gateway);
+    await gateway.init();
+    adminUrl = `http://${ADMIN_HOST}:${gateway.get(AdminServer).port()}`;
+    // No microservice started: it must not take deliveries from other suites' workers.
+    const worker = await createEventWorkerApp(config);
+    apps.push(worker);
+    await worker.listen(0, '127.0.0.1');
+    workerUrl = await worker.getUrl();
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+  });
+
+  it('listens on ADMIN_HOST, not HOST', async () => {
+    const res = await fetch(`${adminUrl}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+    expect(res.status).toBe(200);
+  });
+
+  it('serves /metrics on the admin port and on a worker health port only with the bearer token', async () => {
+    for (const base of [adminUrl, workerUrl]) {
+      const cases: Array<[string, Record<string, string>]> = [
+        ['none', {}],
+        ['a wrong token', { authorization: `Bearer ${METRICS_TOKEN}x` }],
+        ['a prefix of it', { authorization: `Bearer ${METRICS_TOKEN.slice(0, 8)}` }],
+        ['Basic credentials', basic(ADMIN.username, ADMIN.password)],
+      ];
+      for (const [what, headers] of cases) {
+        const res = await fetch(`${base}/metrics`, { headers });
+        expect({ base, what, status: res.status }).toEqual({ base, what, status: 401 });
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm=/);
+        expect(await res.text()).not.toContain('notion_sync_');
+      }
+      const res = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      expect({ base, status: res.status }).toEqual({ base, status: 200 });
+      expect(parseMetrics(await res.text()).length).toBeGreaterThan(0);
+    }
+    // Health stays open: probes carry no token.
+    expect((await fetch(`${workerUrl}/health/live`)).status).toBe(200);
+  });
+
+  it('refuses a client after 10 failed Bull Board logins (429, Retry-After), right credentials included, and only that client', async () => {
+    const board = `${adminUrl}${BULL_BOARD_PATH}`;
+    const [attacker, operator] = ['127.0.0.4', '127.0.0.5'];
+    // Requests without credentials ask for the challenge: they are not failed logins.
+    for (let i = 0; i < 12; i++) expect((await getFrom(attacker, board)).status).toBe(401);
+    for (let i = 0; i < 10; i++) {
+      const answer = await getFrom(attacker, board, basic(ADMIN.username, `guess-${i}`));
+      expect({ i, status: answer.status }).toEqual({ i, status: 401 });
+    }
+    const limited = await getFrom(attacker, board, basic(ADMIN.username, 'guess-10'));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.retryAfter)).toBeGreaterThan(0);
+    expect(Number(limited.retryAfter)).toBeLessThanOrEqual(15 * 60);
+    expect((await getFrom(attacker, board, basic(ADMIN.username, ADMIN.password))).status).toBe(429);
+    expect((await getFrom(attacker, `${board}/api/queues`)).status).toBe(429);
+
+    expect((await getFrom(operator, board, basic(ADMIN.username, ADMIN.password))).status).toBe(200);
+    expect((await getFrom(operator, board)).status).toBe(401);
+    // Metrics are not behind the Basic login, so the limit does not reach them.
+    const scrape = await getFrom(attacker, `${adminUrl}/metrics`, { authorization: `Bearer ${METRICS_TOKEN}` });
+    expect(scrape.status).toBe(200);
   });
 });
 

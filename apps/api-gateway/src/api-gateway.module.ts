@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { EventBusModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { redactPath } from './http/routes.js';
@@ -44,6 +45,8 @@ export class ApiGatewayModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        // Refuses to start while a stored secret is sealed under a key ENCRYPTION_KEYS lacks.
+        SealedKeysCheck,
       ],
     };
   }

@@ -373,3 +373,55 @@ describe('authentication with an unreachable JWT_JWKS_URI', () => {
     }
   });
 });
+
+// RFC 8725: a signature is not enough; what the token is and how long it lives matter too.
+describe('authentication: token type and lifetime bounds', () => {
+  let app: Running;
+  const MAX = 3600;
+  const signed = (header: object, claims: object) => handMade({ alg: 'HS256', ...header }, claims, hs256(SECRET));
+
+  beforeAll(async () => {
+    app = await startApp({ JWT_SECRET: SECRET, JWT_MAX_LIFETIME_SECONDS: String(MAX), JWT_CLOCK_SKEW_SECONDS: '60' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const accepted: Array<[string, () => string]> = [
+    ['the longest lifetime', () => signed({ typ: 'JWT' }, { sub: 'alice', iat: now(), exp: now() + MAX })],
+    ['an access-token type (at+jwt)', () => signed({ typ: 'at+jwt' }, { sub: 'alice', iat: now(), exp: now() + 60 })],
+    ['a media type spelt out', () => signed({ typ: 'application/JWT' }, { sub: 'alice', iat: now(), exp: now() + 60 })],
+    ['no typ', () => signed({}, { sub: 'alice', iat: now(), exp: now() + 60 })],
+    ['an iat a little ahead (clock skew)', () => signed({}, { sub: 'alice', iat: now() + 30, exp: now() + 90 })],
+    // No iat: the bound on exp from now still caps its use (see token-policy.ts).
+    ['no iat, exp within the bound', () => signed({}, { sub: 'alice', exp: now() + MAX })],
+    ['what npm run token mints', () => signDevToken({ secret: SECRET, sub: 'alice', ttlSeconds: MAX })],
+  ];
+
+  it.each(accepted)('lets %s through', async (_case, make) => {
+    const answer = await call(`${app.url}/me`, `Bearer ${make()}`);
+    expect({ status: answer.status, text: answer.text }).toEqual({ status: 200, text: '{"id":"alice"}' });
+  });
+
+  const refused: Array<[string, () => string]> = [
+    ['a lifetime over the maximum', () => signed({ typ: 'JWT' }, { sub: 'alice', iat: now(), exp: now() + MAX + 1 })],
+    [
+      'a long-lived token in its last minute',
+      () => signed({ typ: 'JWT' }, { sub: 'alice', iat: now() - 30 * 86_400, exp: now() + 60 }),
+    ],
+    ['an iat in the future', () => signed({ typ: 'JWT' }, { sub: 'alice', iat: now() + 600, exp: now() + 900 })],
+    ['no iat and an exp years ahead', () => signed({ typ: 'JWT' }, { sub: 'alice', exp: now() + 5 * 365 * 86_400 })],
+    ['a string iat', () => signed({ typ: 'JWT' }, { sub: 'alice', iat: String(now()), exp: now() + 60 })],
+    ['an ID token (typ id_token+jwt)', () => signed({ typ: 'id_token+jwt' }, { sub: 'alice', exp: now() + 60 })],
+    ['a DPoP proof (typ dpop+jwt)', () => signed({ typ: 'dpop+jwt' }, { sub: 'alice', exp: now() + 60 })],
+    ['typ JWS', () => signed({ typ: 'JWS' }, { sub: 'alice', exp: now() + 60 })],
+    ['critical header extensions', () => signed({ typ: 'JWT', crit: ['exp'] }, { sub: 'alice', exp: now() + 60 })],
+  ];
+
+  it.each(refused)('answers 401 to %s', async (_case, make) => {
+    const token = make();
+    const answer = await call(`${app.url}/me`, `Bearer ${token}`);
+    expectRefused(answer, token, app.logger);
+    expect(answer.challenge).toBe('Bearer error="invalid_token", error_description="Invalid bearer token"');
+  });
+});

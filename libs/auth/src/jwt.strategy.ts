@@ -2,8 +2,9 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import jwksRsa from 'jwks-rsa';
 import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
-import { AppConfig } from '@app/config';
+import { AppConfig, type TokenLimits } from '@app/config';
 import { isValidSubject, type AuthUser } from './auth-user.js';
+import { checkTokenHeader, checkTokenTimes } from './token-policy.js';
 
 /** Algorithms accepted per trust mode: pinned, so a token cannot pick how it is checked. */
 export const SECRET_ALGORITHMS = ['HS256'] as const;
@@ -18,6 +19,8 @@ export function jwtStrategyOptions(auth: AppConfig['auth']): StrategyOptionsWith
     ignoreExpiration: false,
     issuer: auth.issuer,
     audience: auth.audience,
+    // The verifier then hands `validate` the header too, for the `typ` check.
+    jsonWebTokenOptions: { complete: true },
   };
   if (auth.mode === 'secret') {
     return { ...common, algorithms: [...SECRET_ALGORITHMS], secretOrKey: auth.secret };
@@ -38,13 +41,20 @@ export function jwtStrategyOptions(auth: AppConfig['auth']): StrategyOptionsWith
 
 /**
  * The user a verified token stands for. The signature, algorithm, expiry,
- * issuer and audience are already checked by passport-jwt; jsonwebtoken accepts
- * a token without `exp`, so its presence is required here.
+ * `nbf`, issuer and audience are already checked by passport-jwt; this adds
+ * what jsonwebtoken does not: `exp` required (it accepts a token without one),
+ * the type in the header, and the lifetime bounds (see token-policy.ts).
+ *
+ * @param verified what jsonwebtoken returns with `complete: true`: `{ header, payload }`
+ * @param now seconds since the epoch
  */
-export function userFromClaims(claims: unknown): AuthUser {
-  if (typeof claims !== 'object' || claims === null) throw new UnauthorizedException('Token has no claims');
-  const { sub, exp } = claims as { sub?: unknown; exp?: unknown };
-  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new UnauthorizedException('Token has no expiry');
+export function userFromToken(verified: unknown, limits: TokenLimits, now = Date.now() / 1000): AuthUser {
+  if (typeof verified !== 'object' || verified === null) throw new UnauthorizedException('Token has no claims');
+  const { header, payload } = verified as { header?: unknown; payload?: unknown };
+  checkTokenHeader(header);
+  if (typeof payload !== 'object' || payload === null) throw new UnauthorizedException('Token has no claims');
+  checkTokenTimes(payload, limits, now);
+  const { sub } = payload as { sub?: unknown };
   if (!isValidSubject(sub)) throw new UnauthorizedException('Token has no valid subject');
   return { id: sub };
 }
@@ -59,11 +69,15 @@ export function userFromClaims(claims: unknown): AuthUser {
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly limits: TokenLimits;
+
   constructor(config: AppConfig) {
     super(jwtStrategyOptions(config.auth));
+    const { maxLifetimeSeconds, clockSkewSeconds } = config.auth;
+    this.limits = { maxLifetimeSeconds, clockSkewSeconds };
   }
 
-  validate(claims: unknown): AuthUser {
-    return userFromClaims(claims);
+  validate(verified: unknown): AuthUser {
+    return userFromToken(verified, this.limits);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run token -- --sub alice [--ttl 1h]`: prints a bearer token for local
+ * `npm run token -- --sub alice [--ttl 1h] [--iss <issuer>] [--aud <audience>]`: prints a bearer token for local
  * use, and nothing else on stdout, so `TOKEN=$(npm run -s token -- --sub alice)`
  * works. Exit 2 on a usage error or when JWT_JWKS_URI is configured.
  */

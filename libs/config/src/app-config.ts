@@ -4,6 +4,14 @@ export interface EncryptionKey {
   readonly key: Buffer;
 }
 
+/** RFC 8725 bounds on client tokens, whichever way they are verified. */
+export interface TokenLimits {
+  /** Longest `exp - iat`, and longest `exp - now`. */
+  readonly maxLifetimeSeconds: number;
+  /** How far ahead of our clock a token's `iat` may be. */
+  readonly clockSkewSeconds: number;
+}
+
 /**
  * The typed configuration of every app, built once at boot by `loadConfig()`.
  * Injected by class (`constructor(private readonly config: AppConfig)`);
@@ -53,10 +61,14 @@ export abstract class AppConfig {
     readonly port: number;
     /** Bull Board's HTTP Basic credentials; undefined turns it off. */
     readonly credentials?: { readonly username: string; readonly password: string };
+    /** The address the admin port binds to (not `host`: containers bind that to every interface). */
+    readonly host: string;
   };
   abstract readonly metrics: {
     /** Prometheus /metrics on the admin port and each worker's health port, and process metrics. */
     readonly enabled: boolean;
+    /** When set, /metrics needs `Authorization: Bearer <token>`. */
+    readonly token?: string;
   };
   abstract readonly eventWorker: {
     readonly healthPort: number;
@@ -72,9 +84,11 @@ export abstract class AppConfig {
     /** Failed jobs kept per queue. */
     readonly failedKeep: number;
   };
-  abstract readonly auth:
+  abstract readonly auth: (
     | { readonly mode: 'secret'; readonly secret: string; readonly issuer?: string; readonly audience?: string }
-    | { readonly mode: 'jwks'; readonly jwksUri: string; readonly issuer?: string; readonly audience?: string };
+    | { readonly mode: 'jwks'; readonly jwksUri: string; readonly issuer?: string; readonly audience?: string }
+  ) &
+    TokenLimits;
   abstract readonly encryption: {
     /** The first key encrypts; every key decrypts (rotation). */
     readonly keys: readonly EncryptionKey[];

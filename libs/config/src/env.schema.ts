@@ -64,6 +64,7 @@ export const parsers = {
       if (pattern && !pattern.test(raw)) throw new InvalidValue(hint ?? `must match ${pattern}`);
       return raw;
     },
+  host: (): Parser<string> => parsers.text(/^[0-9A-Za-z.:-]+$/, 'must be a host name or an IP address'),
 };
 
 /** Names proxy-addr (Fastify's trustProxy) gives to address ranges. */
@@ -97,7 +98,7 @@ function parseTrustProxy(raw: string): false | number | readonly string[] {
   return entries;
 }
 
-/** Development defaults for secrets: refused when NODE_ENV=production. */
+/** Development defaults for secrets: refused in production and whenever HOST is not loopback. */
 export const DEV_JWT_SECRET = 'dev-only-jwt-secret-change-me-0123456789abcdef';
 // 32 bytes of zeros is obviously not a secret; it is only for local runs and tests.
 export const DEV_ENCRYPTION_KEYS = `dev:${Buffer.alloc(32).toString('base64')}`;
@@ -159,13 +160,13 @@ export const ENV_SCHEMA = {
     // Loopback by default: a forgotten NODE_ENV must not expose a gateway that
     // trusts the committed development secret. Containers set 0.0.0.0.
     default: '127.0.0.1',
-    parse: parsers.text(/^[0-9A-Za-z.:-]+$/, 'must be a host name or an IP address'),
-    doc: 'address every app binds its HTTP ports to (0.0.0.0 to accept connections from other hosts)',
+    parse: parsers.host(),
+    doc: 'address every app binds its HTTP ports to (0.0.0.0 to accept other hosts; any non-loopback address refuses the development secrets)',
   }),
   PUBLIC_BASE_URL: spec({
     default: 'http://localhost:3000',
     parse: parsers.url('http', 'https'),
-    doc: 'public origin of the gateway, used to build webhook URLs',
+    doc: 'public origin of the gateway, used to build webhook URLs; https in production unless its host is loopback',
   }),
   CORS_ORIGINS: spec({
     default: '',
@@ -254,6 +255,18 @@ export const ENV_SCHEMA = {
     parse: parsers.bool(),
     doc: 'true to serve Prometheus /metrics on the gateway admin port and on each worker health port',
   }),
+  ADMIN_HOST: spec({
+    // Its own variable: containers bind HOST to 0.0.0.0, and the admin port
+    // must not follow it onto every interface unless asked to.
+    default: '127.0.0.1',
+    parse: parsers.host(),
+    doc: 'address the api-gateway admin port binds to (loopback by default, whatever HOST is)',
+  }),
+  METRICS_TOKEN: spec({
+    secret: true,
+    parse: parsers.text(/^[\x21-\x7e]{16,256}$/, 'must be 16 to 256 printable ASCII characters without spaces'),
+    doc: 'when set, /metrics (admin port and worker health ports) needs `Authorization: Bearer <this token>`',
+  }),
   EVENT_WORKER_HEALTH_PORT: spec({
     default: '3001',
     parse: parsers.int(1, 65535),
@@ -327,6 +340,23 @@ export const ENV_SCHEMA = {
   JWT_AUDIENCE: spec({
     parse: parsers.text(/^\S+$/, 'must not contain spaces'),
     doc: 'required `aud` of client tokens, when set',
+  }),
+  JWT_MAX_LIFETIME_SECONDS: spec({
+    // RFC 8725: bound what a stolen token is worth. Identity providers issue
+    // access tokens for minutes to a day.
+    default: '86400',
+    parse: parsers.int(60, 2_592_000),
+    doc: 'longest lifetime of a client token: exp - iat, and exp from now, at most this many seconds',
+  }),
+  JWT_CLOCK_SKEW_SECONDS: spec({
+    default: '60',
+    parse: parsers.int(0, 300),
+    doc: "seconds an issuer's clock may run ahead of ours (tokens with a later iat are refused)",
+  }),
+  JWT_ALLOW_NO_ISSUER_AUDIENCE: spec({
+    default: 'false',
+    parse: parsers.bool(),
+    doc: 'true lets production use JWT_SECRET without JWT_ISSUER and JWT_AUDIENCE (not recommended: tokens signed for other services pass)',
   }),
   ENCRYPTION_KEYS: spec({
     default: DEV_ENCRYPTION_KEYS,

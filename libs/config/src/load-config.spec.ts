@@ -9,6 +9,8 @@ const PROD = {
   NODE_ENV: 'production',
   PUBLIC_BASE_URL: 'https://sync.example.com',
   JWT_SECRET: 'a-production-secret-that-is-long-enough-0123',
+  JWT_ISSUER: 'https://id.example.com/',
+  JWT_AUDIENCE: 'notion-sync',
   ENCRYPTION_KEYS: `k2:${KEY_B},k1:${KEY_A}`,
 };
 
@@ -91,6 +93,8 @@ describe('loadConfig', () => {
       jwksUri: 'https://id.example/.well-known/jwks.json',
       issuer: 'https://id.example/',
       audience: undefined,
+      maxLifetimeSeconds: 86_400,
+      clockSkewSeconds: 60,
     });
   });
 
@@ -99,9 +103,14 @@ describe('loadConfig', () => {
     expect(problems).toEqual([expect.stringMatching(/^JWT_SECRET must not be set when JWT_JWKS_URI is set/)]);
   });
 
-  it('refuses the development secrets in production', () => {
+  it('refuses the development secrets, and a missing public URL, issuer and audience in production', () => {
     const problems = problemsOf({ NODE_ENV: 'production' });
-    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(['ENCRYPTION_KEYS', 'JWT_SECRET', 'PUBLIC_BASE_URL']);
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual([
+      'ENCRYPTION_KEYS',
+      'JWT_ISSUER',
+      'JWT_SECRET',
+      'PUBLIC_BASE_URL',
+    ]);
   });
 
   it('refuses an all-zero key in production under any key id or position', () => {
@@ -119,9 +128,24 @@ describe('loadConfig', () => {
     expect(
       problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'http://id.example/jwks', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }),
     ).toEqual([expect.stringMatching(/^JWT_JWKS_URI must use https/)]);
-    expect(problemsOf({ ...PROD, PUBLIC_BASE_URL: 'http://localhost:3000' })).toEqual([
-      expect.stringMatching(/^PUBLIC_BASE_URL /),
+    expect(problemsOf({ ...PROD, PUBLIC_BASE_URL: 'http://sync.example.com' })).toEqual([
+      'PUBLIC_BASE_URL must use https in production (plain http only for a loopback host)',
     ]);
+  });
+
+  it('accepts a plain-http public URL in production only on a loopback host (a local trial: it never leaves the machine)', () => {
+    for (const url of ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000']) {
+      expect(loadConfig({ ...PROD, PUBLIC_BASE_URL: url }).gateway.publicBaseUrl).toBe(url);
+    }
+    for (const url of ['http://localhost.example.com', 'http://10.0.0.1:3000', 'http://0.0.0.0:3000']) {
+      expect({ url, problems: problemsOf({ ...PROD, PUBLIC_BASE_URL: url }) }).toEqual({
+        url,
+        problems: [expect.stringMatching(/^PUBLIC_BASE_URL must use https/)],
+      });
+    }
+    // Unset is still refused: the development default must not pass for a deliberate choice.
+    const { PUBLIC_BASE_URL: _unused, ...withoutUrl } = PROD;
+    expect(problemsOf(withoutUrl)).toEqual([expect.stringMatching(/^PUBLIC_BASE_URL must be set in production/)]);
   });
 
   it('accepts production with its own secrets, or with a JWKS instead of a secret', () => {
@@ -137,17 +161,122 @@ describe('loadConfig', () => {
   });
 
   it('requires issuer and audience with a JWKS in production', () => {
-    const { JWT_SECRET: _unused, ...withoutSecret } = PROD;
+    const { JWT_SECRET: _unused, JWT_AUDIENCE: _none, ...withoutSecret } = PROD;
     expect(
       problemsOf({ ...withoutSecret, JWT_JWKS_URI: 'https://id.example/jwks', JWT_ISSUER: 'https://id.example/' }),
     ).toEqual([expect.stringMatching(/^JWT_ISSUER and JWT_AUDIENCE must be set/)]);
+    // The HS256 escape hatch does not apply to a JWKS: an identity provider signs for many apps.
+    expect(
+      problemsOf({
+        ...withoutSecret,
+        JWT_JWKS_URI: 'https://id.example/jwks',
+        JWT_ISSUER: 'https://id.example/',
+        JWT_ALLOW_NO_ISSUER_AUDIENCE: 'true',
+      }),
+    ).toEqual([expect.stringMatching(/^JWT_ISSUER and JWT_AUDIENCE must be set/)]);
+  });
+
+  it('requires issuer and audience with JWT_SECRET in production, unless explicitly allowed', () => {
+    const { JWT_ISSUER: _i, JWT_AUDIENCE: _a, ...bare } = PROD;
+    for (const env of [bare, { ...bare, JWT_ISSUER: 'i' }, { ...bare, JWT_AUDIENCE: 'a' }]) {
+      expect(problemsOf(env)).toEqual([
+        expect.stringMatching(
+          /^JWT_ISSUER and JWT_AUDIENCE must be set with JWT_SECRET in production .*JWT_ALLOW_NO_ISSUER_AUDIENCE=true/,
+        ),
+      ]);
+    }
+    expect(loadConfig({ ...bare, JWT_ALLOW_NO_ISSUER_AUDIENCE: 'true' }).auth).toMatchObject({
+      mode: 'secret',
+      issuer: undefined,
+      audience: undefined,
+    });
+    // Outside production nothing changes: local tokens need neither.
+    expect(loadConfig({ JWT_SECRET: PROD.JWT_SECRET }).auth.issuer).toBeUndefined();
+    expect(problemsOf({ JWT_ALLOW_NO_ISSUER_AUDIENCE: 'yes' })).toEqual([
+      'JWT_ALLOW_NO_ISSUER_AUDIENCE must be true or false (got "yes")',
+    ]);
+  });
+
+  it('bounds token lifetimes: a day and a minute of clock skew by default, from config', () => {
+    expect(loadConfig({}).auth).toMatchObject({ maxLifetimeSeconds: 86_400, clockSkewSeconds: 60 });
+    expect(loadConfig({ JWT_MAX_LIFETIME_SECONDS: '900', JWT_CLOCK_SKEW_SECONDS: '0' }).auth).toMatchObject({
+      maxLifetimeSeconds: 900,
+      clockSkewSeconds: 0,
+    });
+    expect(problemsOf({ JWT_MAX_LIFETIME_SECONDS: '59', JWT_CLOCK_SKEW_SECONDS: '301' })).toEqual([
+      'JWT_MAX_LIFETIME_SECONDS must be between 60 and 2592000 (got "59")',
+      'JWT_CLOCK_SKEW_SECONDS must be between 0 and 300 (got "301")',
+    ]);
+  });
+
+  describe('when HOST is not a loopback address', () => {
+    const OWN = { JWT_SECRET: PROD.JWT_SECRET, ENCRYPTION_KEYS: PROD.ENCRYPTION_KEYS };
+
+    it.each(['0.0.0.0', '::', '10.1.2.3', 'app.internal', '192.168.1.20'])(
+      'refuses the development secrets on %p whatever NODE_ENV says',
+      (host) => {
+        for (const NODE_ENV of ['development', 'test']) {
+          const problems = problemsOf({ NODE_ENV, HOST: host });
+          expect({ NODE_ENV, problems }).toEqual({
+            NODE_ENV,
+            problems: [
+              `JWT_SECRET must be set to your own secret when HOST (${host}) is not a loopback address (or set JWT_JWKS_URI)`,
+              `ENCRYPTION_KEYS must be set to your own keys when HOST (${host}) is not a loopback address (the development key is refused)`,
+            ],
+          });
+        }
+        // Either one alone is refused too, and so is an all-zero key under another id.
+        expect(problemsOf({ HOST: host, JWT_SECRET: OWN.JWT_SECRET })).toEqual([
+          expect.stringMatching(/^ENCRYPTION_KEYS /),
+        ]);
+        expect(problemsOf({ HOST: host, ENCRYPTION_KEYS: OWN.ENCRYPTION_KEYS })).toEqual([
+          expect.stringMatching(/^JWT_SECRET /),
+        ]);
+        expect(problemsOf({ ...OWN, HOST: host, ENCRYPTION_KEYS: `k:${Buffer.alloc(32).toString('base64')}` })).toEqual(
+          [expect.stringMatching(/^ENCRYPTION_KEYS /)],
+        );
+        expect(loadConfig({ ...OWN, HOST: host }).host).toBe(host);
+      },
+    );
+
+    it('accepts them on any loopback address (the default)', () => {
+      for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1']) {
+        expect(loadConfig({ HOST: host }).host).toBe(host);
+      }
+    });
+
+    it('accepts a JWKS instead of the secret', () => {
+      expect(
+        loadConfig({ HOST: '0.0.0.0', ENCRYPTION_KEYS: OWN.ENCRYPTION_KEYS, JWT_JWKS_URI: 'https://id.example/jwks' })
+          .auth.mode,
+      ).toBe('jwks');
+    });
+  });
+
+  it('binds the admin port to ADMIN_HOST, loopback by default whatever HOST is', () => {
+    const OWN = { JWT_SECRET: PROD.JWT_SECRET, ENCRYPTION_KEYS: PROD.ENCRYPTION_KEYS };
+    expect(loadConfig({ ...OWN, HOST: '0.0.0.0' }).admin.host).toBe('127.0.0.1');
+    expect(loadConfig({ ADMIN_HOST: '0.0.0.0' }).admin.host).toBe('0.0.0.0');
+    expect(problemsOf({ ADMIN_HOST: 'a b' })).toEqual(['ADMIN_HOST must be a host name or an IP address (got "a b")']);
+  });
+
+  it('takes an optional METRICS_TOKEN of 16+ printable characters, never echoing it', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-token-0123456789' }).metrics).toEqual({
+      enabled: true,
+      token: 'scrape-token-0123456789',
+    });
+    for (const bad of ['hunter2-short', 'hunter2 with a space in it', 'hunter2-ünïcode-0123456789']) {
+      const problems = problemsOf({ METRICS_TOKEN: bad });
+      expect(problems).toEqual([expect.stringMatching(/^METRICS_TOKEN must be 16 to 256 printable ASCII/)]);
+      expect(problems.join('\n')).not.toContain('hunter2');
+    }
   });
 
   it('has an admin port of its own, metrics on and Bull Board off by default', () => {
     const config = loadConfig({});
-    expect(config.admin).toEqual({ port: 3003, credentials: undefined });
+    expect(config.admin).toEqual({ host: '127.0.0.1', port: 3003, credentials: undefined });
     expect(config.admin.port).not.toBe(config.gateway.port);
-    expect(config.metrics).toEqual({ enabled: true });
+    expect(config.metrics).toEqual({ enabled: true, token: undefined });
     expect(loadConfig({ METRICS_ENABLED: 'false' }).metrics.enabled).toBe(false);
     expect(problemsOf({ METRICS_ENABLED: 'yes' })).toEqual(['METRICS_ENABLED must be true or false (got "yes")']);
   });

@@ -7,6 +7,7 @@ import {
   type EnvName,
   type EnvValue,
 } from './env.schema.js';
+import { isLoopbackHost } from './loopback.js';
 
 /** Raised at boot when one or more variables are missing or invalid; names each one. */
 export class ConfigValidationError extends Error {
@@ -83,19 +84,37 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (values.has('ADMIN_PORT') && get('ADMIN_PORT') !== 0 && get('ADMIN_PORT') === get('PORT')) {
     problems.push('ADMIN_PORT must differ from PORT (the admin surface never shares the public port)');
   }
-  if (get('NODE_ENV') === 'production') {
-    if (values.has('ADMIN_PASSWORD') && get('ADMIN_PASSWORD').length < 16) {
-      problems.push('ADMIN_PASSWORD must be at least 16 characters in production');
-    }
+  const production = get('NODE_ENV') === 'production';
+  // The development secrets are in this repository: an app that other hosts
+  // can reach must not trust them, whatever NODE_ENV says.
+  const exposed = values.has('HOST') && !isLoopbackHost(get('HOST'));
+  if (production || exposed) {
+    const where = production ? 'in production' : `when HOST (${get('HOST')}) is not a loopback address`;
     if (!isSet('JWT_JWKS_URI') && (!isSet('JWT_SECRET') || get('JWT_SECRET') === DEV_JWT_SECRET)) {
-      problems.push('JWT_SECRET must be set to your own secret in production (or set JWT_JWKS_URI)');
+      problems.push(`JWT_SECRET must be set to your own secret ${where} (or set JWT_JWKS_URI)`);
     }
     if (
       !isSet('ENCRYPTION_KEYS') ||
       get('ENCRYPTION_KEYS') === DEV_ENCRYPTION_KEYS ||
       keys.some((k) => isAllZero(k.key))
     ) {
-      problems.push('ENCRYPTION_KEYS must be set to your own keys in production (the development key is refused)');
+      problems.push(`ENCRYPTION_KEYS must be set to your own keys ${where} (the development key is refused)`);
+    }
+  }
+  if (production) {
+    if (values.has('ADMIN_PASSWORD') && get('ADMIN_PASSWORD').length < 16) {
+      problems.push('ADMIN_PASSWORD must be at least 16 characters in production');
+    }
+    if (
+      !isSet('JWT_JWKS_URI') &&
+      (!isSet('JWT_ISSUER') || !isSet('JWT_AUDIENCE')) &&
+      !get('JWT_ALLOW_NO_ISSUER_AUDIENCE')
+    ) {
+      // RFC 8725 3.8/3.9: a shared secret often signs for several services.
+      problems.push(
+        'JWT_ISSUER and JWT_AUDIENCE must be set with JWT_SECRET in production (else a token signed with the same ' +
+          'secret for another service passes); JWT_ALLOW_NO_ISSUER_AUDIENCE=true accepts the risk',
+      );
     }
     if (isSet('JWT_JWKS_URI') && (!isSet('JWT_ISSUER') || !isSet('JWT_AUDIENCE'))) {
       // An identity provider signs tokens for all its tenant's apps with one key set.
@@ -106,8 +125,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (isSet('JWT_JWKS_URI') && !get('JWT_JWKS_URI')?.startsWith('https://')) {
       problems.push('JWT_JWKS_URI must use https in production (signing keys must not be fetched in the clear)');
     }
-    if (!get('PUBLIC_BASE_URL').startsWith('https://')) {
-      problems.push('PUBLIC_BASE_URL must be the public https origin of the gateway in production (Notion calls it)');
+    if (!isSet('PUBLIC_BASE_URL')) {
+      problems.push(
+        'PUBLIC_BASE_URL must be set in production to the public https origin of the gateway (Notion calls it)',
+      );
+    } else if (values.has('PUBLIC_BASE_URL') && !isHttpsOrLoopback(get('PUBLIC_BASE_URL'))) {
+      // Webhook URLs carry secrets; over plain http only if they never leave this machine (a local trial).
+      problems.push('PUBLIC_BASE_URL must use https in production (plain http only for a loopback host)');
     }
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
@@ -149,13 +173,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     projects: { perUserLimit: get('PROJECTS_PER_USER_LIMIT') },
     admin: {
+      host: get('ADMIN_HOST'),
       port: get('ADMIN_PORT'),
       credentials:
         values.has('ADMIN_USERNAME') && values.has('ADMIN_PASSWORD')
           ? { username: get('ADMIN_USERNAME'), password: get('ADMIN_PASSWORD') }
           : undefined,
     },
-    metrics: { enabled: get('METRICS_ENABLED') },
+    metrics: { enabled: get('METRICS_ENABLED'), token: get('METRICS_TOKEN') },
     eventWorker: {
       healthPort: get('EVENT_WORKER_HEALTH_PORT'),
       leaseMs: get('DISPATCH_LEASE_MS'),
@@ -165,9 +190,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
     jobs: { attempts: get('JOB_ATTEMPTS'), backoffMs: get('JOB_BACKOFF_MS'), failedKeep: get('JOB_FAILED_KEEP') },
-    auth: jwksUri
-      ? { mode: 'jwks', jwksUri, issuer, audience }
-      : { mode: 'secret', secret: get('JWT_SECRET'), issuer, audience },
+    auth: {
+      ...(jwksUri
+        ? { mode: 'jwks' as const, jwksUri, issuer, audience }
+        : { mode: 'secret' as const, secret: get('JWT_SECRET'), issuer, audience }),
+      maxLifetimeSeconds: get('JWT_MAX_LIFETIME_SECONDS'),
+      clockSkewSeconds: get('JWT_CLOCK_SKEW_SECONDS'),
+    },
     encryption: { keys },
     notion: {
       apiBaseUrl: get('NOTION_API_BASE_URL').replace(/\/+$/, ''),
@@ -194,6 +223,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
 }
 
 const isAllZero = (key: Buffer) => key.every((byte) => byte === 0);
+
+function isHttpsOrLoopback(raw: string): boolean {
+  const url = new URL(raw);
+  return url.protocol === 'https:' || isLoopbackHost(url.hostname);
+}
 
 function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object' && !Buffer.isBuffer(value) && !Object.isFrozen(value)) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { basicAuthMatches } from './basic-auth.js';
+import { basicAuthMatches, bearerTokenMatches } from './basic-auth.js';
 
 const expected = { username: 'ops', password: 'pa:ss wörd' };
 const header = (user: string, password: string, scheme = 'Basic') =>
@@ -23,5 +23,26 @@ describe('basicAuthMatches', () => {
     ['garbage', 'Basic !!!'],
   ])('refuses %s', (_case, value) => {
     expect(basicAuthMatches(value, expected)).toBe(false);
+  });
+});
+
+describe('bearerTokenMatches', () => {
+  const token = 'scrape-token-0123456789';
+
+  it('accepts exactly the token, with the scheme in any case', () => {
+    expect(bearerTokenMatches(`Bearer ${token}`, token)).toBe(true);
+    expect(bearerTokenMatches(`bearer ${token}`, token)).toBe(true);
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['an empty header', ''],
+    ['no token', 'Bearer '],
+    ['a prefix', `Bearer ${token.slice(0, -1)}`],
+    ['a longer token', `Bearer ${token}0`],
+    ['another scheme', `Basic ${token}`],
+    ['two tokens', `Bearer ${token} ${token}`],
+  ])('refuses %s', (_case, value) => {
+    expect(bearerTokenMatches(value, token)).toBe(false);
   });
 });

@@ -27,3 +27,9 @@ export function basicAuthMatches(header: string | undefined, expected: BasicCred
   const passwordOk = sameText(decoded.slice(sep + 1), expected.password);
   return userOk && passwordOk;
 }
+
+/** Whether an `Authorization` header carries exactly this bearer token (RFC 6750), compared in constant time. */
+export function bearerTokenMatches(header: string | undefined, expected: string): boolean {
+  const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+  return match !== null && sameText(match[1]!, expected);
+}

@@ -15,6 +15,7 @@ export {
   type QueueState,
   type RetentionKind,
 } from './metrics/metrics.js';
+export { METRICS_AUTH_CHALLENGE, metricsAccessAllowed } from './metrics/metrics-access.js';
 export { MetricsModule, type MetricsOptions } from './metrics/metrics.module.js';
 export { closeOnSignals, exitOnBootFailure } from './shutdown.js';
 export { SKIP_RATE_LIMIT_KEY, SkipRateLimit } from './skip-rate-limit.decorator.js';

@@ -35,3 +35,16 @@ export {
 } from './projects.service.js';
 export { isWebhookKey } from './webhook-key.js';
 export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';
+export {
+  assertSealingKeysPresent,
+  describeRotation,
+  leftoverKeys,
+  MissingSealingKeyError,
+  rotateSealedSecrets,
+  SEALED_COLUMNS,
+  SealedKeysCheck,
+  sealedKeyUsage,
+  type KeyUsage,
+  type RotationReport,
+  type SealedColumn,
+} from './sealed-secrets.js';

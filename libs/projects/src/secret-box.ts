@@ -36,6 +36,11 @@ export class SecretBox {
     this.byId = new Map(config.encryption.keys.map((k) => [k.id, k.key]));
   }
 
+  /** The id of the key `seal` uses (the first of ENCRYPTION_KEYS). */
+  get activeKeyId(): string {
+    return this.active.id;
+  }
+
   seal(plaintext: string, associatedData: string): SealedSecret {
     const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.active.key, nonce);

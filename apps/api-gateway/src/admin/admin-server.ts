@@ -7,7 +7,15 @@ import { fastify, type FastifyInstance, type FastifyPluginAsync } from 'fastify'
 import { AppConfig } from '@app/config';
 import { QueueName } from '@app/contracts';
 import { JobQueue } from '@app/messaging';
-import { BASIC_AUTH_CHALLENGE, basicAuthMatches, Metrics, type BasicCredentials } from '@app/observability';
+import {
+  BASIC_AUTH_CHALLENGE,
+  basicAuthMatches,
+  Metrics,
+  METRICS_AUTH_CHALLENGE,
+  metricsAccessAllowed,
+  type BasicCredentials,
+} from '@app/observability';
+import { FailedLoginLimiter } from './failed-login-limiter.js';
 
 type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 
@@ -15,21 +23,25 @@ type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter']
 export const BULL_BOARD_PATH = '/admin/queues';
 
 /**
- * The gateway's admin surface: a Fastify server of its own on `ADMIN_PORT`
- * (never the public port), started with the app and closed with it.
+ * The gateway's admin surface: a Fastify server of its own on
+ * `ADMIN_HOST:ADMIN_PORT` (never the public port, and loopback unless
+ * ADMIN_HOST says otherwise), started with the app and closed with it.
  *
- * - `GET /metrics`: Prometheus, unauthenticated like the workers' health
- *   ports (scrapers rarely carry credentials); off with `METRICS_ENABLED=false`.
+ * - `GET /metrics`: Prometheus; with `METRICS_TOKEN` set, only for that bearer
+ *   token (as on the workers' health ports); off with `METRICS_ENABLED=false`.
  * - `/admin/queues`: Bull Board, read-only, behind HTTP Basic with
  *   `ADMIN_USERNAME` / `ADMIN_PASSWORD`; absent (404) when they are unset.
  *   Read-only because a retry from the board would bypass the dead letters
  *   (`POST /projects/:id/sync/failures/:failureId/retry` is the way to retry).
+ *   Wrong credentials are limited per client address (FailedLoginLimiter): 429
+ *   with Retry-After once a client has used up its tries.
  *
  * The port is meant for a private network: compose publishes it on loopback only.
  */
 @Injectable()
 export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AdminServer.name);
+  private readonly logins = new FailedLoginLimiter();
   private server?: FastifyInstance;
 
   constructor(
@@ -40,11 +52,14 @@ export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdow
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const { admin, metrics, host } = this.config;
+    const { admin, metrics } = this.config;
     if (!metrics.enabled && !admin.credentials) return;
     const server = fastify({ logger: false });
     if (metrics.enabled) {
-      server.get('/metrics', async (_request, reply) => {
+      server.get('/metrics', async (request, reply) => {
+        if (!metricsAccessAllowed(request.headers.authorization, metrics.token)) {
+          return reply.code(401).header('www-authenticate', METRICS_AUTH_CHALLENGE).send('Unauthorized\n');
+        }
         const { contentType, body } = await this.metrics.render();
         return reply.header('content-type', contentType).send(body);
       });
@@ -52,10 +67,10 @@ export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdow
     if (admin.credentials && this.jobs) {
       await server.register(this.bullBoard(admin.credentials, this.jobs));
     }
-    await server.listen({ port: admin.port, host });
+    await server.listen({ port: admin.port, host: admin.host });
     this.server = server;
     this.logger.log(
-      `Admin server on ${host}:${this.port()} (metrics ${metrics.enabled ? 'on' : 'off'}, ` +
+      `Admin server on ${admin.host}:${this.port()} (metrics ${metrics.enabled ? (metrics.token ? 'on, with a token' : 'on') : 'off'}, ` +
         `Bull Board ${admin.credentials ? `at ${BULL_BOARD_PATH}` : 'off: ADMIN_USERNAME/ADMIN_PASSWORD unset'})`,
     );
   }
@@ -83,7 +98,22 @@ export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdow
     });
     return async (scope) => {
       scope.addHook('onRequest', async (request, reply) => {
-        if (basicAuthMatches(request.headers.authorization, credentials)) return;
+        const waitSeconds = this.logins.retryAfterSeconds(request.ip);
+        if (waitSeconds > 0) {
+          // Even right credentials wait: an answer that differed would let guessing go on.
+          await reply.code(429).header('retry-after', String(waitSeconds)).send({
+            statusCode: 429,
+            error: 'Too Many Requests',
+            message: 'Too many failed admin logins; retry later',
+          });
+          return reply;
+        }
+        const { authorization } = request.headers;
+        if (basicAuthMatches(authorization, credentials)) return;
+        // No credentials at all is a browser's first request, asking for the challenge: not a failed login.
+        if (authorization !== undefined && this.logins.recordFailure(request.ip)) {
+          this.logger.warn(`Bull Board logins from ${request.ip} refused for a while: too many failed attempts`);
+        }
         await reply
           .code(401)
           .header('www-authenticate', BASIC_AUTH_CHALLENGE)
