@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 /**
- * The hostile benchmark's client, in a process of its own: an open-loop probe
- * of the API (GET one project, at a fixed rate, each answer timed) and, when
- * asked, hostile webhook requests at a fixed rate beside it.
+ * The hostile benchmark's clients, each in a process of its own (so the
+ * attacker's work never delays the probe's timing): an open-loop probe of the
+ * API (GET one project, at a fixed rate, each answer timed), or hostile
+ * webhook requests at a fixed rate.
  *
  *   node bench/lib/hostile-load.mjs < config.json
- *     apiUrl, bearer, probePerSecond, durationSec,
- *     hostile: null | { perSecond, hook, unknownHook, bodyLimitBytes }
+ *     durationSec, and either
+ *     probe: { apiUrl, bearer, perSecond }, or
+ *     hostile: { perSecond, hook, unknownHook, bodyLimitBytes }
  *
  * Hostile requests come from rotating loopback addresses (127.0.0.2 to
  * 127.0.0.250), so the intake's per-IP failure limit never helps: every one
  * takes the full path of an unsigned request (key lookup, signature check).
- * Bodies are built once. Prints one JSON line: probe latencies (ms) and status
- * counts, hostile status counts.
+ * Bodies are built once. Prints one JSON line: the probe's latencies (ms) and
+ * status counts, or the hostile requests' status counts.
  */
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -69,13 +71,16 @@ function hostileBodies(limit) {
   return { deep, huge, tooLarge };
 }
 
-const probeAgent = new Agent({ keepAlive: true, maxSockets: 16 });
-const probe = openLoop(cfg.probePerSecond, cfg.durationSec, () =>
-  send(cfg.apiUrl, { headers: { authorization: `Bearer ${cfg.bearer}` }, agent: probeAgent }),
-);
-
-let hostile = Promise.resolve([]);
-if (cfg.hostile) {
+if (cfg.probe) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const probed = await openLoop(cfg.probe.perSecond, cfg.durationSec, () =>
+    send(cfg.probe.apiUrl, { headers: { authorization: `Bearer ${cfg.probe.bearer}` }, agent }),
+  );
+  agent.destroy();
+  process.stdout.write(
+    `${JSON.stringify({ latencyMs: latencySummary(probed.map((a) => a.ms)), statuses: count(probed) })}\n`,
+  );
+} else {
   const { deep, huge, tooLarge } = hostileBodies(cfg.hostile.bodyLimitBytes);
   const json = (body, extra = {}) => ({
     method: 'POST',
@@ -89,18 +94,10 @@ if (cfg.hostile) {
     [cfg.hostile.unknownHook, json(deep)],
     [cfg.hostile.hook, json(tooLarge)],
   ];
-  hostile = openLoop(cfg.hostile.perSecond, cfg.durationSec, (i) => {
+  const attacked = await openLoop(cfg.hostile.perSecond, cfg.durationSec, (i) => {
     const [url, init] = kinds[i % kinds.length];
     // A new connection from a new address each time: no limit per client applies.
     return send(url, { ...init, localAddress: `127.0.0.${2 + (i % 249)}` });
   });
+  process.stdout.write(`${JSON.stringify({ sent: attacked.length, statuses: count(attacked) })}\n`);
 }
-
-const [probed, attacked] = await Promise.all([probe, hostile]);
-process.stdout.write(
-  `${JSON.stringify({
-    probe: { latencyMs: latencySummary(probed.map((a) => a.ms)), statuses: count(probed) },
-    hostile: { sent: attacked.length, statuses: count(attacked) },
-  })}\n`,
-);
-probeAgent.destroy();

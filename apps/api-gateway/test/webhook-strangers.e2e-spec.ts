@@ -84,6 +84,27 @@ describe('webhook intake against strangers', () => {
     await app?.close();
   });
 
+  it('answers an unknown URL, or an unsigned body larger than a handshake, without waiting for the body', async () => {
+    // Only the head and a few bytes are sent: a server that read the body first would never answer.
+    const headOnly = (target: string, headers: Record<string, string> = {}) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(target, {
+          method: 'POST',
+          localAddress: '127.0.0.4',
+          headers: { 'content-type': 'application/json', 'content-length': 200_000, ...headers },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.write('{"id":');
+      });
+    expect(await headOnly(`${url}/api/v1/webhooks/notion/whk_${'C'.repeat(32)}`)).toBe(404);
+    expect(await headOnly(hook)).toBe(401);
+  });
+
   it("limits a client's failures (429 with Retry-After), never its correctly signed events, and no other client", async () => {
     const stranger = '127.0.0.2';
     const guess = `${url}/api/v1/webhooks/notion/whk_${'B'.repeat(32)}`;
@@ -145,7 +166,9 @@ describe('the webhook key in the built gateway', () => {
     expect(await send({ method: 'POST', headers: json, body: event() })).toBe(401);
     expect(await send({ method: 'POST', headers: json, body: '{not json' })).toBe(401);
     expect(await send({ method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' })).toBe(415);
-    expect(await send({ method: 'POST', headers: json, body: 'x'.repeat(300 * 1024) })).toBe(413);
+    expect(await send({ method: 'POST', headers: json, body: 'x'.repeat(300 * 1024) })).toBe(401);
+    const signedLooking = { ...json, 'x-notion-signature': 'sha256=00' };
+    expect(await send({ method: 'POST', headers: signedLooking, body: 'x'.repeat(300 * 1024) })).toBe(413);
     expect(await send({ method: 'GET' })).toBeGreaterThanOrEqual(400);
     expect(await send({ method: 'POST', headers: json, body: '{}' }, `${hookUrl}/extra`)).toBe(404);
     expect(await send({ method: 'POST', headers: json, body: '{}' }, `${hookUrl}?q=1`)).toBe(401);

@@ -12,17 +12,12 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Public } from '@app/auth';
-import { DomainError, ErrorCode, NOTION_SIGNATURE_HEADER } from '@app/contracts';
+import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
 import { SkipRateLimit } from '@app/observability';
-import { WebhookHandshakeLimitedError } from '@app/projects';
 import { ApiProblem, problemResponse, RETRY_AFTER_HEADER } from '../http/api-problems.decorator.js';
 import { NOTION_WEBHOOKS_PATH } from '../http/routes.js';
-import {
-  InboxUnavailableError,
-  IntakeFailuresLimitedError,
-  RETRY_AFTER_SECONDS,
-  WebhookIntakeService,
-} from './webhook-intake.service.js';
+import { WebhookAdmission } from './webhook-admission.js';
+import { retryAfterOf, WebhookIntakeService } from './webhook-intake.service.js';
 
 export class WebhookAckDto {
   @ApiProperty({ enum: ['handshake', 'accepted', 'duplicate'] })
@@ -53,7 +48,10 @@ const PROBLEMS: Record<number, string> = {
 @SkipRateLimit()
 @Controller(NOTION_WEBHOOKS_PATH)
 export class NotionWebhooksController {
-  constructor(private readonly intake: WebhookIntakeService) {}
+  constructor(
+    private readonly intake: WebhookIntakeService,
+    private readonly admission: WebhookAdmission,
+  ) {}
 
   @Post(':key')
   @HttpCode(200)
@@ -85,7 +83,8 @@ export class NotionWebhooksController {
   @ApiOkResponse({ type: WebhookAckDto, description: 'Stored durably (or a redelivery of a stored event)' })
   @IntakeProblems()
   async receive(
-    @Param('key') key: string,
+    // Read by WebhookAdmission before the body; declared for the route and its docs.
+    @Param('key') _key: string,
     @Headers(NOTION_SIGNATURE_HEADER) signature: string | undefined,
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -93,7 +92,7 @@ export class NotionWebhooksController {
     const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     try {
       const outcome = await this.intake.receive({
-        key,
+        credentials: this.admission.credentialsOf(request),
         raw,
         signature,
         ip: request.ip,
@@ -106,15 +105,6 @@ export class NotionWebhooksController {
       throw err;
     }
   }
-}
-
-function retryAfterOf(err: unknown): number | undefined {
-  if (err instanceof InboxUnavailableError) return RETRY_AFTER_SECONDS;
-  if (err instanceof IntakeFailuresLimitedError) return err.retryAfterSeconds;
-  if (err instanceof DomainError && err.code === ErrorCode.WebhookHandshakeLimited) {
-    return (err as WebhookHandshakeLimitedError).retryAfterSeconds;
-  }
-  return undefined;
 }
 
 /**

@@ -3,12 +3,12 @@ import { InboxModule } from '@app/inbox';
 import { ProjectsModule } from '@app/projects';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 import { NotionWebhooksController } from './notion-webhooks.controller.js';
-import { WebhookBodyLimitWatcher } from './webhook-body-limit.watcher.js';
+import { WebhookAdmission } from './webhook-admission.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 
 @Module({
   imports: [ProjectsModule, InboxModule],
   controllers: [NotionWebhooksController],
-  providers: [WebhookIntakeService, IntakeFailureLimiter, WebhookBodyLimitWatcher],
+  providers: [WebhookIntakeService, IntakeFailureLimiter, WebhookAdmission],
 })
 export class NotionWebhooksModule {}

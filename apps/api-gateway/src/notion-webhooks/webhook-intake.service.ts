@@ -9,10 +9,16 @@ import {
 } from '@nestjs/common';
 import { BusEvent, DomainError, ErrorCode } from '@app/contracts';
 import { InboxService } from '@app/inbox';
-import { parseWebhookBody, readHandshake, verifyNotionSignature, type NotionHandshake } from '@app/notion';
+import {
+  MAX_HANDSHAKE_BYTES,
+  parseWebhookBody,
+  readHandshake,
+  verifyNotionSignature,
+  type NotionHandshake,
+} from '@app/notion';
 import { EventBus } from '@app/messaging';
 import { Metrics, type DeliveryRejection } from '@app/observability';
-import { ProjectsService, WebhookStatus, type WebhookCredentials } from '@app/projects';
+import { ProjectsService, WebhookHandshakeLimitedError, WebhookStatus, type WebhookCredentials } from '@app/projects';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 
 /** Seconds Notion is asked to wait before retrying when we cannot commit. */
@@ -49,13 +55,22 @@ export class IntakeFailuresLimitedError extends HttpException {
 export type IntakeOutcome =
   { readonly kind: 'handshake' } | { readonly kind: 'event'; readonly deliveryId: string; readonly duplicate: boolean };
 
-/** One request to the intake, as the controller read it. */
-export interface IntakeRequest {
+/** What the intake knows of a request before its body is read. */
+export interface IntakeHead {
   /** The last segment of the webhook URL: a secret key, or a project id for a legacy URL. */
   readonly key: string;
-  readonly raw: Buffer;
   readonly signature: string | undefined;
   /** The client's address (behind TRUST_PROXY, the forwarded one). */
+  readonly ip: string;
+  /** `Content-Length`, when the client sent one. */
+  readonly contentLength: number | undefined;
+}
+
+/** One request to the intake, admitted (see `admit`), with its body. */
+export interface IntakeRequest {
+  readonly credentials: WebhookCredentials;
+  readonly raw: Buffer;
+  readonly signature: string | undefined;
   readonly ip: string;
   readonly correlationId: string;
 }
@@ -74,20 +89,34 @@ function rejectionOf(err: unknown): DeliveryRejection {
   return 'error';
 }
 
+/** The seconds a refusal asks the caller to wait (`Retry-After`), if it asks. */
+export function retryAfterOf(err: unknown): number | undefined {
+  if (err instanceof InboxUnavailableError) return RETRY_AFTER_SECONDS;
+  if (err instanceof IntakeFailuresLimitedError) return err.retryAfterSeconds;
+  if (err instanceof WebhookHandshakeLimitedError) return err.retryAfterSeconds;
+  return undefined;
+}
+
 /** Failures a stranger can cause without the URL's key or the token: counted per client. */
 const isStrangersFailure = (err: unknown) =>
   err instanceof UnknownWebhookError || err instanceof BadSignatureError || err instanceof MalformedWebhookError;
 
 /**
- * Judges one webhook request, spending as little as possible on strangers:
+ * Judges one webhook request, spending as little as possible on strangers.
+ * Before the body is read (`admit`, from a `preParsing` hook):
  *
  * 1. A client over its failure limit sending no signature: 429 at once.
  * 2. The URL's key (or, for a legacy URL, the project id) finds the webhook, or 404.
- * 3. The signature is checked on the raw bytes (an HMAC: cheap whatever the body).
- * 4. Only a correctly signed body is parsed in full (depth-capped, no
+ * 3. No signature and a body announced larger than a handshake: 401 (404 at a
+ *    legacy URL), the body never read.
+ *
+ * Then, with the body (`receive`):
+ *
+ * 4. The signature is checked on the raw bytes (an HMAC: cheap whatever the body).
+ * 5. Only a correctly signed body is parsed in full (depth-capped, no
  *    recursion) and validated: 400 when malformed. An unsigned body is read
  *    only if it is as small as a handshake; anything else is 401.
- * 5. Stored durably, and only then answered 200. Postgres trouble is a 503
+ * 6. Stored durably, and only then answered 200. Postgres trouble is a 503
  *    with Retry-After, never a 2xx, so Notion retries.
  *
  * A legacy URL takes correctly signed events and nothing else: any other
@@ -105,22 +134,34 @@ export class WebhookIntakeService {
     private readonly failures: IntakeFailureLimiter,
   ) {}
 
-  /** Judges and stores one request (see `judge`), counting its outcome in `deliveries_total`. */
-  async receive(request: IntakeRequest): Promise<IntakeOutcome> {
-    try {
-      const outcome = await this.judge(request);
-      if (outcome.kind === 'handshake') this.metrics.delivery('handshake');
-      else this.metrics.delivery(outcome.duplicate ? 'duplicate' : 'accepted');
-      return outcome;
-    } catch (err) {
-      let thrown = err;
-      if (isStrangersFailure(err)) {
-        const blockedFor = this.failures.fail(request.ip);
-        if (blockedFor > 0) thrown = new IntakeFailuresLimitedError(blockedFor);
+  /**
+   * Finds the webhook a request is for before its body is read, refusing
+   * early what can be refused without the body (see the class comment).
+   */
+  async admit(head: IntakeHead): Promise<WebhookCredentials> {
+    return this.counted(head.ip, async () => {
+      const { key, signature } = head;
+      if (!signature) {
+        const blockedFor = this.failures.blockedFor(head.ip);
+        if (blockedFor > 0) throw new IntakeFailuresLimitedError(blockedFor);
       }
-      this.metrics.delivery('rejected', rejectionOf(thrown));
-      throw thrown;
-    }
+      const credentials = await this.durably(() =>
+        UUID.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
+      );
+      if (!credentials) throw new UnknownWebhookError();
+      if (!signature && (head.contentLength ?? 0) > MAX_HANDSHAKE_BYTES) {
+        throw credentials.legacy ? new UnknownWebhookError() : new BadSignatureError();
+      }
+      return credentials;
+    });
+  }
+
+  /** Judges and stores an admitted request (see `judge`), counting its outcome in `deliveries_total`. */
+  async receive(request: IntakeRequest): Promise<IntakeOutcome> {
+    const outcome = await this.counted(request.ip, () => this.judge(request));
+    if (outcome.kind === 'handshake') this.metrics.delivery('handshake');
+    else this.metrics.delivery(outcome.duplicate ? 'duplicate' : 'accepted');
+    return outcome;
   }
 
   /** A request whose body Fastify refused as too large never reaches `receive`: counted here. */
@@ -129,17 +170,27 @@ export class WebhookIntakeService {
     this.metrics.delivery('rejected', 'too_large');
   }
 
-  private async judge(request: IntakeRequest): Promise<IntakeOutcome> {
-    const { key, raw, signature, correlationId } = request;
-    if (!signature) {
-      const blockedFor = this.failures.blockedFor(request.ip);
-      if (blockedFor > 0) throw new IntakeFailuresLimitedError(blockedFor);
+  /**
+   * Runs a step of the intake; a failure is counted in `deliveries_total`, and
+   * a stranger's failure against the client, which past its limit turns the
+   * answer into a 429.
+   */
+  private async counted<T>(ip: string, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      let thrown = err;
+      if (isStrangersFailure(err)) {
+        const blockedFor = this.failures.fail(ip);
+        if (blockedFor > 0) thrown = new IntakeFailuresLimitedError(blockedFor);
+      }
+      this.metrics.delivery('rejected', rejectionOf(thrown));
+      throw thrown;
     }
-    const credentials = await this.durably(() =>
-      UUID.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
-    );
-    if (!credentials) throw new UnknownWebhookError();
+  }
 
+  private async judge(request: IntakeRequest): Promise<IntakeOutcome> {
+    const { credentials, raw, signature, correlationId } = request;
     const signed =
       signature !== undefined &&
       credentials.verificationToken !== undefined &&

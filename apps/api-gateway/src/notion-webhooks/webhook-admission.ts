@@ -1,0 +1,69 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
+import type { WebhookCredentials } from '@app/projects';
+import { WEBHOOK_PATH_PREFIX } from '../http/json-body-parser.js';
+import { API_PREFIX, NOTION_WEBHOOKS_PATH } from '../http/routes.js';
+import { retryAfterOf, WebhookIntakeService } from './webhook-intake.service.js';
+
+/** The intake's route as Fastify names it. */
+const INTAKE_ROUTE = `/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/:key`;
+
+/**
+ * The intake's work before a webhook body is read, in Fastify hooks (a Nest
+ * handler runs only once the body is in):
+ *
+ * - `preParsing`: `WebhookIntakeService.admit` finds the webhook and refuses
+ *   what it can without the body (an unknown URL, an unsigned body larger than
+ *   a handshake, a client over its failure limit), so a stranger's large body
+ *   is never buffered; the credentials found are kept for the handler, which
+ *   then needs no second lookup.
+ * - `onResponse`: Fastify refuses a body over the limit (413) before any
+ *   handler, so the intake never sees it; counted here
+ *   (`deliveries_total{reason="too_large"}`), so a limit set too low for
+ *   Notion's real payloads shows up, and counted as the client's failure.
+ */
+@Injectable()
+export class WebhookAdmission implements OnModuleInit {
+  private readonly admitted = new WeakMap<FastifyRequest, WebhookCredentials>();
+
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly intake: WebhookIntakeService,
+  ) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('preParsing', async (request, reply, payload) => {
+      if (request.method !== 'POST' || request.routeOptions.url !== INTAKE_ROUTE) return payload;
+      const signature = request.headers[NOTION_SIGNATURE_HEADER];
+      const length = Number(request.headers['content-length']);
+      try {
+        const credentials = await this.intake.admit({
+          key: (request.params as { key: string }).key,
+          signature: typeof signature === 'string' ? signature : undefined,
+          ip: request.ip,
+          contentLength: Number.isSafeInteger(length) ? length : undefined,
+        });
+        this.admitted.set(request, credentials);
+        return payload;
+      } catch (err) {
+        const retryAfter = retryAfterOf(err);
+        if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
+        throw err;
+      }
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      if (reply.statusCode === 413 && request.url.startsWith(WEBHOOK_PATH_PREFIX)) this.intake.tooLarge(request.ip);
+      done();
+    });
+  }
+
+  /** The webhook `admit` found for this request (always there for a request that reached the handler). */
+  credentialsOf(request: FastifyRequest): WebhookCredentials {
+    const credentials = this.admitted.get(request);
+    if (!credentials) throw new Error('A webhook request reached the intake without being admitted');
+    return credentials;
+  }
+}
