@@ -25,6 +25,12 @@ type ProjectPatch = Partial<
   >
 >;
 
+/** What the webhook intake reads of a project. */
+export type WebhookRow = Pick<
+  ProjectEntity,
+  'id' | 'webhookStatus' | 'webhookLegacyUrl' | 'webhookTokenCiphertext' | 'webhookTokenKeyId'
+>;
+
 /** When `updateWebhookIf` may apply its patch. */
 export interface WebhookCondition {
   readonly statuses: readonly WebhookStatus[];
@@ -117,9 +123,32 @@ export class ProjectsRepository {
     return this.repo.findOneBy({ id });
   }
 
-  /** The project whose webhook URL carries the key with this hash. */
-  findByWebhookKeyHash(hash: Buffer): Promise<ProjectEntity | null> {
-    return this.repo.findOneBy({ webhookKeyHash: hash });
+  /**
+   * The webhook whose URL carries the key with this hash: only the columns the
+   * intake needs, in one plain query (every request to the intake, strangers'
+   * too, makes it: no query builder or entity mapping).
+   */
+  async findWebhookByKeyHash(hash: Buffer): Promise<WebhookRow | undefined> {
+    const [row] = (await this.repo.query(
+      `SELECT id, webhook_status, webhook_legacy_url, webhook_token_ciphertext, webhook_token_key_id
+       FROM projects WHERE webhook_key_hash = $1`,
+      [hash],
+    )) as Array<{
+      id: string;
+      webhook_status: WebhookStatus;
+      webhook_legacy_url: boolean;
+      webhook_token_ciphertext: Buffer | null;
+      webhook_token_key_id: string | null;
+    }>;
+    return (
+      row && {
+        id: row.id,
+        webhookStatus: row.webhook_status,
+        webhookLegacyUrl: row.webhook_legacy_url,
+        webhookTokenCiphertext: row.webhook_token_ciphertext,
+        webhookTokenKeyId: row.webhook_token_key_id,
+      }
+    );
   }
 
   /**

@@ -14,7 +14,7 @@ import {
   WebhookHandshakeLimitedError,
   WebhookTokenMissingError,
 } from './projects.errors.js';
-import { ProjectsRepository } from './projects.repository.js';
+import { ProjectsRepository, type WebhookRow } from './projects.repository.js';
 import { SecretBox, type SealedSecret } from './secret-box.js';
 import { isWebhookKey, mintWebhookKey, webhookKeyHash } from './webhook-key.js';
 
@@ -183,7 +183,7 @@ export class ProjectsService {
   /** For the public webhook route (no user): the webhook whose URL carries `key`, or undefined. */
   async webhookCredentials(key: string): Promise<WebhookCredentials | undefined> {
     if (!isWebhookKey(key)) return undefined;
-    const row = await this.projects.findByWebhookKeyHash(webhookKeyHash(key));
+    const row = await this.projects.findWebhookByKeyHash(webhookKeyHash(key));
     return row ? this.credentials(row, false) : undefined;
   }
 
@@ -282,7 +282,7 @@ export class ProjectsService {
     return { status: WebhookStatus.AwaitingHandshake, verificationToken: null };
   }
 
-  private credentials(row: ProjectEntity, legacy: boolean): WebhookCredentials {
+  private credentials(row: WebhookRow, legacy: boolean): WebhookCredentials {
     return {
       projectId: row.id,
       status: row.webhookStatus,
@@ -313,7 +313,9 @@ export class ProjectsService {
     );
   }
 
-  private webhookToken(row: ProjectEntity): string | undefined {
+  private webhookToken(
+    row: Pick<ProjectEntity, 'id' | 'webhookTokenCiphertext' | 'webhookTokenKeyId'>,
+  ): string | undefined {
     if (!row.webhookTokenCiphertext || !row.webhookTokenKeyId) return undefined;
     return this.secrets.open(
       { keyId: row.webhookTokenKeyId, ciphertext: row.webhookTokenCiphertext },
