@@ -11,5 +11,4 @@ export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';
 export { MirrorWriter, type MirrorWrite } from './mirror.writer.js';
 export { NotionPageEntity } from './notion-page.entity.js';
 export { ChangesExpiredError, PageNotFoundError } from './read/mirror.errors.js';
-export { normalizeNotionPageId } from './read/page-id.js';
 export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';

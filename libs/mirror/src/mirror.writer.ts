@@ -170,9 +170,9 @@ export class MirrorWriter {
     }
   }
 
-  /** Live pages of a project (as `manager`'s transaction sees them, when given). */
-  async count(projectId: string, manager: EntityManager = this.dataSource.manager): Promise<number> {
-    const [row] = (await manager.query(
+  /** Live pages of a project. */
+  async count(projectId: string): Promise<number> {
+    const [row] = (await this.dataSource.query(
       `SELECT count(*)::int AS n FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL`,
       [projectId],
     )) as Array<{ n: number }>;
@@ -191,7 +191,7 @@ export class MirrorWriter {
       // first too (then cascades), so the two can never deadlock.
       await m.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
       const result = await work(m);
-      await this.syncState.recordPageCount(projectId, await this.count(projectId, m), m);
+      await this.syncState.recordPageCount(projectId, m);
       return result;
     });
   }

@@ -1,7 +1,6 @@
 export {
   MAX_HANDSHAKE_BYTES,
   MAX_WEBHOOK_DEPTH,
-  normalizeNotionId,
   parseWebhookBody,
   readHandshake,
   verifyNotionSignature,
@@ -10,6 +9,7 @@ export {
   type ParsedWebhookBody,
 } from './webhook-payload.js';
 export { exceedsJsonDepth } from './json-depth.js';
+export { normalizeNotionId, NOTION_ID_PATTERN } from './notion-id.js';
 export { NotionClientFactory } from './client/notion-client.factory.js';
 export {
   DEFAULT_RETRY_AFTER_MS,

@@ -1,5 +1,6 @@
 import { verifyWebhookSignature } from '@notionhq/client';
 import { exceedsJsonDepth } from './json-depth.js';
+import { normalizeNotionId } from './notion-id.js';
 
 /** Notion's first POST to a new subscription: the token the owner must paste back. */
 export interface NotionHandshake {
@@ -36,20 +37,12 @@ const MAX_TOKEN = 500;
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const NOTION_ID = /^[0-9a-f]{32}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Entity types whose id the sync engine fetches from Notion: it must be a Notion id. */
 const ID_ENTITIES = new Set(['page', 'database', 'data_source']);
 
 /** A string of 1 to `max` characters that Postgres can store and a log line can show as it is. */
 const clean = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max && !CONTROL.test(v) && !LONE_SURROGATE.test(v);
-
-/** The dashed lowercase form of a Notion id given with or without dashes; undefined if it is none. */
-export function normalizeNotionId(value: string): string | undefined {
-  if (!NOTION_ID.test(value)) return undefined;
-  const hex = value.toLowerCase().replace(/-/g, '');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 function parseJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; reason: string } {
   if (exceedsJsonDepth(raw, MAX_WEBHOOK_DEPTH)) {

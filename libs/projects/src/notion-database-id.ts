@@ -1,5 +1,5 @@
-const DASHED = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PLAIN = /^[0-9a-f]{32}$/i;
+import { normalizeNotionId } from '@app/notion';
+
 /** The id at the end of a URL path segment: `My-Tasks-<32 hex>` or a dashed UUID. */
 const IN_SEGMENT = /(?:^|-)([0-9a-f]{32})$|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
@@ -24,7 +24,5 @@ export function normalizeNotionDatabaseId(input: string): string | undefined {
     if (!match) return undefined;
     candidate = match[1] ?? match[2]!;
   }
-  if (!DASHED.test(candidate) && !PLAIN.test(candidate)) return undefined;
-  const hex = candidate.toLowerCase().replace(/-/g, '');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return normalizeNotionId(candidate);
 }

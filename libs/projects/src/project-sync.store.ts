@@ -4,6 +4,7 @@ import type { EntityManager, Repository } from 'typeorm';
 import { SyncStatus } from './project.js';
 import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
 import { ProjectEntity } from './project.entity.js';
+import { secretAad } from './sealed-secrets.js';
 import { SecretBox } from './secret-box.js';
 
 /**
@@ -37,7 +38,7 @@ export class ProjectSyncStore {
       notionDatabaseId: row.notionDatabaseId,
       notionToken: this.secrets.open(
         { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-        `${projectId}:notion-token`,
+        secretAad(projectId, 'notion-token'),
       ),
       watermark: row.syncWatermark,
       run: row.syncRun,
@@ -150,12 +151,18 @@ export class ProjectSyncStore {
   }
 
   /**
-   * The project's live page count, written by the mirror in the transaction
-   * that changed its pages (which holds the project's row lock, so counts of
-   * one project commit in order).
+   * Sets the project's live page count from its mirrored rows, in the mirror's
+   * transaction that changed them (which holds the project's row lock, so
+   * counts of one project commit in order). One statement: it runs on every
+   * mirror write.
    */
-  async recordPageCount(projectId: string, count: number, manager: EntityManager): Promise<void> {
-    await manager.query(`UPDATE projects SET sync_page_count = $2 WHERE id = $1`, [projectId, count]);
+  async recordPageCount(projectId: string, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE projects SET sync_page_count =
+         (SELECT count(*) FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL)
+       WHERE id = $1`,
+      [projectId],
+    );
   }
 
   /**

@@ -53,6 +53,7 @@ export class ProjectQuotaExceededError extends DomainError {
 /** Handshakes on one webhook are limited: Notion sends one per subscription. */
 export class WebhookHandshakeLimitedError extends DomainError {
   readonly code = ErrorCode.WebhookHandshakeLimited;
+  /** `retryAfterSeconds`: sent as `Retry-After` by the gateway's problem-details filter. */
   constructor(readonly retryAfterSeconds: number) {
     super('Too many handshakes on this webhook: retry after the time in Retry-After');
   }

@@ -15,6 +15,7 @@ import {
   WebhookTokenMissingError,
 } from './projects.errors.js';
 import { ProjectsRepository, type WebhookRow } from './projects.repository.js';
+import { secretAad } from './sealed-secrets.js';
 import { SecretBox, type SealedSecret } from './secret-box.js';
 import { isWebhookKey, mintWebhookKey, webhookKeyHash } from './webhook-key.js';
 
@@ -70,9 +71,6 @@ export interface ProjectPage {
   readonly nextCursor: string | null;
 }
 
-/** Every secret is bound to its row: the project id is the associated data. */
-const aad = (projectId: string, secret: 'notion-token' | 'webhook-token' | 'webhook-key') => `${projectId}:${secret}`;
-
 @Injectable()
 export class ProjectsService {
   constructor(
@@ -85,9 +83,9 @@ export class ProjectsService {
 
   async create(ownerId: string, input: CreateProjectInput): Promise<NewProject> {
     const id = randomUUID();
-    const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
+    const token = this.secrets.seal(input.notionToken, secretAad(id, 'notion-token'));
     const webhook = input.notionWebhookSecret
-      ? this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'))
+      ? this.secrets.seal(input.notionWebhookSecret, secretAad(id, 'webhook-token'))
       : null;
     const webhookKey = mintWebhookKey();
     const row = await this.projects.insert(
@@ -129,11 +127,11 @@ export class ProjectsService {
     const patch: Parameters<ProjectsRepository['updateOwned']>[2] = {};
     if (input.name !== undefined) patch.name = this.name(input.name);
     if (input.notionToken !== undefined) {
-      const token = this.secrets.seal(input.notionToken, aad(id, 'notion-token'));
+      const token = this.secrets.seal(input.notionToken, secretAad(id, 'notion-token'));
       Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
     }
     if (input.notionWebhookSecret !== undefined) {
-      const webhook = this.secrets.seal(input.notionWebhookSecret, aad(id, 'webhook-token'));
+      const webhook = this.secrets.seal(input.notionWebhookSecret, secretAad(id, 'webhook-token'));
       Object.assign(patch, {
         webhookTokenCiphertext: webhook.ciphertext,
         webhookTokenKeyId: webhook.keyId,
@@ -176,7 +174,7 @@ export class ProjectsService {
     const row = await this.owned(ownerId, id);
     return this.secrets.open(
       { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-      aad(id, 'notion-token'),
+      secretAad(id, 'notion-token'),
     );
   }
 
@@ -204,7 +202,7 @@ export class ProjectsService {
    * verified: whoever holds the URL must not be able to replace a working token.
    */
   async acceptHandshake(projectId: string, verificationToken: string): Promise<void> {
-    const sealed = this.secrets.seal(verificationToken, aad(projectId, 'webhook-token'));
+    const sealed = this.secrets.seal(verificationToken, secretAad(projectId, 'webhook-token'));
     const result = await this.projects.storeHandshake(projectId, sealed, WEBHOOK_HANDSHAKES_PER_MINUTE);
     if (result.outcome === 'stored') return;
     if (result.outcome === 'limited') throw new WebhookHandshakeLimitedError(result.retryAfterSeconds);
@@ -297,7 +295,7 @@ export class ProjectsService {
     projectId: string,
     key: string,
   ): Pick<ProjectEntity, 'webhookKeyCiphertext' | 'webhookKeyKeyId' | 'webhookKeyHash'> {
-    const sealed: SealedSecret = this.secrets.seal(key, aad(projectId, 'webhook-key'));
+    const sealed: SealedSecret = this.secrets.seal(key, secretAad(projectId, 'webhook-key'));
     return {
       webhookKeyCiphertext: sealed.ciphertext,
       webhookKeyKeyId: sealed.keyId,
@@ -309,7 +307,7 @@ export class ProjectsService {
     if (!row.webhookKeyCiphertext || !row.webhookKeyKeyId) return null;
     return this.secrets.open(
       { keyId: row.webhookKeyKeyId, ciphertext: row.webhookKeyCiphertext },
-      aad(row.id, 'webhook-key'),
+      secretAad(row.id, 'webhook-key'),
     );
   }
 
@@ -319,7 +317,7 @@ export class ProjectsService {
     if (!row.webhookTokenCiphertext || !row.webhookTokenKeyId) return undefined;
     return this.secrets.open(
       { keyId: row.webhookTokenKeyId, ciphertext: row.webhookTokenCiphertext },
-      aad(row.id, 'webhook-token'),
+      secretAad(row.id, 'webhook-token'),
     );
   }
 

@@ -15,12 +15,15 @@ import {
   metricsAccessAllowed,
   type BasicCredentials,
 } from '@app/observability';
-import { FailedLoginLimiter } from './failed-login-limiter.js';
+import { FailureWindows } from '../http/failure-windows.js';
 
 type BoardServerAdapter = Parameters<typeof createBullBoard>[0]['serverAdapter'];
 
 /** Where Bull Board is mounted on the admin port. */
 export const BULL_BOARD_PATH = '/admin/queues';
+/** Failed Bull Board logins one client address may make per window before it must wait. */
+export const ADMIN_LOGIN_FAILURE_LIMIT = 10;
+export const ADMIN_LOGIN_WINDOW_MS = 15 * 60_000;
 
 /**
  * The gateway's admin surface: a Fastify server of its own on
@@ -33,7 +36,7 @@ export const BULL_BOARD_PATH = '/admin/queues';
  *   `ADMIN_USERNAME` / `ADMIN_PASSWORD`; absent (404) when they are unset.
  *   Read-only because a retry from the board would bypass the dead letters
  *   (`POST /projects/:id/sync/failures/:failureId/retry` is the way to retry).
- *   Wrong credentials are limited per client address (FailedLoginLimiter): 429
+ *   Wrong credentials are limited per client address (`FailureWindows`): 429
  *   with Retry-After once a client has used up its tries.
  *
  * The port is meant for a private network: compose publishes it on loopback only.
@@ -41,7 +44,7 @@ export const BULL_BOARD_PATH = '/admin/queues';
 @Injectable()
 export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AdminServer.name);
-  private readonly logins = new FailedLoginLimiter();
+  private readonly logins = new FailureWindows(ADMIN_LOGIN_FAILURE_LIMIT, ADMIN_LOGIN_WINDOW_MS);
   private server?: FastifyInstance;
 
   constructor(

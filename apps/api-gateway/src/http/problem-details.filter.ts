@@ -33,6 +33,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const error = exception instanceof NotFoundException && request.is404 ? unmatchedRouteError(request) : exception;
     const body = this.toProblem(error, request);
     if (error instanceof MethodNotAllowedError) void reply.header('allow', error.allow.join(', '));
+    // An error that asks the caller to wait says how long in `retryAfterSeconds`.
+    const retryAfter = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', retryAfter);
     // Headers already set on the reply (the rate limit's Retry-After) are kept.
     void reply.status(body.status).header('content-type', PROBLEM_CONTENT_TYPE).send(body);
   }

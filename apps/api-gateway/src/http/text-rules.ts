@@ -9,10 +9,6 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
 /** Any UUID in its 8-4-4-4-12 hex form, as OpenAPI's `format: uuid` promises (no version check). */
 export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** A Notion id as Notion prints it: 32 hex digits, with or without the dashes. */
-export const NOTION_ID_PATTERN =
-  /^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
-
 /**
  * Notion secrets (integration tokens `secret_…`/`ntn_…`, webhook verification
  * tokens `secret_…`): the characters of an RFC 6750 bearer token (letters,

@@ -1,4 +1,4 @@
-import { applyDecorators, Controller, Headers, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { applyDecorators, Controller, Headers, HttpCode, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBody,
   ApiConsumes,
@@ -10,14 +10,14 @@ import {
   ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { Public } from '@app/auth';
 import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
 import { SkipRateLimit } from '@app/observability';
 import { ApiProblem, problemResponse, RETRY_AFTER_HEADER } from '../http/api-problems.decorator.js';
 import { NOTION_WEBHOOKS_PATH } from '../http/routes.js';
 import { WebhookAdmission } from './webhook-admission.js';
-import { retryAfterOf, WebhookIntakeService } from './webhook-intake.service.js';
+import { WebhookIntakeService } from './webhook-intake.service.js';
 
 export class WebhookAckDto {
   @ApiProperty({ enum: ['handshake', 'accepted', 'duplicate'] })
@@ -87,23 +87,15 @@ export class NotionWebhooksController {
     @Param('key') _key: string,
     @Headers(NOTION_SIGNATURE_HEADER) signature: string | undefined,
     @Req() request: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<WebhookAckDto> {
-    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    try {
-      const outcome = await this.intake.receive({
-        credentials: this.admission.credentialsOf(request),
-        raw,
-        signature,
-        ip: request.ip,
-        correlationId: String(request.id),
-      });
-      return { status: outcome.kind === 'handshake' ? 'handshake' : outcome.duplicate ? 'duplicate' : 'accepted' };
-    } catch (err) {
-      const retryAfter = retryAfterOf(err);
-      if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
-      throw err;
-    }
+    const outcome = await this.intake.receive({
+      credentials: this.admission.credentialsOf(request),
+      raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+      signature,
+      ip: request.ip,
+      correlationId: String(request.id),
+    });
+    return { status: outcome.kind === 'handshake' ? 'handshake' : outcome.duplicate ? 'duplicate' : 'accepted' };
   }
 }
 

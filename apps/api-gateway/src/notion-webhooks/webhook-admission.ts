@@ -5,7 +5,7 @@ import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
 import type { WebhookCredentials } from '@app/projects';
 import { WEBHOOK_PATH_PREFIX } from '../http/json-body-parser.js';
 import { API_PREFIX, NOTION_WEBHOOKS_PATH } from '../http/routes.js';
-import { retryAfterOf, WebhookIntakeService } from './webhook-intake.service.js';
+import { WebhookIntakeService } from './webhook-intake.service.js';
 
 /** The intake's route as Fastify names it. */
 const INTAKE_ROUTE = `/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/:key`;
@@ -35,24 +35,18 @@ export class WebhookAdmission implements OnModuleInit {
 
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    fastify.addHook('preParsing', async (request, reply, payload) => {
+    fastify.addHook('preParsing', async (request, _reply, payload) => {
       if (request.method !== 'POST' || request.routeOptions.url !== INTAKE_ROUTE) return payload;
       const signature = request.headers[NOTION_SIGNATURE_HEADER];
       const length = Number(request.headers['content-length']);
-      try {
-        const credentials = await this.intake.admit({
-          key: (request.params as { key: string }).key,
-          signature: typeof signature === 'string' ? signature : undefined,
-          ip: request.ip,
-          contentLength: Number.isSafeInteger(length) ? length : undefined,
-        });
-        this.admitted.set(request, credentials);
-        return payload;
-      } catch (err) {
-        const retryAfter = retryAfterOf(err);
-        if (retryAfter !== undefined) void reply.header('retry-after', retryAfter);
-        throw err;
-      }
+      const credentials = await this.intake.admit({
+        key: (request.params as { key: string }).key,
+        signature: typeof signature === 'string' ? signature : undefined,
+        ip: request.ip,
+        contentLength: Number.isSafeInteger(length) ? length : undefined,
+      });
+      this.admitted.set(request, credentials);
+      return payload;
     });
     fastify.addHook('onResponse', (request, reply, done) => {
       if (reply.statusCode === 413 && request.url.startsWith(WEBHOOK_PATH_PREFIX)) this.intake.tooLarge(request.ip);

@@ -18,13 +18,17 @@ import {
 } from '@app/notion';
 import { EventBus } from '@app/messaging';
 import { Metrics, type DeliveryRejection } from '@app/observability';
-import { ProjectsService, WebhookHandshakeLimitedError, WebhookStatus, type WebhookCredentials } from '@app/projects';
+import { ProjectsService, WebhookStatus, type WebhookCredentials } from '@app/projects';
+import { UUID_PATTERN } from '../http/text-rules.js';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 
 /** Seconds Notion is asked to wait before retrying when we cannot commit. */
 export const RETRY_AFTER_SECONDS = 5;
 
 export class InboxUnavailableError extends HttpException {
+  /** Sent as `Retry-After` by the problem-details filter. */
+  readonly retryAfterSeconds = RETRY_AFTER_SECONDS;
+
   constructor() {
     super('The event could not be stored right now; retry later', HttpStatus.SERVICE_UNAVAILABLE);
   }
@@ -45,7 +49,7 @@ export class BadSignatureError extends UnauthorizedException {
   }
 }
 
-/** This client failed too often: its failing requests answer 429 for a while. */
+/** This client failed too often: its failing requests answer 429 for a while (`Retry-After`). */
 export class IntakeFailuresLimitedError extends HttpException {
   constructor(readonly retryAfterSeconds: number) {
     super('Too many failed webhook requests from this client: retry after the time in Retry-After', 429);
@@ -75,8 +79,6 @@ export interface IntakeRequest {
   readonly correlationId: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The metric label for an error `judge` threw. */
 function rejectionOf(err: unknown): DeliveryRejection {
   if (err instanceof UnknownWebhookError) return 'unknown_project';
@@ -87,14 +89,6 @@ function rejectionOf(err: unknown): DeliveryRejection {
   if (err instanceof DomainError && err.code === ErrorCode.WebhookAlreadyVerified) return 'handshake_refused';
   if (err instanceof DomainError && err.code === ErrorCode.WebhookHandshakeLimited) return 'handshake_limited';
   return 'error';
-}
-
-/** The seconds a refusal asks the caller to wait (`Retry-After`), if it asks. */
-export function retryAfterOf(err: unknown): number | undefined {
-  if (err instanceof InboxUnavailableError) return RETRY_AFTER_SECONDS;
-  if (err instanceof IntakeFailuresLimitedError) return err.retryAfterSeconds;
-  if (err instanceof WebhookHandshakeLimitedError) return err.retryAfterSeconds;
-  return undefined;
 }
 
 /** Failures a stranger can cause without the URL's key or the token: counted per client. */
@@ -146,7 +140,7 @@ export class WebhookIntakeService {
         if (blockedFor > 0) throw new IntakeFailuresLimitedError(blockedFor);
       }
       const credentials = await this.durably(() =>
-        UUID.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
+        UUID_PATTERN.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
       );
       if (!credentials) throw new UnknownWebhookError();
       if (!signature && (head.contentLength ?? 0) > MAX_HANDSHAKE_BYTES) {

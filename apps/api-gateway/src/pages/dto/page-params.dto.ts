@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-validator';
-import { isTitleSearch, normalizeNotionPageId, TITLE_SEARCH_MAX } from '@app/mirror';
+import { isTitleSearch, TITLE_SEARCH_MAX } from '@app/mirror';
+import { normalizeNotionId, NOTION_ID_PATTERN } from '@app/notion';
 import { queryInt } from '../../http/request-validation.js';
-import { decimalAtMostPattern, IsChars, NOTION_ID_PATTERN, UUID_PATTERN } from '../../http/text-rules.js';
+import { decimalAtMostPattern, IsChars, UUID_PATTERN } from '../../http/text-rules.js';
 import { CURSOR_MAX, cursorProperty, ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
 
 /** Postgres bigint, the type of `version`. */
@@ -19,7 +20,7 @@ export class PageParamsDto extends ProjectIdParamDto {
   })
   // Normalized before validation; what is not a page id stays as given and fails below.
   @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? (normalizeNotionPageId(value) ?? value) : value,
+    typeof value === 'string' ? (normalizeNotionId(value) ?? value) : value,
   )
   @ValidateBy({
     name: 'isNotionPageId',

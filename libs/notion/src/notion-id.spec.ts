@@ -1,16 +1,16 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeNotionPageId } from './page-id.js';
+import { normalizeNotionId } from './notion-id.js';
 
 const ID = '1c4f9e2a-7b3d-4e8f-9a01-23456789abcd';
 
-describe('normalizeNotionPageId', () => {
+describe('normalizeNotionId', () => {
   it.each([
     ['a dashed id', ID],
     ['an upper-case dashed id', ID.toUpperCase()],
     ['an id without dashes', ID.replace(/-/g, '')],
     ['an upper-case id without dashes', ID.replace(/-/g, '').toUpperCase()],
   ])('accepts %s', (_case, input) => {
-    expect(normalizeNotionPageId(input)).toBe(ID);
+    expect(normalizeNotionId(input)).toBe(ID);
   });
 
   it.each([
@@ -22,6 +22,6 @@ describe('normalizeNotionPageId', () => {
     ['a URL', `https://www.notion.so/Task-${ID.replace(/-/g, '')}`],
     ['empty', ''],
   ])('rejects %s', (_case, input) => {
-    expect(normalizeNotionPageId(input)).toBeUndefined();
+    expect(normalizeNotionId(input)).toBeUndefined();
   });
 });

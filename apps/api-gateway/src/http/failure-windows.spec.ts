@@ -1,10 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { FailedLoginLimiter } from './failed-login-limiter.js';
+import { FailureWindows } from './failure-windows.js';
 
-describe('FailedLoginLimiter', () => {
+describe('FailureWindows', () => {
   const setUp = () => {
     let clock = 1_000_000;
-    const limiter = new FailedLoginLimiter(3, 60_000, () => clock);
+    const limiter = new FailureWindows(3, 60_000, { now: () => clock });
     return { limiter, advance: (ms: number) => (clock += ms) };
   };
 

@@ -1,32 +1,38 @@
-/** Failed logins one client may make per window before it must wait. */
-export const ADMIN_LOGIN_FAILURE_LIMIT = 10;
-export const ADMIN_LOGIN_WINDOW_MS = 15 * 60_000;
-/** Clients remembered at once; beyond it the oldest window is forgotten (memory stays bounded under a spray of addresses). */
-const MAX_CLIENTS = 10_000;
+/** Clients remembered at once by default; beyond it the oldest window is forgotten. */
+const DEFAULT_MAX_CLIENTS = 10_000;
 
 interface Window {
   failures: number;
   readonly endsAt: number;
 }
 
+export interface FailureWindowsOptions {
+  /** Clients remembered at once (memory stays bounded under a spray of addresses). */
+  readonly maxClients?: number;
+  readonly now?: () => number;
+}
+
 /**
- * Counts failed Bull Board logins per client address in this process: after
- * `limit` failures within a window (which starts at the first failure), the
- * client is refused until the window ends, whatever it sends, so guessing
- * goes no faster than `limit` per window per address.
- *
- * In-process on purpose: the admin port is private, it must work without
- * Redis, and each gateway replica limiting on its own still bounds guessing
- * to `limit` per window per replica.
+ * Counts failures per client in this process, in fixed windows that start at
+ * a client's first failure: after `limit` failures the client is refused
+ * until its window ends, whatever it sends. In-process on purpose, for the
+ * callers that must work without Redis (the webhook intake, the admin port);
+ * each gateway replica limiting on its own still bounds a client to `limit`
+ * per window per replica.
  */
-export class FailedLoginLimiter {
+export class FailureWindows {
   private readonly windows = new Map<string, Window>();
+  private readonly maxClients: number;
+  private readonly now: () => number;
 
   constructor(
-    private readonly limit = ADMIN_LOGIN_FAILURE_LIMIT,
-    private readonly windowMs = ADMIN_LOGIN_WINDOW_MS,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly limit: number,
+    private readonly windowMs: number,
+    { maxClients = DEFAULT_MAX_CLIENTS, now = Date.now }: FailureWindowsOptions = {},
+  ) {
+    this.maxClients = maxClients;
+    this.now = now;
+  }
 
   /** Seconds until `client` may try again; 0 when it may try now. */
   retryAfterSeconds(client: string): number {
@@ -63,7 +69,7 @@ export class FailedLoginLimiter {
   private makeRoom(): void {
     const now = this.now();
     for (const [client, window] of this.windows) {
-      if (this.windows.size < MAX_CLIENTS && window.endsAt > now) return;
+      if (this.windows.size < this.maxClients && window.endsAt > now) return;
       this.windows.delete(client);
     }
   }
