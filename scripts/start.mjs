@@ -2,31 +2,50 @@
 /**
  * `npm start`: build if the sources are newer than dist/, create the database if
  * it is missing, apply pending migrations, then run the three built apps in one
- * terminal with prefixed, coloured logs. Ctrl-C stops all three (each drains and
- * exits 0), and so does this script.
+ * terminal with prefixed, coloured logs, and print one banner once all three
+ * answer /health/ready: where the API and its docs are, and what to try next.
+ * Ctrl-C stops all three (each drains and exits 0), and so does this script.
  *
  * `npm run start:dev`: the same, but each app runs under `nest start --watch`.
+ *
+ * What it prints from start to ready, at the default log level: the build's two
+ * lines (when it builds), one ready line per app, and the banner. Nest's wiring
+ * is at debug (LOG_LEVEL=debug shows it); warnings and errors always show.
  */
-import { spawnSync } from 'node:child_process';
 import concurrently from 'concurrently';
 import { buildIfStale } from './build-if-stale.mjs';
+import {
+  APPS,
+  BUILT,
+  describeMigration,
+  entry,
+  loadStackConfig,
+  migrate,
+  origin,
+  readyUrls,
+  takenPorts,
+  waitUntilReady,
+} from './stack.mjs';
 
-const APPS = ['api-gateway', 'event-worker', 'job-worker'];
-const entry = (app) => `dist/apps/${app}/apps/${app}/src/main.js`;
-const MIGRATE = 'dist/apps/api-gateway/libs/database/src/migrate.main.js';
 const dev = process.argv.includes('--dev');
+const started = performance.now();
 
-function run(command, args) {
-  const { status, signal } = spawnSync(command, args, { stdio: 'inherit' });
-  if (status !== 0) {
-    console.error(`${[command, ...args].join(' ')} failed (${signal ?? `exit ${status}`})`);
-    process.exit(status ?? 1);
+buildIfStale(BUILT);
+const config = await loadStackConfig(process.env);
+const taken = await takenPorts(config);
+if (taken.length) {
+  for (const { app, variable, host, port } of taken) {
+    console.error(`Port ${port} on ${host} (${variable}, ${app}) is already in use.`);
   }
+  console.error(
+    'Another notion-sync (npm start, npm run demo) or another program holds it: stop it, or set ' +
+      `${taken.map((t) => `${t.variable}=<free port>`).join(' ')} for this one.`,
+  );
+  process.exit(1);
 }
+const database = describeMigration(migrate(process.env));
 
-buildIfStale([...APPS.map(entry), MIGRATE]);
-run(process.execPath, [MIGRATE]);
-
+let stopping = false;
 const { result } = concurrently(
   APPS.map((app) => ({
     name: app,
@@ -43,3 +62,30 @@ result.then(
   () => process.exit(0),
   () => process.exit(1),
 );
+process.once('SIGINT', () => (stopping = true));
+process.once('SIGTERM', () => (stopping = true));
+
+if (await waitUntilReady(readyUrls(config), () => stopping)) printBanner();
+
+function printBanner() {
+  const api = origin(config.host, config.gateway.port);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const token =
+    config.auth.mode === 'jwks'
+      ? ['  tokens     from your identity provider (JWT_JWKS_URI)']
+      : ['  a token    TOKEN=$(npm run --silent token -- --sub alice --ttl 1h)'];
+  console.log(
+    [
+      '',
+      `notion-sync is ready (${config.env}, ${seconds} s): api-gateway, event-worker, job-worker`,
+      `  API        ${api}/api/v1`,
+      `  API docs   ${api}/docs`,
+      `  database   ${database}`,
+      ...token,
+      `  try        curl -s ${api}/api/v1/projects -H "Authorization: Bearer $TOKEN"`,
+      '  demo       npm run demo   (a fake Notion workspace, mirrored, with a walkthrough)',
+      'Ctrl-C stops all three.',
+      '',
+    ].join('\n'),
+  );
+}

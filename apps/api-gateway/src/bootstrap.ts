@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { createFastifyAdapter } from '@app/observability';
+import { createFastifyAdapter, StartupQuietLogger } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
 import { completeOpenApiDocument } from './http/openapi-document.js';
@@ -31,7 +31,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     // Nest's own JSON and form parsers off: useJsonBodyParser is the only one.
     { bufferLogs: true, bodyParser: false },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new StartupQuietLogger(app.get(Logger)));
   useJsonBodyParser(app, config.gateway.webhook.bodyLimitBytes);
   rejectLongPathParams(app);
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready'] });

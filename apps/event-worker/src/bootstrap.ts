@@ -4,7 +4,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
 import { PrefixedRedisServer, redisServerOptions } from '@app/messaging';
-import { createFastifyAdapter } from '@app/observability';
+import { createFastifyAdapter, StartupQuietLogger } from '@app/observability';
 import { EventWorkerModule } from './event-worker.module.js';
 
 /**
@@ -23,7 +23,7 @@ export async function createEventWorkerApp(
       bufferLogs: true,
     },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new StartupQuietLogger(app.get(Logger)));
   app.connectMicroservice(
     { strategy: new PrefixedRedisServer(config.redis.channelPrefix, redisServerOptions(config)) },
     { inheritAppConfig: true },

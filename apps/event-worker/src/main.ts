@@ -11,7 +11,10 @@ try {
   closeOnSignals(app, config.shutdownGraceMs, logger);
   await app.startAllMicroservices();
   await app.listen(config.eventWorker.healthPort, config.host);
-  logger.log(`event-worker subscribed; health on ${config.host}:${config.eventWorker.healthPort}`, 'Bootstrap');
+  logger.log(
+    `event-worker ready: subscribed to events; health on ${config.host}:${config.eventWorker.healthPort}`,
+    'Bootstrap',
+  );
 } catch (err) {
-  exitOnBootFailure('event-worker')(err);
+  exitOnBootFailure('event-worker', { EVENT_WORKER_HEALTH_PORT: config.eventWorker.healthPort })(err);
 }

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
 import type { AppConfig } from '@app/config';
-import { createFastifyAdapter } from '@app/observability';
+import { createFastifyAdapter, StartupQuietLogger } from '@app/observability';
 import { JobWorkerModule } from './job-worker.module.js';
 
 /**
@@ -21,6 +21,6 @@ export async function createJobWorkerApp(
       bufferLogs: true,
     },
   );
-  app.useLogger(app.get(Logger));
+  app.useLogger(new StartupQuietLogger(app.get(Logger)));
   return app;
 }

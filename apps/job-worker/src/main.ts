@@ -10,7 +10,10 @@ try {
   const logger = app.get(Logger);
   closeOnSignals(app, config.shutdownGraceMs, logger);
   await app.listen(config.jobWorker.healthPort, config.host);
-  logger.log(`job-worker processing; health on ${config.host}:${config.jobWorker.healthPort}`, 'Bootstrap');
+  logger.log(
+    `job-worker ready: processing up to ${config.jobWorker.concurrency} jobs at once; health on ${config.host}:${config.jobWorker.healthPort}`,
+    'Bootstrap',
+  );
 } catch (err) {
-  exitOnBootFailure('job-worker')(err);
+  exitOnBootFailure('job-worker', { JOB_WORKER_HEALTH_PORT: config.jobWorker.healthPort })(err);
 }

@@ -164,9 +164,8 @@ export const ENV_SCHEMA = {
     doc: 'address every app binds its HTTP ports to (0.0.0.0 to accept other hosts; any non-loopback address refuses the development secrets)',
   }),
   PUBLIC_BASE_URL: spec({
-    default: 'http://localhost:3000',
     parse: parsers.url('http', 'https'),
-    doc: 'public origin of the gateway, used to build webhook URLs; https in production unless its host is loopback',
+    doc: 'public origin of the gateway, used to build webhook URLs (unset: http://localhost:<PORT>); required in production, https unless its host is loopback',
   }),
   CORS_ORIGINS: spec({
     default: '',

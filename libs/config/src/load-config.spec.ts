@@ -59,6 +59,11 @@ describe('loadConfig', () => {
     expect(config.encryption.keys[1]!.key.equals(Buffer.alloc(32, 1))).toBe(true);
   });
 
+  it("builds webhook URLs on the gateway's own port when PUBLIC_BASE_URL is unset (development)", () => {
+    expect(loadConfig({}).gateway.publicBaseUrl).toBe('http://localhost:3000');
+    expect(loadConfig({ PORT: '3100' }).gateway.publicBaseUrl).toBe('http://localhost:3100');
+  });
+
   it('names the bad variable, with the value when it is not a secret', () => {
     const problems = problemsOf({ PORT: 'eighty' });
     expect(problems).toEqual(['PORT must be a whole number (got "eighty")']);

@@ -157,7 +157,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     gateway: {
       port: get('PORT'),
-      publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, ''),
+      // Unset (development): the gateway's own port, so moving PORT keeps webhook URLs right.
+      publicBaseUrl: (values.has('PUBLIC_BASE_URL')
+        ? get('PUBLIC_BASE_URL')
+        : `http://localhost:${get('PORT')}`
+      ).replace(/\/+$/, ''),
       corsOrigins: get('CORS_ORIGINS'),
       throttle: {
         limit: get('THROTTLE_LIMIT'),

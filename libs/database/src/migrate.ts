@@ -1,15 +1,13 @@
-import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { AppConfig } from '@app/config';
 import { buildDataSourceOptions } from './data-source.options.js';
 
-const logger = new Logger('Migrate');
 /** Any constant: every migration runner of this project takes the same lock. */
 const MIGRATION_LOCK_KEY = 7_451_030_417;
 
-/** Creates the database named in `DATABASE_URL` when it does not exist yet. */
-export async function ensureDatabase(config: AppConfig): Promise<void> {
+/** Creates the database named in `DATABASE_URL` when it does not exist yet; true when it did. */
+export async function ensureDatabase(config: AppConfig): Promise<boolean> {
   const target = new URL(config.database.url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error('DATABASE_URL names no database');
@@ -25,11 +23,13 @@ export async function ensureDatabase(config: AppConfig): Promise<void> {
     if (rowCount === 0) {
       // Identifiers cannot be bound parameters; quote it the way Postgres does.
       await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-      logger.log(`Created database ${name}`);
+      return true;
     }
+    return false;
   } catch (err) {
     // Another process may have created it between our check and our CREATE.
     if ((err as { code?: string }).code !== '42P04') throw err;
+    return false;
   } finally {
     await client.end();
   }

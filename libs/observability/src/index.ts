@@ -17,5 +17,6 @@ export {
 } from './metrics/metrics.js';
 export { METRICS_AUTH_CHALLENGE, metricsAccessAllowed } from './metrics/metrics-access.js';
 export { MetricsModule, type MetricsOptions } from './metrics/metrics.module.js';
-export { closeOnSignals, exitOnBootFailure } from './shutdown.js';
+export { bootFailureMessage, closeOnSignals, exitOnBootFailure, type PortVariables } from './shutdown.js';
+export { StartupQuietLogger } from './startup-logger.js';
 export { SKIP_RATE_LIMIT_KEY, SkipRateLimit } from './skip-rate-limit.decorator.js';

@@ -33,12 +33,33 @@ export function closeOnSignals(app: INestApplicationContext, graceMs: number, lo
   process.on('SIGTERM', onSignal);
 }
 
-/** For `main.ts`: a failed boot prints why and exits 1 instead of hanging. */
-export function exitOnBootFailure(appName: string) {
-  return (err: unknown): never => {
-    process.stderr.write(
-      `${appName} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+/** The environment variable that sets each port an app listens on, for a port clash's message. */
+export type PortVariables = Readonly<Record<string, number>>;
+
+/**
+ * Why a boot failed, in words a user acts on. A port clash names the variable
+ * that moves the port ("PORT=3000 is in use"), since Node's own
+ * `listen EADDRINUSE: address already in use 127.0.0.1:3000` does not.
+ */
+export function bootFailureMessage(appName: string, err: unknown, ports: PortVariables = {}): string {
+  const listen = err as { code?: unknown; port?: unknown; address?: unknown } | null;
+  if (listen?.code === 'EADDRINUSE' && typeof listen.port === 'number') {
+    const variable = Object.entries(ports).find(([, port]) => port === listen.port)?.[0];
+    const where = `${typeof listen.address === 'string' ? listen.address : ''}:${listen.port}`;
+    return (
+      `${appName} failed to start: ${where} is already in use (another notion-sync, or another program, holds it). ` +
+      (variable
+        ? `Stop it, or give ${appName} another port: ${variable}=<free port>.`
+        : 'Stop it, or give this app another port.')
     );
+  }
+  return `${appName} failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
+/** For `main.ts`: a failed boot prints why and exits 1 instead of hanging. */
+export function exitOnBootFailure(appName: string, ports: PortVariables = {}) {
+  return (err: unknown): never => {
+    process.stderr.write(`${bootFailureMessage(appName, err, ports)}\n`);
     process.exit(1);
   };
 }

@@ -72,10 +72,18 @@ export class AdminServer implements OnApplicationBootstrap, OnApplicationShutdow
     }
     await server.listen({ port: admin.port, host: admin.host });
     this.server = server;
-    this.logger.log(
-      `Admin server on ${admin.host}:${this.port()} (metrics ${metrics.enabled ? (metrics.token ? 'on, with a token' : 'on') : 'off'}, ` +
-        `Bull Board ${admin.credentials ? `at ${BULL_BOARD_PATH}` : 'off: ADMIN_USERNAME/ADMIN_PASSWORD unset'})`,
-    );
+    // The gateway's ready line says this (see summary()); here it is detail.
+    this.logger.debug(`Admin server ${this.summary()}`);
+  }
+
+  /** Where the admin port is and what it serves, for the gateway's ready line. */
+  summary(): string {
+    const { admin, metrics } = this.config;
+    const port = this.port();
+    if (port === undefined) return 'admin port off (metrics off, Bull Board off)';
+    const metricsState = metrics.enabled ? (metrics.token ? 'on, with a token' : 'on') : 'off';
+    const board = admin.credentials ? `at ${BULL_BOARD_PATH}` : 'off: ADMIN_USERNAME/ADMIN_PASSWORD unset';
+    return `admin on ${admin.host}:${port} (metrics ${metricsState}, Bull Board ${board})`;
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,0 +1,124 @@
+/**
+ * What `npm start` and `npm run demo` share: the built entry points, the
+ * config as the apps will read it, the migration step, port checks, and the
+ * wait until all three apps answer /health/ready.
+ */
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from './build-if-stale.mjs';
+
+export const APPS = ['api-gateway', 'event-worker', 'job-worker'];
+export const entry = (app) => `dist/apps/${app}/apps/${app}/src/main.js`;
+export const MIGRATE = 'dist/apps/api-gateway/libs/database/src/migrate.main.js';
+const CONFIG = 'dist/apps/api-gateway/libs/config/src/index.js';
+const TOKEN = 'dist/apps/api-gateway/libs/auth/src/token.main.js';
+/** Everything the scripts run; `buildIfStale(BUILT)` builds when one is missing or stale. */
+export const BUILT = [...APPS.map(entry), MIGRATE, CONFIG, TOKEN];
+
+/** The config exactly as the apps will load it from `env` (the built config lib); exits with its message if invalid. */
+export async function loadStackConfig(env) {
+  const { loadConfigOrExit } = await import(pathToFileURL(join(REPO_ROOT, CONFIG)).href);
+  return loadConfigOrExit(env);
+}
+
+/** `http://host:port`, with an IPv6 host in brackets. */
+export function origin(host, port) {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Creates the database if missing and migrates it; returns `{database, created, applied}`. Exits if it fails. */
+export function migrate(env) {
+  const { status, signal, stdout } = spawnSync(process.execPath, [join(REPO_ROOT, MIGRATE), '--summary'], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (status !== 0) {
+    console.error(`Migrating the database failed (${signal ?? `exit ${status}`}); see above.`);
+    process.exit(status ?? 1);
+  }
+  return JSON.parse(stdout.trim().split('\n').at(-1));
+}
+
+/** "notion_sync (created, 15 migrations applied)", "notion_sync (up to date)". */
+export function describeMigration({ database, created, applied }) {
+  const migrations = applied.length === 1 ? '1 migration applied' : `${applied.length} migrations applied`;
+  if (created) return `${database} (created, ${migrations})`;
+  return `${database} (${applied.length ? migrations : 'up to date'})`;
+}
+
+/** Every port the three apps listen on, with the variable that moves it. */
+export function listeners(config) {
+  const ports = [
+    { app: 'api-gateway', variable: 'PORT', host: config.host, port: config.gateway.port },
+    {
+      app: 'event-worker',
+      variable: 'EVENT_WORKER_HEALTH_PORT',
+      host: config.host,
+      port: config.eventWorker.healthPort,
+    },
+    { app: 'job-worker', variable: 'JOB_WORKER_HEALTH_PORT', host: config.host, port: config.jobWorker.healthPort },
+  ];
+  // The admin port listens only when it serves something; 0 means any free port.
+  if ((config.metrics.enabled || config.admin.credentials) && config.admin.port !== 0) {
+    ports.push({ app: 'api-gateway', variable: 'ADMIN_PORT', host: config.admin.host, port: config.admin.port });
+  }
+  return ports;
+}
+
+/** True when nothing listens on host:port (we could bind it just now). */
+export function portIsFree(host, port) {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** The listeners whose ports are taken. */
+export async function takenPorts(config) {
+  const taken = [];
+  for (const listener of listeners(config)) {
+    if (!(await portIsFree(listener.host, listener.port))) taken.push(listener);
+  }
+  return taken;
+}
+
+/** The three apps' readiness URLs. */
+export function readyUrls(config) {
+  return [
+    `${origin(config.host, config.gateway.port)}/health/ready`,
+    `${origin(config.host, config.eventWorker.healthPort)}/health/ready`,
+    `${origin(config.host, config.jobWorker.healthPort)}/health/ready`,
+  ];
+}
+
+/** Resolves once every URL answers 200; polls every 250 ms until `stopped()` says to give up. */
+export async function waitUntilReady(urls, stopped = () => false) {
+  const pending = new Set(urls);
+  while (pending.size && !stopped()) {
+    for (const url of [...pending]) {
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) pending.delete(url);
+      } catch {
+        // not listening yet
+      }
+    }
+    if (pending.size) await new Promise((r) => setTimeout(r, 250));
+  }
+  return pending.size === 0;
+}
+
+/** Mints a client token the way `npm run token` does; returns it. */
+export function mintToken(env, args) {
+  const { status, stdout } = spawnSync(process.execPath, [join(REPO_ROOT, TOKEN), ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+  });
+  if (status !== 0) throw new Error('minting a token failed; see above');
+  return stdout.trim();
+}
