@@ -50,6 +50,27 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
+    // The list of installed extensions imports the developers' modules, and
+    // they import @app/extensions: a lib importing the list back would close an
+    // ES module cycle, and the workers would stop at startup ("Cannot access
+    // 'OnNotionEvent' before initialization"). Only the worker apps load it.
+    files: ['libs/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)installed-extensions(/|$)',
+              message:
+                'Only apps/event-worker and apps/job-worker import the installed extensions (libs/installed-extensions).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Specs poke at untyped JSON bodies.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.int-spec.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -39,7 +39,11 @@ class CommentNotifier {
 @Module({ providers: [CommentNotifier] })
 class CommentNotifierModule {}
 
-/** `@OnNotionEvent()` handlers run as jobs of their own, next to the sync. */
+/**
+ * `@OnNotionEvent()` handlers run as jobs of their own, next to the sync. The
+ * module is handed to the apps in process, bypassing libs/installed-extensions;
+ * extension-documented-path.e2e-spec.ts registers one the way the README says.
+ */
 describe('extension handlers', () => {
   const config = testConfig({ RELAY_RECEIVED_GRACE_MS: '3600000', JOB_ATTEMPTS: '2', JOB_BACKOFF_MS: '10' });
   const apps: INestApplication[] = [];

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { ExtensionsModule, INSTALLED_EXTENSIONS } from '@app/extensions';
+import { ExtensionsModule } from '@app/extensions';
+import { INSTALLED_EXTENSIONS } from '@app/installed-extensions';
 import { QueueModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { NotionEventsModule } from './notion-events/notion-events.module.js';

@@ -1,12 +1,15 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { INSTALLED_EXTENSIONS } from './installed-extensions.js';
 import { NotionEventHandlerRegistry } from './notion-event-handler.registry.js';
 
-/** Loads the extension modules and finds their event handlers (global). */
+/**
+ * Loads the extension modules and finds their event handlers (global). The
+ * workers pass the list of libs/installed-extensions; this lib never imports
+ * it, since the modules on it import this lib.
+ */
 @Module({})
 export class ExtensionsModule {
-  static forRoot(modules: readonly Type[] = INSTALLED_EXTENSIONS): DynamicModule {
+  static forRoot(modules: readonly Type[]): DynamicModule {
     return {
       module: ExtensionsModule,
       global: true,

@@ -33,8 +33,9 @@ export class AppProcess {
   private constructor(
     readonly name: AppName,
     env: Readonly<Record<string, string | undefined>>,
+    cwd: string,
   ) {
-    this.child = spawn(process.execPath, [APP_ENTRY[name]], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [APP_ENTRY[name]], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout!, this.child.stderr!]) {
       let partial = '';
       stream.setEncoding('utf8');
@@ -48,9 +49,12 @@ export class AppProcess {
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** @param env the whole environment of the process (pass the test's own plus overrides). */
-  static start(name: AppName, env: Readonly<Record<string, string | undefined>>): AppProcess {
-    return new AppProcess(name, env);
+  /**
+   * @param env the whole environment of the process (pass the test's own plus overrides).
+   * @param root the checkout whose build to run (a copy of this one, say).
+   */
+  static start(name: AppName, env: Readonly<Record<string, string | undefined>>, root = REPO_ROOT): AppProcess {
+    return new AppProcess(name, env, root);
   }
 
   get pid(): number {
