@@ -41,14 +41,14 @@ describe('sync engine (three apps, fake Notion)', () => {
     return items;
   };
   const changesAfter = async (projectId: string, after: string) => {
-    const changes: Json[] = [];
+    const items: Json[] = [];
     let next = after;
     for (;;) {
       const res = await call('GET', `/projects/${projectId}/changes?after=${next}&limit=1000`);
       expect(res.status).toBe(200);
-      changes.push(...(res.body.changes as Json[]));
+      items.push(...(res.body.items as Json[]));
       next = res.body.nextAfter as string;
-      if (!res.body.hasMore) return { changes, next };
+      if (!res.body.hasMore) return { items, next };
     }
   };
   const synced = (id: string, pageCount: number, timeoutMs = 60_000) =>
@@ -158,7 +158,7 @@ describe('sync engine (three apps, fake Notion)', () => {
       expect((await allPages(p.id)).some((x) => x.id === target.id)).toBe(false);
       expect((await allPages(p.id, '&includeDeleted=true')).some((x) => x.id === target.id)).toBe(true);
       const afterDelete = await changesAfter(p.id, start);
-      expect(afterDelete.changes.map((c) => [c.id, Boolean(c.deletedAt)])).toEqual([[target.id, true]]);
+      expect(afterDelete.items.map((c) => [c.id, Boolean(c.deletedAt)])).toEqual([[target.id, true]]);
 
       await notion.restoreAndNotify(target.id, p.webhook);
       await waitFor(async () => (await page(p.id, target.id)).deletedAt === null || undefined, {
@@ -166,11 +166,11 @@ describe('sync engine (three apps, fake Notion)', () => {
         what: 'the restore',
       });
       const afterRestore = await changesAfter(p.id, afterDelete.next);
-      expect(afterRestore.changes.map((c) => [c.id, c.deletedAt])).toEqual([[target.id, null]]);
+      expect(afterRestore.items.map((c) => [c.id, c.deletedAt])).toEqual([[target.id, null]]);
       expect(BigInt(afterRestore.next)).toBeGreaterThan(BigInt(afterDelete.next));
       // Nothing more: the duplicate delivery and the restore each wrote once.
       await new Promise((r) => setTimeout(r, 1500));
-      expect((await changesAfter(p.id, afterRestore.next)).changes).toEqual([]);
+      expect((await changesAfter(p.id, afterRestore.next)).items).toEqual([]);
     }, 90_000);
 
     it('keeps the newest state when a slow, older fetch races a newer one in the same minute', async () => {

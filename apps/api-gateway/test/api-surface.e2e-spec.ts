@@ -60,6 +60,13 @@ describe('API surface', () => {
     expect(doc.components.schemas.ProblemDetailsDto).toBeDefined();
     expect(doc.paths['/api/v1/projects/{id}']!.get!.responses['404']).toBeDefined();
     expect(doc.paths['/api/v1/projects']!.post!.security).toEqual([{ bearer: [] }]);
+    // Every list answers its rows as `items`, the change feed too.
+    const fields = (schema: string) =>
+      Object.keys((doc.components.schemas[schema] as { properties: object }).properties);
+    expect(fields('ProjectListResponseDto')).toEqual(['items', 'nextCursor']);
+    expect(fields('PageListResponseDto')).toEqual(['items', 'nextCursor']);
+    expect(fields('SyncFailureListResponseDto')).toEqual(['items']);
+    expect(fields('PageChangesResponseDto')).toEqual(['items', 'nextAfter', 'hasMore']);
   });
 
   it('serves the API docs UI at /docs without a token', async () => {
