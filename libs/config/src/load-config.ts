@@ -159,6 +159,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       port: get('PORT'),
       publicBaseUrl: get('PUBLIC_BASE_URL').replace(/\/+$/, ''),
       corsOrigins: get('CORS_ORIGINS'),
+      corsLoopback: get('NODE_ENV') === 'development' && get('CORS_ORIGINS').length === 0,
       throttle: {
         limit: get('THROTTLE_LIMIT'),
         ipLimit: get('THROTTLE_IP_LIMIT'),
