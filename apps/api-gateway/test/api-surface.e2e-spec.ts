@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signDevToken } from '@app/auth';
 import { createGatewayApp } from '../src/bootstrap.js';
+import { isolatedEnv, type IsolatedEnv } from '../../../test/jest/isolated-env.js';
 import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /** OpenAPI, rate limiting, CORS and security headers of the gateway. */
@@ -148,8 +149,11 @@ describe('CORS for a browser app on this machine', () => {
       },
     });
 
+  let isolated: IsolatedEnv | undefined;
+
   afterAll(async () => {
     for (const app of apps) await app.close();
+    await isolated?.dispose();
   });
 
   it('lets loopback origins in, on any port, in development without CORS_ORIGINS', async () => {
@@ -176,7 +180,10 @@ describe('CORS for a browser app on this machine', () => {
   });
 
   it('lets no origin in, loopback included, in production without CORS_ORIGINS', async () => {
+    // A database of its own: a production key ring lacks the key of the run's other projects.
+    isolated = await isolatedEnv('cors');
     const url = await gateway({
+      ...isolated.env,
       NODE_ENV: 'production',
       JWT_SECRET: randomBytes(32).toString('hex'),
       JWT_ISSUER: 'https://id.example.com/',
