@@ -106,6 +106,24 @@ describe('sync engine (three apps, fake Notion)', () => {
     for (const exit of exits) expect(exit.code).toBe(0);
   }, 60_000);
 
+  it('says queued when created, idle with 0 pages once an empty database is imported, queued again on request', async () => {
+    const p = await newProject(['Tasks']);
+    expect(p.sync).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+    const first = await synced(p.id, 0);
+    expect(first.sync).toMatchObject({ status: 'idle', pageCount: 0, lastError: null });
+    const requested = await call('POST', `/projects/${p.id}/sync`);
+    expect(requested.status).toBe(202);
+    expect(requested.body.sync).toMatchObject({ status: 'queued', lastSyncedAt: first.sync.lastSyncedAt });
+    // Its run: a later lastSyncedAt, idle again.
+    await waitFor(
+      async () => {
+        const { sync } = await project(p.id);
+        return (sync.status === 'idle' && sync.lastSyncedAt > first.sync.lastSyncedAt) || undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'the requested sync' },
+    );
+  }, 60_000);
+
   describe('a project with 250 pages in two data sources', () => {
     let p: Awaited<ReturnType<typeof newProject>>;
     let pages: Array<{ id: string }>;
