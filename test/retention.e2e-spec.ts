@@ -220,7 +220,7 @@ describe('retention', () => {
       });
       return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Json };
     };
-    const feedIds = (body: Json) => (body.changes as Json[]).map((p) => p.id as string);
+    const feedIds = (body: Json) => (body.items as Json[]).map((p) => p.id as string);
 
     beforeAll(async () => {
       projectId = await insertProject(pg, owner);
@@ -295,7 +295,7 @@ describe('retention', () => {
       expect(feedIds(atWatermark.body)).toEqual([ids.d]);
       const past = await changes(vD);
       expect(past.status).toBe(200);
-      expect(past.body).toMatchObject({ changes: [], nextAfter: vD, hasMore: false });
+      expect(past.body).toMatchObject({ items: [], nextAfter: vD, hasMore: false });
     });
 
     it('checks ownership first: 404 to another user, never 410', async () => {

@@ -41,14 +41,14 @@ describe('sync engine (three apps, fake Notion)', () => {
     return items;
   };
   const changesAfter = async (projectId: string, after: string) => {
-    const changes: Json[] = [];
+    const items: Json[] = [];
     let next = after;
     for (;;) {
       const res = await call('GET', `/projects/${projectId}/changes?after=${next}&limit=1000`);
       expect(res.status).toBe(200);
-      changes.push(...(res.body.changes as Json[]));
+      items.push(...(res.body.items as Json[]));
       next = res.body.nextAfter as string;
-      if (!res.body.hasMore) return { changes, next };
+      if (!res.body.hasMore) return { items, next };
     }
   };
   const synced = (id: string, pageCount: number, timeoutMs = 60_000) =>
@@ -106,6 +106,24 @@ describe('sync engine (three apps, fake Notion)', () => {
     for (const exit of exits) expect(exit.code).toBe(0);
   }, 60_000);
 
+  it('says queued when created, idle with 0 pages once an empty database is imported, queued again on request', async () => {
+    const p = await newProject(['Tasks']);
+    expect(p.sync).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+    const first = await synced(p.id, 0);
+    expect(first.sync).toMatchObject({ status: 'idle', pageCount: 0, lastError: null });
+    const requested = await call('POST', `/projects/${p.id}/sync`);
+    expect(requested.status).toBe(202);
+    expect(requested.body.sync).toMatchObject({ status: 'queued', lastSyncedAt: first.sync.lastSyncedAt });
+    // Its run: a later lastSyncedAt, idle again.
+    await waitFor(
+      async () => {
+        const { sync } = await project(p.id);
+        return (sync.status === 'idle' && sync.lastSyncedAt > first.sync.lastSyncedAt) || undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'the requested sync' },
+    );
+  }, 60_000);
+
   describe('a project with 250 pages in two data sources', () => {
     let p: Awaited<ReturnType<typeof newProject>>;
     let pages: Array<{ id: string }>;
@@ -158,7 +176,7 @@ describe('sync engine (three apps, fake Notion)', () => {
       expect((await allPages(p.id)).some((x) => x.id === target.id)).toBe(false);
       expect((await allPages(p.id, '&includeDeleted=true')).some((x) => x.id === target.id)).toBe(true);
       const afterDelete = await changesAfter(p.id, start);
-      expect(afterDelete.changes.map((c) => [c.id, Boolean(c.deletedAt)])).toEqual([[target.id, true]]);
+      expect(afterDelete.items.map((c) => [c.id, Boolean(c.deletedAt)])).toEqual([[target.id, true]]);
 
       await notion.restoreAndNotify(target.id, p.webhook);
       await waitFor(async () => (await page(p.id, target.id)).deletedAt === null || undefined, {
@@ -166,11 +184,11 @@ describe('sync engine (three apps, fake Notion)', () => {
         what: 'the restore',
       });
       const afterRestore = await changesAfter(p.id, afterDelete.next);
-      expect(afterRestore.changes.map((c) => [c.id, c.deletedAt])).toEqual([[target.id, null]]);
+      expect(afterRestore.items.map((c) => [c.id, c.deletedAt])).toEqual([[target.id, null]]);
       expect(BigInt(afterRestore.next)).toBeGreaterThan(BigInt(afterDelete.next));
       // Nothing more: the duplicate delivery and the restore each wrote once.
       await new Promise((r) => setTimeout(r, 1500));
-      expect((await changesAfter(p.id, afterRestore.next)).changes).toEqual([]);
+      expect((await changesAfter(p.id, afterRestore.next)).items).toEqual([]);
     }, 90_000);
 
     it('keeps the newest state when a slow, older fetch races a newer one in the same minute', async () => {

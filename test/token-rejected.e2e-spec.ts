@@ -43,6 +43,8 @@ describe('projects whose token Notion rejects', () => {
   interface State {
     status: string;
     lastError: string | null;
+    /** A full sync was asked for and no run has taken it up yet. */
+    queued: boolean;
     reconcile: boolean;
     fullSync: boolean;
     requestedAt: Date | null;
@@ -57,14 +59,18 @@ describe('projects whose token Notion rejects', () => {
         sync_last_error: string | null;
         sync_requested_at: Date | null;
         sync_token_rejected_at: Date | null;
-      }>(`SELECT sync_status, sync_last_error, sync_requested_at, sync_token_rejected_at FROM projects WHERE id = $1`, [
-        projectId,
-      ])
+        sync_queued: boolean;
+      }>(
+        `SELECT sync_status, sync_last_error, sync_requested_at, sync_token_rejected_at, sync_queued
+         FROM projects WHERE id = $1`,
+        [projectId],
+      )
     ).rows[0]!;
     const ids = syncIds(projectId);
     return {
       status: row.sync_status,
       lastError: row.sync_last_error,
+      queued: row.sync_queued,
       reconcile: await queue.hasScheduler(QueueName.NotionSync, ids.reconcileScheduler),
       fullSync: await queue.hasScheduler(QueueName.NotionSync, ids.fullSyncScheduler),
       requestedAt: row.sync_requested_at,
@@ -79,7 +85,8 @@ describe('projects whose token Notion rejects', () => {
       what: `project ${projectId}: ${what}`,
     });
 
-  const running = (s: State) => s.status === 'idle' && s.reconcile && s.fullSync;
+  // Not queued: a requested run took it up (a new project is stored idle before its import).
+  const running = (s: State) => s.status === 'idle' && !s.queued && s.reconcile && s.fullSync;
   const halted = (s: State) => s.status === 'error' && s.lastError === REJECTED && !s.reconcile && !s.fullSync;
 
   /** Jobs of the project waiting or programmed in the queue. */

@@ -45,6 +45,8 @@ export interface BoundProject<T> {
   readonly seeded: T;
   /** The webhook URL from the create answer, and the verification token the project was created with. */
   readonly webhook: { readonly url: string; readonly verificationToken: string };
+  /** The create answer's `sync`. */
+  readonly sync: Json;
 }
 
 /**
@@ -77,5 +79,6 @@ export async function bindNotionDatabase<T = void>(
     dataSourceIds,
     seeded,
     webhook: { url: res.body.webhook.url as string, verificationToken },
+    sync: res.body.sync as Json,
   };
 }

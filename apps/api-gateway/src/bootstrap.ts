@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import type { AppConfig } from '@app/config';
+import { isLoopbackOrigin, type AppConfig } from '@app/config';
 import { createFastifyAdapter, StartupQuietLogger } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
@@ -47,7 +47,7 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
     },
   });
   app.enableCors({
-    origin: config.gateway.corsOrigins.length ? [...config.gateway.corsOrigins] : false,
+    origin: corsOrigin(config.gateway),
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
     allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
     // Browsers hide response headers from scripts unless they are listed here.
@@ -63,6 +63,21 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   });
   setUpOpenApi(app);
   return app;
+}
+
+type CorsOrigin = NonNullable<Parameters<NestFastifyApplication['enableCors']>[0]>['origin'];
+
+/**
+ * The origins CORS lets in: `CORS_ORIGINS`; else, in development, any page
+ * served from this machine; else none. A refused preflight gets no CORS headers
+ * (405: the path has no OPTIONS route; 404 on an unknown path). Tokens
+ * travel in the Authorization header, never in cookies (no credentials mode),
+ * so an allowed origin still needs a token of its own.
+ */
+function corsOrigin({ corsOrigins, corsLoopback }: AppConfig['gateway']): CorsOrigin {
+  if (corsOrigins.length) return [...corsOrigins];
+  if (corsLoopback) return (origin, allow) => allow(null, origin !== undefined && isLoopbackOrigin(origin));
+  return false;
 }
 
 function setUpOpenApi(app: NestFastifyApplication): void {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signDevToken } from '@app/auth';
 import { createGatewayApp } from '../src/bootstrap.js';
+import { isolatedEnv, type IsolatedEnv } from '../../../test/jest/isolated-env.js';
 import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /** OpenAPI, rate limiting, CORS and security headers of the gateway. */
@@ -60,6 +61,13 @@ describe('API surface', () => {
     expect(doc.components.schemas.ProblemDetailsDto).toBeDefined();
     expect(doc.paths['/api/v1/projects/{id}']!.get!.responses['404']).toBeDefined();
     expect(doc.paths['/api/v1/projects']!.post!.security).toEqual([{ bearer: [] }]);
+    // Every list answers its rows as `items`, the change feed too.
+    const fields = (schema: string) =>
+      Object.keys((doc.components.schemas[schema] as { properties: object }).properties);
+    expect(fields('ProjectListResponseDto')).toEqual(['items', 'nextCursor']);
+    expect(fields('PageListResponseDto')).toEqual(['items', 'nextCursor']);
+    expect(fields('SyncFailureListResponseDto')).toEqual(['items']);
+    expect(fields('PageChangesResponseDto')).toEqual(['items', 'nextAfter', 'hasMore']);
   });
 
   it('serves the API docs UI at /docs without a token', async () => {
@@ -113,6 +121,89 @@ describe('API surface', () => {
     }
     expect(allowed.headers.get('x-content-type-options')).toBe('nosniff');
     expect(allowed.headers.get('strict-transport-security')).toContain('max-age=');
+  });
+});
+
+/**
+ * A frontend's dev server on this machine (Vite's http://localhost:5173)
+ * calling a local stack: let in by default in development only.
+ */
+describe('CORS for a browser app on this machine', () => {
+  const FRONTEND = 'http://localhost:5173';
+  const apps: NestFastifyApplication[] = [];
+
+  /** A gateway of its own with these variables; its URL. */
+  const gateway = async (env: Record<string, string>) => {
+    const app = await createGatewayApp(testConfig({ LOG_LEVEL: 'silent', ...env }));
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return app.getUrl();
+  };
+  const preflight = (url: string, origin: string) =>
+    fetch(`${url}/api/v1/projects`, {
+      method: 'OPTIONS',
+      headers: {
+        origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
+    });
+
+  let isolated: IsolatedEnv | undefined;
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await isolated?.dispose();
+  });
+
+  it('lets loopback origins in, on any port, in development without CORS_ORIGINS', async () => {
+    const url = await gateway({ NODE_ENV: 'development' });
+    for (const origin of [FRONTEND, 'http://127.0.0.1:8080', 'http://[::1]:3001']) {
+      const res = await preflight(url, origin);
+      expect({ origin, status: res.status }).toEqual({ origin, status: 204 });
+      expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(res.headers.get('access-control-allow-methods')).toContain('POST');
+      expect(res.headers.get('access-control-allow-headers')).toContain('authorization');
+      expect(res.headers.get('access-control-allow-credentials')).toBeNull();
+      expect(res.headers.get('vary')).toMatch(/origin/i);
+    }
+    const answer = await fetch(`${url}/api/v1/projects`, { headers: { origin: FRONTEND } });
+    expect(answer.status).toBe(401);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(FRONTEND);
+    expect(answer.headers.get('access-control-expose-headers')).toContain('location');
+    // Pages from elsewhere are not: their preflight is a method the path does not have.
+    for (const origin of ['https://app.example.com', 'http://192.168.1.20:5173']) {
+      const res = await preflight(url, origin);
+      expect({ origin, status: res.status }).toEqual({ origin, status: 405 });
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
+  it('lets no origin in, loopback included, in production without CORS_ORIGINS', async () => {
+    // A database of its own: a production key ring lacks the key of the run's other projects.
+    isolated = await isolatedEnv('cors');
+    const url = await gateway({
+      ...isolated.env,
+      NODE_ENV: 'production',
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      JWT_ISSUER: 'https://id.example.com/',
+      JWT_AUDIENCE: 'notion-sync-api',
+      ENCRYPTION_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      PUBLIC_BASE_URL: 'http://localhost:3000',
+    });
+    const res = await preflight(url, FRONTEND);
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets in only the listed origins when CORS_ORIGINS is set, in development too', async () => {
+    const url = await gateway({ NODE_ENV: 'development', CORS_ORIGINS: 'https://app.example.com' });
+    const listed = await preflight(url, 'https://app.example.com');
+    expect(listed.status).toBe(204);
+    expect(listed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    const local = await preflight(url, FRONTEND);
+    expect(local.headers.get('access-control-allow-origin')).toBeNull();
   });
 });
 

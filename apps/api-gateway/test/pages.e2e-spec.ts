@@ -91,7 +91,7 @@ describe('pages API', () => {
   const feed = async (user: string, projectId: string, after: string, limit?: number) => {
     const res = await get(user, `/projects/${projectId}/changes?after=${after}${limit ? `&limit=${limit}` : ''}`);
     expect(res.status).toBe(200);
-    return res.body as { changes: Page[]; nextAfter: string; hasMore: boolean };
+    return res.body as { items: Page[]; nextAfter: string; hasMore: boolean };
   };
 
   const expectProblem = (res: Awaited<ReturnType<typeof call>>, status: number, type = 'about:blank') => {
@@ -358,15 +358,15 @@ describe('pages API', () => {
     it('lists every row after 0 in version order, then nothing new from nextAfter', async () => {
       const all = await feed(owner, projectId, '0');
       expect(all.hasMore).toBe(false);
-      expect(all.changes.map((c) => c.id).sort()).toEqual(rows.map((r) => r.pageId).sort());
-      const versions = all.changes.map((c) => BigInt(c.version));
+      expect(all.items.map((c) => c.id).sort()).toEqual(rows.map((r) => r.pageId).sort());
+      const versions = all.items.map((c) => BigInt(c.version));
       for (let i = 1; i < versions.length; i++) expect(versions[i]! > versions[i - 1]!).toBe(true);
-      expect(all.nextAfter).toBe(all.changes[24]!.version);
+      expect(all.nextAfter).toBe(all.items[24]!.version);
 
       const none = await feed(owner, projectId, all.nextAfter);
-      expect(none).toEqual({ changes: [], nextAfter: all.nextAfter, hasMore: false });
+      expect(none).toEqual({ items: [], nextAfter: all.nextAfter, hasMore: false });
       // The default after is 0.
-      expect((await get(owner, `/projects/${projectId}/changes`)).body!.changes).toHaveLength(25);
+      expect((await get(owner, `/projects/${projectId}/changes`)).body!.items).toHaveLength(25);
     });
 
     it('pages by limit with hasMore, each row once', async () => {
@@ -375,8 +375,8 @@ describe('pages API', () => {
       let after = '0';
       for (;;) {
         const batch = await feed(owner, projectId, after, 10);
-        batches.push({ size: batch.changes.length, hasMore: batch.hasMore });
-        seen.push(...batch.changes.map((c) => c.id));
+        batches.push({ size: batch.items.length, hasMore: batch.hasMore });
+        seen.push(...batch.items.map((c) => c.id));
         after = batch.nextAfter;
         if (!batch.hasMore) break;
       }
@@ -400,18 +400,18 @@ describe('pages API', () => {
 
       const next = await feed(owner, projectId, start);
       expect(next.hasMore).toBe(false);
-      expect(next.changes.map((c) => [c.id, c.title, c.deletedAt !== null])).toEqual([
+      expect(next.items.map((c) => [c.id, c.title, c.deletedAt !== null])).toEqual([
         [rows[7]!.pageId, 'Row 7', true],
         [added.pageId, 'Added', false],
         [edited.pageId, 'Edited twice', false],
       ]);
-      expect(next.nextAfter).toBe(next.changes[2]!.version);
+      expect(next.nextAfter).toBe(next.items[2]!.version);
       // Nothing is repeated from there on.
-      expect((await feed(owner, projectId, next.nextAfter)).changes).toEqual([]);
+      expect((await feed(owner, projectId, next.nextAfter)).items).toEqual([]);
       // Tombstones are in the feed from 0 too, once, with their latest state.
       const all = await feed(owner, projectId, '0', 1000);
-      expect(all.changes).toHaveLength(26);
-      expect(all.changes.filter((c) => c.deletedAt !== null).map((c) => c.id)).toEqual([rows[7]!.pageId]);
+      expect(all.items).toHaveLength(26);
+      expect(all.items.filter((c) => c.deletedAt !== null).map((c) => c.id)).toEqual([rows[7]!.pageId]);
     });
 
     it('answers 400 problem+json for an invalid after or limit, 404 to others', async () => {
@@ -428,8 +428,8 @@ describe('pages API', () => {
       ])
         expectProblem(await get(owner, `/projects/${projectId}/changes?${query}`), 400);
       const max = await feed(owner, projectId, '9223372036854775807');
-      expect(max).toEqual({ changes: [], nextAfter: '9223372036854775807', hasMore: false });
-      expect((await feed(owner, projectId, '000')).changes.length).toBeGreaterThan(0);
+      expect(max).toEqual({ items: [], nextAfter: '9223372036854775807', hasMore: false });
+      expect((await feed(owner, projectId, '000')).items.length).toBeGreaterThan(0);
       expectProblem(
         await get('intruder', `/projects/${projectId}/changes?after=0`),
         404,

@@ -106,7 +106,8 @@ describe('projects API', () => {
           ),
           status: 'awaiting_handshake',
         },
-        sync: { status: 'idle', lastSyncedAt: null, pageCount: 0, lastError: null },
+        // Its first import is asked for (no worker runs in this suite: it stays queued).
+        sync: { status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });
@@ -409,6 +410,30 @@ describe('projects API', () => {
       expect(new Date(res.body!.updatedAt).getTime()).toBeGreaterThan(new Date(res.body!.createdAt).getTime());
       const after = (await pg.query('SELECT notion_token_ciphertext FROM projects WHERE id = $1', [id])).rows[0];
       expect(after.notion_token_ciphertext.equals(before.notion_token_ciphertext)).toBe(false);
+    });
+
+    it('answers queued to a sync request and to a new token, until a run starts; a rename leaves the status', async () => {
+      const status = async () => (await call(owner, 'GET', `/projects/${id}`)).body!.sync.status;
+      expect(await status()).toBe('queued');
+      // As the job-worker leaves it after a first full sync.
+      const synced = () =>
+        pg.query(
+          `UPDATE projects SET sync_started_at = clock_timestamp(), sync_last_synced_at = clock_timestamp() WHERE id = $1`,
+          [id],
+        );
+      await synced();
+      expect(await status()).toBe('idle');
+      const requested = await call(owner, 'POST', `/projects/${id}/sync`);
+      expect(requested.status).toBe(202);
+      expect(requested.body!.sync).toMatchObject({ status: 'queued', lastSyncedAt: expect.any(String) });
+      expect(await status()).toBe('queued');
+
+      await synced();
+      expect((await call(owner, 'PATCH', `/projects/${id}`, { name: 'Renamed' })).body!.sync.status).toBe('idle');
+      const rotated = await call(owner, 'PATCH', `/projects/${id}`, { notionToken: secret('secret') });
+      expect(rotated.status).toBe(200);
+      expect(rotated.body!.sync.status).toBe('queued');
+      expect(await status()).toBe('queued');
     });
 
     it('refuses to patch the database binding, the owner or the id, and null values', async () => {

@@ -5,7 +5,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { MirrorWriter, type MirrorRow } from '@app/mirror';
-import type { FullSyncRun } from '@app/projects';
+import { ProjectsService, type FullSyncRun } from '@app/projects';
 import { FakeNotion, FIXTURE_NOTION_TOKEN, insertProject, waitFor, type LoggedRequest } from '@app/testing';
 import { JobWorkerModule } from '../src/job-worker.module.js';
 import { SyncEngine } from '../src/notion-sync/sync-engine.js';
@@ -51,6 +51,7 @@ async function startEngine(notion: FakeNotion) {
   return {
     engine: app.get(SyncEngine),
     writer: app.get(MirrorWriter),
+    projects: app.get(ProjectsService),
     pg,
     close: async () => {
       await app.close();
@@ -70,10 +71,11 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
   let close: () => Promise<void>;
   let engine: SyncEngine;
   let writer: MirrorWriter;
+  let projects: ProjectsService;
   let pg: Client;
 
   beforeAll(async () => {
-    ({ engine, writer, pg, close } = await startEngine(notion));
+    ({ engine, writer, projects, pg, close } = await startEngine(notion));
   });
 
   afterAll(async () => {
@@ -152,6 +154,35 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(s.sync_watermark).not.toBeNull();
     expect(s.sync_watermark!.getTime()).toBeGreaterThanOrEqual(before.getTime());
     expect(s.sync_watermark!.getTime()).toBeLessThanOrEqual(after.getTime());
+  });
+
+  it('moves a requested project from queued to syncing when the run begins, and to idle with 0 pages for an empty database', async () => {
+    const owner = `owner-${randomUUID()}`;
+    const { databaseId } = notion.addDatabase('Empty', ['Default']);
+    notion.share(FIXTURE_NOTION_TOKEN, databaseId);
+    const projectId = await insertProject(pg, owner, databaseId);
+    // As creating it through the API does: its first full sync is asked for.
+    await pg.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
+    const sync = async () => (await projects.get(owner, projectId)).sync;
+    expect(await sync()).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+
+    // Holds the run at its first Notion call, after it began.
+    notion.injectLatency({ path: new RegExp(`/v1/databases/${databaseId}$`), ms: 3000 });
+    const run = engine.full(projectId, randomUUID());
+    await waitFor(() => notion.inFlight > 0, { intervalMs: 5, what: 'the run to call Notion' });
+    expect((await sync()).status).toBe('syncing');
+    // The owner asks again meanwhile: the run keeps the status, the request waits for a run of its own.
+    expect((await projects.requestSync(owner, projectId)).sync.status).toBe('syncing');
+    expect(await run).toEqual({ processedDeliveries: 0, pagesWritten: 0, tombstoned: 0 });
+    expect(await sync()).toMatchObject({ status: 'queued', pageCount: 0, lastSyncedAt: expect.any(Date) });
+
+    await engine.full(projectId, randomUUID());
+    expect(await sync()).toMatchObject({
+      status: 'idle',
+      pageCount: 0,
+      lastError: null,
+      lastSyncedAt: expect.any(Date),
+    });
   });
 
   it('resumes an interrupted full sync from its checkpoint', async () => {

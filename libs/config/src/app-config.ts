@@ -38,8 +38,14 @@ export abstract class AppConfig {
   abstract readonly gateway: {
     readonly port: number;
     readonly publicBaseUrl: string;
-    /** Browser origins allowed by CORS; empty means none. */
+    /** Browser origins allowed by CORS (`CORS_ORIGINS`); when empty, see `corsLoopback`. */
     readonly corsOrigins: readonly string[];
+    /**
+     * Development without `CORS_ORIGINS`: every loopback origin (a frontend's
+     * dev server on any port) is allowed, so the local stack needs no setting.
+     * False in production and test, and whenever `CORS_ORIGINS` is set.
+     */
+    readonly corsLoopback: boolean;
     readonly throttle: { readonly limit: number; readonly ipLimit: number; readonly ttlSeconds: number };
     readonly webhook: {
       readonly bodyLimitBytes: number;

@@ -186,7 +186,7 @@ export const ENV_SCHEMA = {
       }
       return origins;
     },
-    doc: 'comma-separated browser origins allowed by CORS (empty: no cross-origin access)',
+    doc: 'comma-separated browser origins allowed by CORS; empty: none, except in development, where pages on localhost, 127.0.0.1 or [::1] (any port) are allowed',
   }),
   THROTTLE_LIMIT: spec({
     default: '120',

@@ -352,6 +352,19 @@ describe('loadConfig', () => {
     expect(problemsOf({ TRUST_PROXY: value })).toEqual([expect.stringMatching(/^TRUST_PROXY must be/)]);
   });
 
+  it('lets loopback origins through CORS in development only while CORS_ORIGINS is unset', () => {
+    expect(loadConfig({}).gateway).toMatchObject({ corsOrigins: [], corsLoopback: true });
+    expect(loadConfig({ NODE_ENV: 'development', CORS_ORIGINS: ' ' }).gateway.corsLoopback).toBe(true);
+    // A list wins: only its origins.
+    expect(loadConfig({ CORS_ORIGINS: 'http://localhost:5173' }).gateway).toMatchObject({
+      corsOrigins: ['http://localhost:5173'],
+      corsLoopback: false,
+    });
+    expect(loadConfig({ NODE_ENV: 'test' }).gateway).toMatchObject({ corsOrigins: [], corsLoopback: false });
+    expect(loadConfig(PROD).gateway).toMatchObject({ corsOrigins: [], corsLoopback: false });
+    expect(loadConfig({ ...PROD, CORS_ORIGINS: 'https://app.example.com' }).gateway.corsLoopback).toBe(false);
+  });
+
   it('limits manual sync requests per project, 6 an hour by default', () => {
     expect(loadConfig({}).gateway.syncRequests).toEqual({ limit: 6, windowSeconds: 3600 });
     expect(loadConfig({ SYNC_REQUEST_LIMIT: '2', SYNC_REQUEST_WINDOW_SECONDS: '60' }).gateway.syncRequests).toEqual({

@@ -163,6 +163,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
         : `http://localhost:${get('PORT')}`
       ).replace(/\/+$/, ''),
       corsOrigins: get('CORS_ORIGINS'),
+      corsLoopback: get('NODE_ENV') === 'development' && get('CORS_ORIGINS').length === 0,
       throttle: {
         limit: get('THROTTLE_LIMIT'),
         ipLimit: get('THROTTLE_IP_LIMIT'),

@@ -21,3 +21,21 @@ export function isLoopbackHost(host: string): boolean {
     /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(hostname)
   );
 }
+
+/**
+ * Whether a browser's `Origin` header names a page served from this machine:
+ * http or https, a loopback host (as `isLoopbackHost` judges it), any port.
+ * Only an origin as browsers send it (lowercase, no path, no default port);
+ * `null` and other schemes are refused.
+ */
+export function isLoopbackOrigin(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  return (
+    (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === origin && isLoopbackHost(url.hostname)
+  );
+}

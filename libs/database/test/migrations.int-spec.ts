@@ -88,6 +88,8 @@ describe('migrations', () => {
       webhook_handshakes: 'integer',
       sync_purged_version: 'bigint',
       sync_token_rejected_at: 'timestamp with time zone?',
+      sync_started_at: 'timestamp with time zone?',
+      sync_queued: 'boolean',
     });
   });
 
@@ -104,11 +106,15 @@ describe('migrations', () => {
     ]);
   });
 
-  it('keeps the old webhook URL only for webhooks verified before secret URLs existed', async () => {
+  /** Reverts migrations (the latest first) until `name` is no longer applied, as a database before it was. */
+  const revertThrough = async (name: string) => {
     const applied = async () =>
       (await pg.query<{ name: string }>('SELECT name FROM typeorm_migrations ORDER BY id')).rows.map((r) => r.name);
-    // Back to just before AddWebhookKeys (later migrations first), as an upgraded database was.
-    while ((await applied()).includes('AddWebhookKeys1764748800000')) await revertLastMigration(config);
+    while ((await applied()).includes(name)) await revertLastMigration(config);
+  };
+
+  it('keeps the old webhook URL only for webhooks verified before secret URLs existed', async () => {
+    await revertThrough('AddWebhookKeys1764748800000');
     const insert = (owner: string, status: string) =>
       pg.query(
         `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, webhook_status)
@@ -130,6 +136,38 @@ describe('migrations', () => {
       pg.query(`UPDATE projects SET webhook_key_hash = '\\x01' WHERE owner_id = 'legacy-pending'`),
     ).rejects.toThrow(/projects_webhook_key_sealed/);
     await pg.query(`DELETE FROM projects WHERE owner_id LIKE 'legacy-%'`);
+  });
+
+  it('reads requests of projects from before sync_started_at as taken up only when a sync followed them', async () => {
+    await revertThrough('AddSyncStartedAt1765008000000');
+    const insert = (owner: string, columns: string) =>
+      pg.query(
+        `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id,
+           webhook_status, sync_status, sync_requested_at, sync_enqueued_at, sync_last_synced_at, sync_run)
+         SELECT $1, 'n', gen_random_uuid(), '\\x00', 'k', 'verified', ${columns}`,
+        [owner],
+      );
+    const t = (minutes: number) => `now() - interval '${60 - minutes} minutes'`;
+    await insert('before-created', `'idle', ${t(0)}, NULL, NULL, NULL`);
+    await insert('before-synced', `'idle', ${t(0)}, ${t(0)}, ${t(5)}, NULL`);
+    await insert('before-failed', `'error', ${t(0)}, ${t(0)}, NULL, NULL`);
+    await insert(
+      'before-running',
+      `'syncing', ${t(0)}, ${t(0)}, NULL, jsonb_build_object('startedAt', ${t(1)}, 'done', '[]'::jsonb)`,
+    );
+    await insert('before-requested-again', `'idle', ${t(10)}, ${t(10)}, ${t(5)}, NULL`);
+    await runMigrations(config);
+    const { rows } = await pg.query<{ owner_id: string; sync_queued: boolean }>(
+      `SELECT owner_id, sync_queued FROM projects WHERE owner_id LIKE 'before-%' ORDER BY owner_id`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.sync_queued]))).toEqual({
+      'before-created': true,
+      'before-failed': false,
+      'before-requested-again': true,
+      'before-running': false,
+      'before-synced': false,
+    });
+    await pg.query(`DELETE FROM projects WHERE owner_id LIKE 'before-%'`);
   });
 
   it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {

@@ -31,7 +31,7 @@ export interface PageListing {
 /** A slice of a project's change feed. */
 export interface MirrorChanges {
   /** Rows whose latest write is after the asked version, in version order. */
-  readonly changes: MirrorPageView[];
+  readonly items: MirrorPageView[];
   /** The last returned version, or the asked one when nothing was returned. */
   readonly nextAfter: string;
   readonly hasMore: boolean;
@@ -101,10 +101,10 @@ export class MirrorReader {
       .orderBy('p.version', 'ASC')
       .limit(limit + 1)
       .getMany();
-    const changes = rows.slice(0, limit).map(toView);
+    const items = rows.slice(0, limit).map(toView);
     return {
-      changes,
-      nextAfter: changes.length ? changes[changes.length - 1]!.version : after,
+      items,
+      nextAfter: items.length ? items[items.length - 1]!.version : after,
       hasMore: rows.length > limit,
     };
   }

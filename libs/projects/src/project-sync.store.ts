@@ -95,7 +95,23 @@ export class ProjectSyncStore {
     return rows.map((r) => r.id);
   }
 
-  /** A full sync begins (or resumes): status `syncing`, the run's checkpoint stored. */
+  /**
+   * A full sync begins (or resumes), under the project's full-sync lock: status
+   * `syncing`, and `sync_started_at` now, which takes up the requests dated
+   * before it (the project no longer reads `queued`); then the project as the
+   * run works from it, read after the stamp so that it holds every request the
+   * stamp took up (see `requestFullSync`). A request dated later stays `queued`
+   * for the follow-up run the queue keeps. Undefined once the project is deleted.
+   */
+  async beginFullSync(projectId: string): Promise<SyncTarget | undefined> {
+    await this.repo.query(`UPDATE projects SET sync_status = $2, sync_started_at = now() WHERE id = $1`, [
+      projectId,
+      SyncStatus.Syncing,
+    ]);
+    return this.target(projectId);
+  }
+
+  /** A full sync's checkpoint: status `syncing`, where to resume stored. */
   async saveRun(projectId: string, run: FullSyncRun): Promise<void> {
     await this.repo.query(`UPDATE projects SET sync_status = $2, sync_run = $3::jsonb WHERE id = $1`, [
       projectId,
@@ -144,10 +160,14 @@ export class ProjectSyncStore {
   /**
    * Asks for a full sync from now (the database clock). Pass the manager of a
    * transaction that changes what the sync would see (a new token), so the
-   * request commits with it.
+   * request commits with it. Dated by `clock_timestamp()`, not by the
+   * transaction's start: callers hold the project's row by then (their
+   * transaction updated it first), so a run whose start (`beginFullSync`) is
+   * dated later waited for this transaction and reads what it committed. A
+   * request is never taken up by a run that did not see it.
    */
   async requestFullSync(projectId: string, manager: EntityManager = this.repo.manager): Promise<void> {
-    await manager.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
+    await manager.query(`UPDATE projects SET sync_requested_at = clock_timestamp() WHERE id = $1`, [projectId]);
   }
 
   /**

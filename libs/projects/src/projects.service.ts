@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from './notion-database-id.js';
-import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
+import { normalizeProjectName, SyncStatus, WebhookStatus, type ProjectView } from './project.js';
 import type { ProjectEntity } from './project.entity.js';
 import { ProjectSyncStore } from './project-sync.store.js';
 import {
@@ -142,9 +142,11 @@ export class ProjectsService {
       const updated = Object.keys(patch).length
         ? await projects.updateOwned(ownerId, id, patch)
         : await projects.findOwned(ownerId, id);
-      // A new token may see more (or less): a full sync under it is requested in the same transaction.
-      if (updated && input.notionToken !== undefined) await this.syncState.requestFullSync(id, manager);
-      return updated;
+      if (!updated || input.notionToken === undefined) return updated;
+      // A new token may see more (or less): a full sync under it is requested in the same transaction,
+      // and the answer says so (`queued`).
+      await this.syncState.requestFullSync(id, manager);
+      return projects.findOwned(ownerId, id);
     });
     if (!row) throw new ProjectNotFoundError();
     return toView(row);
@@ -157,9 +159,10 @@ export class ProjectsService {
    */
   async requestSync(ownerId: string, id: string): Promise<ProjectView> {
     const row = await this.projects.transaction(async (projects, manager) => {
-      const touched = await projects.updateOwned(ownerId, id, {});
-      if (touched) await this.syncState.requestFullSync(id, manager);
-      return touched;
+      // Owner-scoped, and it holds the row for the request's date (see requestFullSync).
+      if (!(await projects.updateOwned(ownerId, id, {}))) return null;
+      await this.syncState.requestFullSync(id, manager);
+      return projects.findOwned(ownerId, id);
     });
     if (!row) throw new ProjectNotFoundError();
     return toView(row);
@@ -348,7 +351,7 @@ function toView(row: ProjectEntity): ProjectView {
     notionDatabaseId: row.notionDatabaseId,
     webhookStatus: row.webhookStatus,
     sync: {
-      status: row.syncStatus,
+      status: syncStatus(row),
       lastSyncedAt: row.syncLastSyncedAt,
       pageCount: row.syncPageCount,
       lastError: row.syncLastError,
@@ -356,4 +359,15 @@ function toView(row: ProjectEntity): ProjectView {
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
+}
+
+/**
+ * A running full sync says `syncing` (a request meanwhile leaves a follow-up,
+ * `queued` once this run ends); else a full sync requested after the latest
+ * one began says `queued`, whatever the last outcome (a retry after an error
+ * is on its way; `lastError` still says what failed); else the stored status.
+ */
+function syncStatus(row: ProjectEntity): SyncStatus {
+  if (row.syncStatus !== SyncStatus.Syncing && row.syncQueued) return SyncStatus.Queued;
+  return row.syncStatus;
 }

@@ -126,6 +126,70 @@ describe('ProjectsService', () => {
     expect(await store.pendingRequest(project.id)).toEqual(second);
   });
 
+  it('says what the sync is doing: queued until a full sync begins, syncing, then idle; queued again on a request', async () => {
+    const store = oldKeyModule.get(ProjectSyncStore);
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    const sync = async () => (await service.get(owner, project.id)).sync;
+    // Created: its first import is asked for, not done.
+    expect(project.sync).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+
+    await store.beginFullSync(project.id);
+    expect((await sync()).status).toBe('syncing');
+    // A request while it runs: the run owns the status; the follow-up is queued once it ends.
+    expect((await service.requestSync(owner, project.id)).sync.status).toBe('syncing');
+    await store.completed(project.id, new Date(), true);
+    expect(await sync()).toMatchObject({ status: 'queued', lastSyncedAt: expect.any(Date) });
+    // An incremental sync that completes meanwhile is not the requested run.
+    await store.completed(project.id, new Date(), false);
+    expect((await sync()).status).toBe('queued');
+
+    // The follow-up of an empty database: idle with no page.
+    await store.beginFullSync(project.id);
+    await store.completed(project.id, new Date(), true);
+    expect(await sync()).toMatchObject({
+      status: 'idle',
+      pageCount: 0,
+      lastError: null,
+      lastSyncedAt: expect.any(Date),
+    });
+    // A rename asks for nothing; POST .../sync and a new token answer queued at once.
+    expect((await service.update(owner, project.id, { name: 'renamed' })).sync.status).toBe('idle');
+    expect((await service.requestSync(owner, project.id)).sync.status).toBe('queued');
+    await store.beginFullSync(project.id);
+    await store.completed(project.id, new Date(), true);
+    expect((await service.update(owner, project.id, { notionToken: 'secret_token_3' })).sync.status).toBe('queued');
+
+    // A failed run says error until the next request, which keeps the reason until a run succeeds.
+    await store.beginFullSync(project.id);
+    await store.failed(project.id, 'The database is not shared with the integration');
+    expect(await sync()).toMatchObject({
+      status: 'error',
+      lastError: 'The database is not shared with the integration',
+    });
+    expect((await service.requestSync(owner, project.id)).sync).toMatchObject({
+      status: 'queued',
+      lastError: 'The database is not shared with the integration',
+    });
+    await store.beginFullSync(project.id);
+    await store.completed(project.id, new Date(), true);
+    expect(await sync()).toMatchObject({ status: 'idle', lastError: null });
+  });
+
+  it('compares request and start to the microsecond (a JS Date would drop them)', async () => {
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    const startAt = (offset: string) =>
+      db.query(`UPDATE projects SET sync_started_at = sync_requested_at + $2::interval WHERE id = $1`, [
+        project.id,
+        offset,
+      ]);
+    await startAt('-1 microsecond');
+    expect((await service.get(owner, project.id)).sync.status).toBe('queued');
+    await startAt('0');
+    expect((await service.get(owner, project.id)).sync.status).toBe('idle');
+  });
+
   describe('webhook keys', () => {
     it('finds a webhook by its key alone, stores the key sealed and hashed, and a reset replaces it', async () => {
       const owner = randomUUID();

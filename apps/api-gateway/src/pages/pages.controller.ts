@@ -54,7 +54,7 @@ export class PagesController {
   @ApiOperation({
     summary: 'The change feed: every row written after a version',
     description:
-      'Keeps a local copy exact. Start with `after=0`; apply `changes` in order (replace the page by `id`, ' +
+      'Keeps a local copy exact. Start with `after=0`; apply `items` in order (replace the page by `id`, ' +
       'or remove it when `deletedAt` is set: deletions are rows, never gaps); ask again from `nextAfter` ' +
       'while `hasMore` is true; then poll from `nextAfter`. ' +
       'The feed is a compacted log: each row appears once, at its latest version, so several writes ' +
@@ -78,7 +78,7 @@ export class PagesController {
   ): Promise<PageChangesResponseDto> {
     const feed = await this.pages.changes(user.id, params.id, query.after, query.limit);
     return {
-      changes: feed.changes.map((p) => PageResponseDto.from(p)),
+      items: feed.items.map((p) => PageResponseDto.from(p)),
       nextAfter: feed.nextAfter,
       hasMore: feed.hasMore,
     };

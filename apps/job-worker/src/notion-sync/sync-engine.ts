@@ -139,7 +139,8 @@ export class SyncEngine {
     const lock = await this.fullSyncLock.tryAcquire(projectId);
     if (!lock) return { processedDeliveries: 0, skipped: 'a full sync of this project is already running' };
     try {
-      const target = await this.target(projectId);
+      // Status `syncing` from here: the requests made so far are this run's (no longer `queued`).
+      const target = await this.target(projectId, { beginFullSync: true });
       if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
       const client = this.notion.forToken(target.notionToken);
       const resumable = this.resumable(target);
@@ -172,8 +173,8 @@ export class SyncEngine {
   }
 
   /** The project, or undefined once it was deleted (its schedulers are then removed). */
-  private async target(projectId: string): Promise<SyncTarget | undefined> {
-    const target = await this.store.target(projectId);
+  private async target(projectId: string, { beginFullSync = false } = {}): Promise<SyncTarget | undefined> {
+    const target = beginFullSync ? await this.store.beginFullSync(projectId) : await this.store.target(projectId);
     if (!target) await this.schedulers.remove(projectId);
     return target;
   }

@@ -96,7 +96,7 @@ export class PageChangesResponseDto {
     type: [PageResponseDto],
     description: 'Rows changed after `after`, in `version` order; deletions are rows with `deletedAt` set',
   })
-  changes: PageResponseDto[];
+  items: PageResponseDto[];
 
   @ApiProperty({
     pattern: '^\\d+$',
