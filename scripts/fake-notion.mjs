@@ -39,10 +39,12 @@
  *   curl -X POST localhost:4010/_fake/pages/<id>/edit -d '{"title": "Renamed", "properties": {"Priority": 1}}'
  *
  * How it runs: the testing library is not part of the Nest build (every app's
- * tsconfig excludes libs/testing), and Node 20 cannot run TypeScript, so this
- * script transpiles the fake's own files (they import only Node built-ins and
- * @notionhq/client) with the TypeScript compiler already in devDependencies
- * into node_modules/.cache, then imports them. Exits 0 on SIGINT/SIGTERM.
+ * tsconfig excludes libs/testing), and Node's type stripping cannot load it
+ * (its imports name `.js` files, as the compiler wants, not the `.ts` files on
+ * disk), so this script transpiles the fake's own files (they import only
+ * Node built-ins and @notionhq/client) with the TypeScript compiler already in
+ * devDependencies into node_modules/.cache, then imports them. `npm run demo`
+ * does the same. Exits 0 on SIGINT/SIGTERM.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
