@@ -130,7 +130,7 @@ describe('secrets:rotate and the gateway startup check', () => {
     const port = String(await freePort());
     const gateway = AppProcess.start('api-gateway', processEnv({ ...env(keys), PORT: port, LOG_LEVEL: 'info' }));
     try {
-      await waitFor(() => !gateway.running || gateway.lines.some((l) => l.includes('api-gateway listening')), {
+      await waitFor(() => !gateway.running || gateway.lines.some((l) => l.includes('api-gateway ready: ')), {
         what: 'the gateway to listen or exit',
       });
       const started = gateway.running;
