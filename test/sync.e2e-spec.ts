@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { loadConfig } from '@app/config';
+import { JobName, QueueName, type FullSyncJob } from '@app/contracts';
+import { redisConnectionOptions } from '@app/messaging';
 import { AppProcess, FakeNotion, freePort, waitFor } from '@app/testing';
 import { apiUser, bindNotionDatabase, type ApiCall, type Json } from './jest/api-client.js';
 import { processEnv, testEnv } from './jest/test-env.js';
@@ -17,6 +20,7 @@ describe('sync engine (three apps, fake Notion)', () => {
   const apps: AppProcess[] = [];
   let base: string;
   let pg: Client;
+  let queue: Queue;
   let call: ApiCall;
 
   /** A Notion database with its own integration token, bound to a new project. */
@@ -97,9 +101,14 @@ describe('sync engine (three apps, fake Notion)', () => {
     ]);
     pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
+    queue = new Queue(QueueName.NotionSync, {
+      prefix: config.redis.keyPrefix,
+      connection: redisConnectionOptions(config.redis.url),
+    });
   }, 60_000);
 
   afterAll(async () => {
+    await queue?.close();
     await pg?.end();
     const exits = await Promise.all(apps.map((a) => a.stop('SIGTERM')));
     await notion.stop();
@@ -123,6 +132,44 @@ describe('sync engine (three apps, fake Notion)', () => {
       { timeoutMs: 30_000, intervalMs: 250, what: 'the requested sync' },
     );
   }, 60_000);
+
+  it('runs a full sync requested while a scheduled one runs once that run ends: the request is not lost', async () => {
+    const p = await newProject(['Tasks'], ([ds]) => notion.addPages(ds!, 3));
+    const imported = await synced(p.id, 3);
+    // Full reads of the data source (incremental syncs send a filter).
+    const fullReads = () =>
+      notion.requests.filter(
+        (r) => r.token === p.token && r.path.endsWith('/query') && !(r.body as { filter?: unknown })?.filter,
+      ).length;
+    // A scheduled full sync, held at its first Notion call. A job scheduler adds
+    // its jobs with no deduplication id, so a request meanwhile keeps no follow-up.
+    notion.injectLatency({ path: new RegExp(`/v1/databases/${p.databaseId}$`), ms: 4000 });
+    const scheduled: FullSyncJob = { projectId: p.id, correlationId: 'scheduled' };
+    await queue.add(JobName.FullSync, scheduled);
+    await waitFor(async () => (await project(p.id)).sync.status === 'syncing' || undefined, {
+      timeoutMs: 30_000,
+      intervalMs: 50,
+      what: 'the scheduled run to begin',
+    });
+    const readsBefore = fullReads();
+
+    // The running sync began before this request and cannot see it.
+    const requested = await call('POST', `/projects/${p.id}/sync`);
+    expect(requested.status).toBe(202);
+    expect(requested.body.sync.status).toBe('syncing');
+
+    // Idle (not queued) means a run that began after the request completed.
+    const after = await waitFor(
+      async () => {
+        const { sync } = await project(p.id);
+        return sync.status === 'idle' && sync.lastSyncedAt > imported.sync.lastSyncedAt ? sync : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: 'the requested run after the scheduled one' },
+    );
+    expect(after).toMatchObject({ pageCount: 3, lastError: null });
+    // Two full syncs read the data source: the scheduled one and the request's own.
+    expect(fullReads()).toBe(readsBefore + 2);
+  }, 90_000);
 
   describe('a project with 250 pages in two data sources', () => {
     let p: Awaited<ReturnType<typeof newProject>>;

@@ -4,11 +4,14 @@ import type { INestApplication } from '@nestjs/common';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
+import { JobName } from '@app/contracts';
+import { JobQueue } from '@app/messaging';
 import { MirrorWriter, type MirrorRow } from '@app/mirror';
 import { ProjectsService, type FullSyncRun } from '@app/projects';
 import { FakeNotion, FIXTURE_NOTION_TOKEN, insertProject, waitFor, type LoggedRequest } from '@app/testing';
 import { JobWorkerModule } from '../src/job-worker.module.js';
-import { SyncEngine } from '../src/notion-sync/sync-engine.js';
+import { FullSyncLock } from '../src/notion-sync/full-sync-lock.js';
+import { FullSyncBusyError, SyncEngine } from '../src/notion-sync/sync-engine.js';
 import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 interface PageRow {
@@ -560,6 +563,96 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(s.live).toBe(5);
     // The lock was released: the next run goes ahead.
     expect((await engine.full(projectId, randomUUID())).skipped).toBeUndefined();
+  });
+
+  it('waits for a running full sync that began before the latest request, and steps aside for one that began after', async () => {
+    const owner = `owner-${randomUUID()}`;
+    const { databaseId, dataSourceIds } = notion.addDatabase('Busy', ['Default']);
+    notion.share(FIXTURE_NOTION_TOKEN, databaseId);
+    notion.addPages(dataSourceIds[0]!, 2);
+    const projectId = await insertProject(pg, owner, databaseId);
+    const status = async () => (await projects.get(owner, projectId)).sync.status;
+    /** A run held at its first Notion call, once it began (status `syncing`); `done` settles with it. */
+    const heldRun = async () => {
+      notion.injectLatency({ path: new RegExp(`/v1/databases/${databaseId}$`), ms: 1500 });
+      const done = engine.full(projectId, randomUUID());
+      await waitFor(() => notion.inFlight > 0, { intervalMs: 5, what: 'the run to call Notion' });
+      return { done };
+    };
+
+    // Requested, then a run begins: it covers the request; another job steps aside.
+    await projects.requestSync(owner, projectId);
+    const covering = await heldRun();
+    expect(await status()).toBe('syncing');
+    expect(await engine.full(projectId, randomUUID())).toEqual({ processedDeliveries: 0, skipped: SKIPPED_LOCKED });
+    expect((await covering.done).pagesWritten).toBe(2);
+    expect(await status()).toBe('idle');
+
+    // A run begins (a scheduled one), then the owner asks: the run cannot see the
+    // request, so the request's job must not step aside; it is told to come back.
+    const scheduled = await heldRun();
+    await projects.requestSync(owner, projectId);
+    const waiting = engine.full(projectId, randomUUID());
+    await expect(waiting).rejects.toBeInstanceOf(FullSyncBusyError);
+    await expect(waiting).rejects.toHaveProperty('retryAfterMs', expect.any(Number));
+    await scheduled.done;
+    expect(await status()).toBe('queued');
+    // Back after the running one: it runs, and takes the request up.
+    expect((await engine.full(projectId, randomUUID())).skipped).toBeUndefined();
+    expect(await status()).toBe('idle');
+  });
+});
+
+/**
+ * A full-sync job run by the job-worker's queue that fails for good before its
+ * run begins: here its lock connection is refused on its only attempt.
+ */
+describe('a full-sync job that fails before its run begins', () => {
+  let app: INestApplication;
+  let pg: Client;
+
+  beforeAll(async () => {
+    const config = testConfig({ JOB_ATTEMPTS: '1', LOG_LEVEL: 'error' });
+    const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] })
+      .overrideProvider(FullSyncLock)
+      .useValue({
+        tryAcquire: async () => {
+          throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+        },
+      })
+      .compile();
+    app = moduleRef.createNestApplication(new FastifyAdapter());
+    await app.init();
+    pg = new Client({ connectionString: testEnv().DATABASE_URL });
+    await pg.connect();
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await pg?.end();
+  });
+
+  it('shows error with its reason, not queued, for the requests before the failure; a newer request is queued', async () => {
+    const projects = app.get(ProjectsService);
+    const owner = `owner-${randomUUID()}`;
+    const projectId = await insertProject(pg, owner);
+    const sync = async () => (await projects.get(owner, projectId)).sync;
+    expect((await projects.requestSync(owner, projectId)).sync.status).toBe('queued');
+
+    await app.get(JobQueue).addDeduplicated(JobName.FullSync, { projectId, correlationId: randomUUID() });
+
+    // The worker stored the failure: the job is over, and no run took the request up.
+    await waitFor(
+      async () =>
+        (await pg.query(`SELECT 1 FROM projects WHERE id = $1 AND sync_status = 'error'`, [projectId])).rowCount ||
+        undefined,
+      { timeoutMs: 15_000, what: 'the job to fail for good' },
+    );
+    expect(await sync()).toMatchObject({ status: 'error', lastError: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    expect((await projects.requestSync(owner, projectId)).sync).toMatchObject({
+      status: 'queued',
+      lastError: 'connect ECONNREFUSED 127.0.0.1:5432',
+    });
   });
 });
 

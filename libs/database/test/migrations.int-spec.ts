@@ -90,6 +90,7 @@ describe('migrations', () => {
       sync_token_rejected_at: 'timestamp with time zone?',
       sync_started_at: 'timestamp with time zone?',
       sync_queued: 'boolean',
+      sync_failed_at: 'timestamp with time zone?',
     });
   });
 
@@ -168,6 +169,47 @@ describe('migrations', () => {
       'before-synced': false,
     });
     await pg.query(`DELETE FROM projects WHERE owner_id LIKE 'before-%'`);
+  });
+
+  it('reads a project in error whose enqueued request no run began as answered by that error', async () => {
+    await revertThrough('AddSyncFailedAt1765094400000');
+    const insert = (owner: string, columns: string) =>
+      pg.query(
+        `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id,
+           webhook_status, sync_status, sync_requested_at, sync_enqueued_at, sync_started_at)
+         SELECT $1, 'n', gen_random_uuid(), '\\x00', 'k', 'verified', ${columns}`,
+        [owner],
+      );
+    const t = (minutes: number) => `now() - interval '${60 - minutes} minutes'`;
+    // Its job failed before its run began: nothing will take the request up.
+    await insert('failed-before-start', `'error', ${t(10)}, ${t(10)}, ${t(0)}`);
+    // Not enqueued yet (the relay will): its job is still to come.
+    await insert('failed-request-pending', `'error', ${t(10)}, ${t(5)}, ${t(0)}`);
+    await insert('idle-requested', `'idle', ${t(10)}, ${t(10)}, ${t(0)}`);
+    await insert('failed-then-begun', `'error', ${t(5)}, ${t(5)}, ${t(10)}`);
+    await runMigrations(config);
+    const { rows } = await pg.query<{ owner_id: string; sync_queued: boolean }>(
+      `SELECT owner_id, sync_queued FROM projects
+       WHERE owner_id IN ('failed-before-start', 'failed-request-pending', 'idle-requested', 'failed-then-begun')`,
+    );
+    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.sync_queued]))).toEqual({
+      'failed-before-start': false,
+      'failed-request-pending': true,
+      'idle-requested': true,
+      'failed-then-begun': false,
+    });
+    // The generated column follows later writes: a newer request is queued again.
+    await pg.query(`UPDATE projects SET sync_requested_at = now() WHERE owner_id = 'failed-before-start'`);
+    const {
+      rows: [again],
+    } = await pg.query<{ sync_queued: boolean }>(
+      `SELECT sync_queued FROM projects WHERE owner_id = 'failed-before-start'`,
+    );
+    expect(again?.sync_queued).toBe(true);
+    await pg.query(
+      `DELETE FROM projects
+       WHERE owner_id IN ('failed-before-start', 'failed-request-pending', 'idle-requested', 'failed-then-begun')`,
+    );
   });
 
   it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {

@@ -101,7 +101,9 @@ export class ProjectSyncStore {
    * before it (the project no longer reads `queued`); then the project as the
    * run works from it, read after the stamp so that it holds every request the
    * stamp took up (see `requestFullSync`). A request dated later stays `queued`
-   * for the follow-up run the queue keeps. Undefined once the project is deleted.
+   * for the run that follows: the follow-up job the queue keeps, or the
+   * request's own job, which waits for this run (`requestedSinceStart`).
+   * Undefined once the project is deleted.
    */
   async beginFullSync(projectId: string): Promise<SyncTarget | undefined> {
     await this.repo.query(`UPDATE projects SET sync_status = $2, sync_started_at = now() WHERE id = $1`, [
@@ -109,6 +111,26 @@ export class ProjectSyncStore {
       SyncStatus.Syncing,
     ]);
     return this.target(projectId);
+  }
+
+  /**
+   * Whether a full sync was requested after the latest full sync began. Asked
+   * by a full sync that finds another run holding the lock: when false, a run
+   * began after every request and took them up (that one, or one before it);
+   * when true, that one may have begun before a request and not see it, so
+   * the asker must run after it. Failures
+   * do not count here (unlike for `queued`): a failure answers a request for
+   * the API, but a run that did not see the request must still be followed.
+   * False once the project is deleted.
+   */
+  async requestedSinceStart(projectId: string): Promise<boolean> {
+    const [row] = (await this.repo.query(
+      `SELECT sync_requested_at IS NOT NULL
+         AND (sync_started_at IS NULL OR sync_started_at < sync_requested_at) AS requested
+       FROM projects WHERE id = $1`,
+      [projectId],
+    )) as Array<{ requested: boolean }>;
+    return row?.requested ?? false;
   }
 
   /** A full sync's checkpoint: status `syncing`, where to resume stored. */
@@ -155,6 +177,22 @@ export class ProjectSyncStore {
       projectId,
       message.slice(0, 500),
     ]);
+  }
+
+  /**
+   * A full-sync job failed for good, whether its run began or not (its lock
+   * connection refused, say): as `failed`, and `sync_failed_at` now, which
+   * answers the requests dated before it: the project reads `error`, not
+   * `queued` (nothing would take them up), until a newer request. A request
+   * made while the job ran left a follow-up job: it reads `error` too, until
+   * that job's run begins (`syncing`). Failures of other jobs answer no
+   * request: the requested full sync is still on its way.
+   */
+  async fullSyncFailed(projectId: string, message: string): Promise<void> {
+    await this.repo.query(
+      `UPDATE projects SET sync_status = 'error', sync_last_error = $2, sync_failed_at = now() WHERE id = $1`,
+      [projectId, message.slice(0, 500)],
+    );
   }
 
   /**

@@ -24,7 +24,11 @@ export enum SyncStatus {
   Queued = 'queued',
   /** A full sync is running. */
   Syncing = 'syncing',
-  /** The last sync failed for good; `lastError` says why in words. A new request makes it `queued`. */
+  /**
+   * The last sync failed for good; `lastError` says why in words. A full sync
+   * that failed, begun or not, ends `queued` for the requests before it; a new
+   * request makes it `queued` again.
+   */
   Error = 'error',
 }
 

@@ -364,8 +364,10 @@ function toView(row: ProjectEntity): ProjectView {
 /**
  * A running full sync says `syncing` (a request meanwhile leaves a follow-up,
  * `queued` once this run ends); else a full sync requested after the latest
- * one began says `queued`, whatever the last outcome (a retry after an error
- * is on its way; `lastError` still says what failed); else the stored status.
+ * one began and after the latest full sync that failed for good says `queued`,
+ * whatever the last outcome (a retry after an error is on its way; `lastError`
+ * still says what failed); else the stored status (a full sync that failed
+ * before its run began answered the requests before it: `error`).
  */
 function syncStatus(row: ProjectEntity): SyncStatus {
   if (row.syncStatus !== SyncStatus.Syncing && row.syncQueued) return SyncStatus.Queued;

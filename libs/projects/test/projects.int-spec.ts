@@ -176,6 +176,51 @@ describe('ProjectsService', () => {
     expect(await sync()).toMatchObject({ status: 'idle', lastError: null });
   });
 
+  it('says error, not queued, when a full sync failed for good after the request, begun or not; a newer request is queued', async () => {
+    const store = oldKeyModule.get(ProjectSyncStore);
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    const sync = async () => (await service.get(owner, project.id)).sync;
+    // The first import's job fails before its run began (its lock connection refused).
+    await store.fullSyncFailed(project.id, 'connect ECONNREFUSED');
+    expect(await sync()).toMatchObject({ status: 'error', lastError: 'connect ECONNREFUSED' });
+    expect((await service.requestSync(owner, project.id)).sync).toMatchObject({
+      status: 'queued',
+      lastError: 'connect ECONNREFUSED',
+    });
+
+    // Another job's failure answers no request: the requested full sync is still to come.
+    await store.failed(project.id, 'The database is not shared with the integration');
+    expect((await sync()).status).toBe('queued');
+
+    // A run that began and failed: error, as before; a request while it ran too (its
+    // follow-up reads syncing once it begins).
+    await store.beginFullSync(project.id);
+    await service.requestSync(owner, project.id);
+    await store.fullSyncFailed(project.id, 'Notion failed to answer');
+    expect(await sync()).toMatchObject({ status: 'error', lastError: 'Notion failed to answer' });
+    await store.beginFullSync(project.id);
+    expect((await sync()).status).toBe('syncing');
+    await store.completed(project.id, new Date(), true);
+    expect(await sync()).toMatchObject({ status: 'idle', lastError: null });
+  });
+
+  it('asks a full sync that finds the lock taken whether a request came after the latest start', async () => {
+    const store = oldKeyModule.get(ProjectSyncStore);
+    const owner = randomUUID();
+    const project = await create(service, owner);
+    expect(await store.requestedSinceStart(project.id)).toBe(true);
+    await store.beginFullSync(project.id);
+    expect(await store.requestedSinceStart(project.id)).toBe(false);
+    await service.requestSync(owner, project.id);
+    expect(await store.requestedSinceStart(project.id)).toBe(true);
+    // A failure answers the request for the API, not for a run that never saw it.
+    await store.fullSyncFailed(project.id, 'x');
+    expect((await service.get(owner, project.id)).sync.status).toBe('error');
+    expect(await store.requestedSinceStart(project.id)).toBe(true);
+    expect(await store.requestedSinceStart(randomUUID())).toBe(false);
+  });
+
   it('compares request and start to the microsecond (a JS Date would drop them)', async () => {
     const owner = randomUUID();
     const project = await create(service, owner);

@@ -10,7 +10,8 @@ export interface HeldLock {
 /**
  * One full sync per project at a time, across every job-worker: a Postgres
  * session advisory lock. Scheduled, requested and stall-recovered runs can
- * overlap in BullMQ; the lock makes the later one step aside. The lock lives on
+ * overlap in BullMQ; the lock makes the later one step aside, or wait when the
+ * run holding it began before a request (see `SyncEngine.full`). The lock lives on
  * a connection of its own, outside the pool: a pooled one would be held for the
  * whole run and, with several full syncs at once, starve the jobs' queries. If
  * the process dies, that connection closes and the lock with it.

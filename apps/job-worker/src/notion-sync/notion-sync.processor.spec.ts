@@ -12,7 +12,7 @@ import { Metrics } from '@app/observability';
 import type { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionRefusedError, NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
-import type { SyncEngine } from './sync-engine.js';
+import { FullSyncBusyError, type SyncEngine } from './sync-engine.js';
 import type { SyncSchedulers } from './sync-schedulers.js';
 
 const job = (name: string, data: unknown) => ({ name, data }) as Job;
@@ -66,6 +66,7 @@ const recorder = (halts = true) => {
       inbox: { markFailedFor: record('markFailedFor', []) } as unknown as InboxService,
       state: {
         failed: record('failed'),
+        fullSyncFailed: record('fullSyncFailed'),
         tokenRejected: record('tokenRejected', halts),
       } as unknown as ProjectSyncStore,
       letters: { record: record('deadLetter') } as unknown as DeadLetters,
@@ -151,6 +152,30 @@ describe('NotionSyncProcessor', () => {
     );
   });
 
+  it('delays a full sync that must wait for a run holding the lock, without spending an attempt', async () => {
+    const busy = {
+      full: async () => {
+        throw new FullSyncBusyError(10_000);
+      },
+    } as unknown as SyncEngine;
+    const moves: unknown[][] = [];
+    const waiting = {
+      ...job(JobName.FullSync, { projectId: 'p', correlationId: 'c' }),
+      id: '9',
+      moveToDelayed: async (...args: unknown[]) => void moves.push(args),
+    } as unknown as Job;
+    const metrics = new Metrics('test', { defaultMetrics: false });
+    const before = Date.now();
+    await expect(processorWith(busy, metrics).process(waiting, 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+    const after = Date.now();
+    expect(moves).toEqual([[expect.any(Number), 'lock-token']]);
+    const until = moves[0]![0] as number;
+    expect(until).toBeGreaterThanOrEqual(before + 10_000);
+    expect(until).toBeLessThanOrEqual(after + 10_000);
+    const jobs = (await metrics.jobs.get()).values.map((v) => ({ ...v.labels, value: v.value }));
+    expect(jobs).toEqual([{ name: JobName.FullSync, outcome: 'delayed', value: 1 }]);
+  });
+
   it('has a handler for every job name in the contracts', () => {
     const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake);
     for (const name of Object.values(JobName)) expect(typeof handlers[name]).toBe('function');
@@ -180,7 +205,11 @@ describe('NotionSyncProcessor', () => {
     });
 
     it('puts the project in error when it is about the whole project (full or incremental sync)', async () => {
-      for (const name of [JobName.FullSync, JobName.SyncDatabase]) {
+      // A full sync's failure also answers the requests before it (fullSyncFailed), begun or not.
+      for (const [name, recorded] of [
+        [JobName.FullSync, 'fullSyncFailed'],
+        [JobName.SyncDatabase, 'failed'],
+      ] as const) {
         const { calls, deps } = recorder();
         const processor = processorWith(engine().fake, undefined, deps);
         await quietly(() =>
@@ -189,8 +218,8 @@ describe('NotionSyncProcessor', () => {
             new Error('Notion listed no data source'),
           ),
         );
-        expect(calls.map((c) => c[0])).toContain('deadLetter');
-        expect(calls.find((c) => c[0] === 'failed')).toEqual(['failed', 'p', 'Notion listed no data source']);
+        expect(calls.map((c) => c[0])).toEqual(['deadLetter', recorded]);
+        expect(calls.find((c) => c[0] === recorded)).toEqual([recorded, 'p', 'Notion listed no data source']);
       }
     });
   });

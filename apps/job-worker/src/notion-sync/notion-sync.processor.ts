@@ -9,6 +9,7 @@ import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@a
 import { Metrics } from '@app/observability';
 import { ProjectSyncStore } from '@app/projects';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
+import { FullSyncBusyError } from './sync-engine.js';
 import { SyncSchedulers } from './sync-schedulers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));
@@ -122,6 +123,16 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
       // The job id names the turns it reserves at the rate limit: the same when it comes back.
       return await runInNotionJob(String(job.id), () => handler.call(this.handlers, job.data));
     } catch (err) {
+      if (err instanceof FullSyncBusyError && token) {
+        // Waits for the run that holds the project's lock, out of the worker slot.
+        await job.moveToDelayed(Date.now() + err.retryAfterMs, token);
+        this.logger.debug({
+          msg: 'Full sync delayed: a run that began before the request holds the lock',
+          jobId: job.id,
+          delayMs: err.retryAfterMs,
+        });
+        throw new DelayedError();
+      }
       throw await this.sortNotionFailure(job, token, err);
     }
   }
@@ -213,9 +224,12 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
         .catch((e: Error) => this.logger.warn(`Could not record the dead letter: ${e.message}`));
     }
     if (final && job && PROJECT_JOBS.has(job.name) && data.projectId) {
-      await this.syncState
-        .failed(data.projectId, err.message)
-        .catch((e: Error) => this.logger.warn(`Could not record the sync error: ${e.message}`));
+      // A full sync's failure answers the requests before it, begun or not (see fullSyncFailed).
+      const recorded =
+        job.name === JobName.FullSync
+          ? this.syncState.fullSyncFailed(data.projectId, err.message)
+          : this.syncState.failed(data.projectId, err.message);
+      await recorded.catch((e: Error) => this.logger.warn(`Could not record the sync error: ${e.message}`));
     }
     this.logger[final && !(err instanceof NotionRefusedError) ? 'error' : 'warn']({
       msg: final ? 'Job failed for good' : 'Job failed; will retry',

@@ -22,6 +22,25 @@ import { SyncSchedulers } from './sync-schedulers.js';
 const BATCH = 100;
 /** Notion rounds last_edited_time down to the minute: incremental windows overlap by two. */
 const INCREMENTAL_OVERLAP_MS = 2 * 60_000;
+/**
+ * How long a full sync waits before it tries again the lock of a run that
+ * cannot see its request. A try is one connection and one query; a run lasts
+ * from seconds to hours, so the request's run starts at most this long after
+ * the running one ends.
+ */
+const BUSY_RETRY_MS = 10_000;
+
+/**
+ * Another full sync of the project holds its lock and began before the latest
+ * request, so it cannot see that request: this job must run after it, not step
+ * aside. The processor delays the job by `retryAfterMs` (no attempt spent).
+ */
+export class FullSyncBusyError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('A full sync that began before the latest request is running; trying again after it');
+    this.name = 'FullSyncBusyError';
+  }
+}
 
 export interface SyncOutcome {
   /** Deliveries this run covered and marked processed. */
@@ -133,11 +152,19 @@ export class SyncEngine {
   /**
    * Every page of every data source, then tombstones for rows the run did not
    * see. Resumes an interrupted run from its checkpoint (the data sources it
-   * finished and the `created_time` its current one reached).
+   * finished and the `created_time` its current one reached). When another
+   * run holds the project's lock, this one steps aside if that run began after
+   * the latest request (it covers every request so far), and otherwise throws
+   * `FullSyncBusyError`: a request that run cannot see is never dropped.
    */
   async full(projectId: string, correlationId: string): Promise<SyncOutcome> {
     const lock = await this.fullSyncLock.tryAcquire(projectId);
-    if (!lock) return { processedDeliveries: 0, skipped: 'a full sync of this project is already running' };
+    if (!lock) {
+      // Scheduled jobs carry no deduplication id, so a request made while one
+      // runs keeps no follow-up job: its own job is the only one left to run it.
+      if (await this.store.requestedSinceStart(projectId)) throw new FullSyncBusyError(BUSY_RETRY_MS);
+      return { processedDeliveries: 0, skipped: 'a full sync of this project is already running' };
+    }
     try {
       // Status `syncing` from here: the requests made so far are this run's (no longer `queued`).
       const target = await this.target(projectId, { beginFullSync: true });

@@ -8,6 +8,7 @@ import { AddWebhookKeys1764748800000 } from './1764748800000-add-webhook-keys.js
 import { AddSyncTokenRejectedAt1764835200000 } from './1764835200000-add-sync-token-rejected-at.js';
 import { AddRetention1764921600000 } from './1764921600000-add-retention.js';
 import { AddSyncStartedAt1765008000000 } from './1765008000000-add-sync-started-at.js';
+import { AddSyncFailedAt1765094400000 } from './1765094400000-add-sync-failed-at.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -24,4 +25,5 @@ export const MIGRATIONS = [
   AddSyncTokenRejectedAt1764835200000,
   AddRetention1764921600000,
   AddSyncStartedAt1765008000000,
+  AddSyncFailedAt1765094400000,
 ];

@@ -23,7 +23,8 @@ export class ProjectSyncDto {
       '`queued` from a full-sync request (creating the project, a new `notionToken`, POST /projects/{id}/sync) ' +
       'until its run starts; `syncing` while a full sync runs (a request meanwhile is `queued` once it ends); ' +
       '`idle` once a sync completed (`lastSyncedAt`: an empty database is `idle` with `pageCount` 0); ' +
-      '`error` when the last sync failed for good (see `lastError`), until the next request',
+      '`error` when the last sync failed for good (see `lastError`), a full sync that failed before its run ' +
+      'started included, until the next request',
   })
   status: SyncStatus;
 
