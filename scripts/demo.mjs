@@ -37,6 +37,7 @@ import {
   origin,
   portIsFree,
   waitUntilReady,
+  withAppNodeOptions,
 } from './stack.mjs';
 import { transpileFakeNotion } from './transpile-fake-notion.mjs';
 
@@ -232,7 +233,7 @@ async function main() {
   migrate(env);
   for (const app of APPS) {
     const child = spawn(process.execPath, [join(REPO_ROOT, entry(app))], {
-      env,
+      env: withAppNodeOptions(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       // A group of its own: Ctrl-C reaches the demo alone, which stops the apps
       // in order (they must not exit first and look like a crash).

@@ -25,6 +25,7 @@ import {
   readyUrls,
   takenPorts,
   waitUntilReady,
+  withAppNodeOptions,
 } from './stack.mjs';
 
 const dev = process.argv.includes('--dev');
@@ -50,6 +51,7 @@ const { result } = concurrently(
   APPS.map((app) => ({
     name: app,
     command: dev ? `exec npx nest start ${app} --watch --preserveWatchOutput` : `exec node ${entry(app)}`,
+    env: { NODE_OPTIONS: withAppNodeOptions(process.env).NODE_OPTIONS },
   })),
   {
     prefix: 'name',

@@ -362,6 +362,13 @@ describe('Dockerfile', () => {
     expect(inFinal('ENV').some((args) => /(^|\s)NODE_ENV[= ]"?production"?(\s|$)/.test(args))).toBe(true);
   });
 
+  it('runs the apps with the V8 flags npm start and the benchmarks use (APP_NODE_OPTIONS)', async () => {
+    // @ts-expect-error: a plain .mjs script without types
+    const { APP_NODE_OPTIONS } = (await import('../scripts/stack.mjs')) as { APP_NODE_OPTIONS: string };
+    expect(APP_NODE_OPTIONS).toMatch(/^--\S+/);
+    expect(inFinal('ENV')).toContain(`NODE_OPTIONS=${APP_NODE_OPTIONS}`);
+  });
+
   it('ships only production dependencies, installed with npm ci --omit=dev', () => {
     // The final stage installs nothing itself: it copies node_modules from a stage that does.
     expect(inFinal('RUN').filter((args) => /\bnpm (ci|install|i)\b/.test(args))).toEqual([]);

@@ -80,24 +80,30 @@ function corsOrigin({ corsOrigins, corsLoopback }: AppConfig['gateway']): CorsOr
   return false;
 }
 
+/**
+ * The OpenAPI document and its UI under /docs. The document is built on the
+ * first request for it, not at boot: it and the scan behind it are megabytes
+ * of heap that a gateway nobody reads the docs of never needs.
+ */
 function setUpOpenApi(app: NestFastifyApplication): void {
-  const document = completeOpenApiDocument(
-    SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('notion-sync API')
-        .setDescription(
-          "Your users' Notion databases, mirrored in Postgres. Every route needs a bearer token (JWT) unless noted; " +
-            'errors are application/problem+json (RFC 9457). Unknown body fields and query parameters are refused ' +
-            '(400); string lengths count characters (Unicode code points). A method a path does not have answers ' +
-            '405 with `Allow`; a path no route has answers 404.',
-        )
-        .setVersion('1')
-        .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-        .build(),
-      { extraModels: [ProblemDetailsDto] },
-    ),
-  );
+  const document = () =>
+    completeOpenApiDocument(
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder()
+          .setTitle('notion-sync API')
+          .setDescription(
+            "Your users' Notion databases, mirrored in Postgres. Every route needs a bearer token (JWT) unless noted; " +
+              'errors are application/problem+json (RFC 9457). Unknown body fields and query parameters are refused ' +
+              '(400); string lengths count characters (Unicode code points). A method a path does not have answers ' +
+              '405 with `Allow`; a path no route has answers 404.',
+          )
+          .setVersion('1')
+          .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+          .build(),
+        { extraModels: [ProblemDetailsDto] },
+      ),
+    );
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,
     yamlDocumentUrl: 'docs/openapi.yaml',
