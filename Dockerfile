@@ -2,7 +2,7 @@
 # entrypoint per service with `command`. The default runs the api-gateway.
 #
 #   docker build -t notion-sync:local .
-#   docker run --rm notion-sync:local node dist/apps/api-gateway/libs/database/src/migrate.main.js
+#   docker run --rm notion-sync:local node dist/apps/cli/apps/cli/src/migrate.js
 #
 # No HEALTHCHECK here: each app serves /health/ready on its own port, so the
 # probe belongs to the service that picks the app (see docker-compose.yml).

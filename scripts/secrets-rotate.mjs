@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
  * `npm run secrets:rotate`: builds if needed, then re-seals every stored secret
- * under the first key of ENCRYPTION_KEYS (see libs/projects/src/rotate-secrets.main.ts).
+ * under the first key of ENCRYPTION_KEYS (see apps/cli/src/rotate-secrets.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildIfStale, REPO_ROOT } from './build-if-stale.mjs';
 
-const MAIN = 'dist/apps/api-gateway/libs/projects/src/rotate-secrets.main.js';
+const MAIN = 'dist/apps/cli/apps/cli/src/rotate-secrets.js';
 
 buildIfStale([MAIN]);
 const { status, signal } = spawnSync(process.execPath, [join(REPO_ROOT, MAIN), ...process.argv.slice(2)], {

@@ -11,9 +11,9 @@ import { REPO_ROOT } from './build-if-stale.mjs';
 
 export const APPS = ['api-gateway', 'event-worker', 'job-worker'];
 export const entry = (app) => `dist/apps/${app}/apps/${app}/src/main.js`;
-export const MIGRATE = 'dist/apps/api-gateway/libs/database/src/migrate.main.js';
-const CONFIG = 'dist/apps/api-gateway/libs/config/src/index.js';
-const TOKEN = 'dist/apps/api-gateway/libs/auth/src/token.main.js';
+export const MIGRATE = 'dist/apps/cli/apps/cli/src/migrate.js';
+const CONFIG = 'dist/apps/cli/libs/config/src/index.js';
+const TOKEN = 'dist/apps/cli/apps/cli/src/token.js';
 /**
  * V8 flags every app runs with, wherever it starts (`npm start`, `npm run demo`,
  * the benchmarks; the Dockerfile sets the same `NODE_OPTIONS`, checked by

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { buildIfStale, REPO_ROOT } from './build-if-stale.mjs';
 
-const MAIN = 'dist/apps/api-gateway/libs/auth/src/token.main.js';
+const MAIN = 'dist/apps/cli/apps/cli/src/token.js';
 
 buildIfStale([MAIN]);
 const { status, signal } = spawnSync(process.execPath, [join(REPO_ROOT, MAIN), ...process.argv.slice(2)], {

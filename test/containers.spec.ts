@@ -244,10 +244,11 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs the migrations with migrate.main.js', () => {
-    expect(words(services.migrate.command)).toMatch(
-      /^node dist\/apps\/[\w-]+\/libs\/database\/src\/migrate\.main\.js\b/,
-    );
+  it("runs the migrations with the CLI app's migrate.js, the one npm start runs", async () => {
+    // @ts-expect-error: a plain .mjs script without types
+    const { MIGRATE } = (await import('../scripts/stack.mjs')) as { MIGRATE: string };
+    expect(MIGRATE).toBe('dist/apps/cli/apps/cli/src/migrate.js');
+    expect(words(services.migrate.command)).toBe(`node ${MIGRATE}`);
   });
 
   it('builds one image for migrate and the three apps', () => {
@@ -337,9 +338,9 @@ describe('the compose recipe as the README writes it', () => {
         .trim()
         .split(/\s+/);
 
-    // Inside the container: token.main.js with the container's own environment.
-    expect(inContainer).toContain('dist/apps/api-gateway/libs/auth/src/token.main.js');
-    expect(verifies(tokenFor(parseTokenArgs(argsOf(inContainer, 'token.main.js')), gateway))).toEqual({ id: 'alice' });
+    // Inside the container: the CLI app's token.js with the container's own environment.
+    expect(inContainer).toContain('dist/apps/cli/apps/cli/src/token.js');
+    expect(verifies(tokenFor(parseTokenArgs(argsOf(inContainer, 'token.js')), gateway))).toEqual({ id: 'alice' });
     // From the shell that ran the recipe: npm run token reads only what that shell exported.
     const hostAuth = loadConfig(shell).auth;
     expect(verifies(tokenFor(parseTokenArgs(argsOf(fromShell, 'token --')), hostAuth))).toEqual({ id: 'alice' });

@@ -9,7 +9,7 @@ import { processEnv, testEnv } from './jest/test-env.js';
 
 type Json = Record<string, any>;
 
-const REPLAY_MAIN = 'dist/apps/api-gateway/libs/dead-letters/src/replay.main.js';
+const REPLAY_MAIN = 'dist/apps/cli/apps/cli/src/replay.js';
 
 /**
  * Dead letters end to end: a page Notion keeps failing ends as a recorded

@@ -70,7 +70,7 @@ export const APP_ENTRY = {
   'event-worker': 'dist/apps/event-worker/apps/event-worker/src/main.js',
   'job-worker': 'dist/apps/job-worker/apps/job-worker/src/main.js',
 };
-export const MIGRATE_ENTRY = 'dist/apps/api-gateway/libs/database/src/migrate.main.js';
+export const MIGRATE_ENTRY = 'dist/apps/cli/apps/cli/src/migrate.js';
 
 const DB_PREFIX = 'notion_sync_bench_';
 /** Bench databases left by killed runs are dropped once older than this. */

@@ -16,7 +16,7 @@ import {
 import { AppProcess, freePort, REPO_ROOT, waitFor } from '@app/testing';
 import { processEnv, testEnv } from '../../../test/jest/test-env.js';
 
-const ROTATE_ENTRY = 'dist/apps/api-gateway/libs/projects/src/rotate-secrets.main.js';
+const ROTATE_ENTRY = 'dist/apps/cli/apps/cli/src/rotate-secrets.js';
 const key = (byte: number) => Buffer.alloc(32, byte).toString('base64');
 const K0 = `k0:${key(7)}`;
 const K1 = `k1:${key(1)}`;

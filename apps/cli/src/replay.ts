@@ -7,7 +7,7 @@
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
 import { buildDataSourceOptions } from '@app/database';
-import { DeadLetters } from './dead-letters.service.js';
+import { DeadLetters } from '@app/dead-letters';
 
 const USAGE = 'usage: npm run replay -- --project <project id>';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

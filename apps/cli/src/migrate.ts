@@ -1,5 +1,5 @@
 /**
- * `node .../migrate.main.js`: create the database if it is missing, then apply
+ * `node dist/apps/cli/apps/cli/src/migrate.js`: create the database if it is missing, then apply
  * pending migrations. Used by `npm start` and by the compose `migrate` service.
  * Pass `--no-create` where the database is provisioned by someone else.
  * `--summary` prints one JSON line on stdout instead of log lines
@@ -8,7 +8,7 @@
  */
 import { Logger } from '@nestjs/common';
 import { loadConfigOrExit } from '@app/config';
-import { ensureDatabase, runMigrations } from './migrate.js';
+import { ensureDatabase, runMigrations } from '@app/database';
 
 const logger = new Logger('Migrate');
 const config = loadConfigOrExit();

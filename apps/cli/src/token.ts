@@ -4,7 +4,7 @@
  * works. Exit 2 on a usage error or when JWT_JWKS_URI is configured.
  */
 import { loadConfigOrExit } from '@app/config';
-import { parseTokenArgs, TOKEN_USAGE, tokenFor, TokenUsageError } from './token.command.js';
+import { parseTokenArgs, TOKEN_USAGE, tokenFor, TokenUsageError } from '@app/auth';
 
 try {
   const args = parseTokenArgs(process.argv.slice(2));

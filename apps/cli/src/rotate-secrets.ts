@@ -10,8 +10,7 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
 import { buildDataSourceOptions } from '@app/database';
-import { SecretBox } from './secret-box.js';
-import { describeRotation, leftoverKeys, rotateSealedSecrets } from './sealed-secrets.js';
+import { describeRotation, leftoverKeys, rotateSealedSecrets, SecretBox } from '@app/projects';
 
 const USAGE = 'usage: npm run secrets:rotate [-- --batch-size <1 to 10000, default 500>]';
 
