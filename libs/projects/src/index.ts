@@ -1,5 +1,4 @@
 export { KeysetCursorCodec, type KeysetPosition } from './keyset-cursor.js';
-export { normalizeNotionDatabaseId } from './notion-database-id.js';
 export {
   normalizeProjectName,
   PROJECT_NAME_MAX,

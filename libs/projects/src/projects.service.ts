@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { KeysetCursorCodec } from './keyset-cursor.js';
-import { normalizeNotionDatabaseId } from './notion-database-id.js';
+import { normalizeNotionDatabaseId } from '@app/notion';
 import { normalizeProjectName, SyncStatus, WebhookStatus, type ProjectView } from './project.js';
 import type { ProjectEntity } from './project.entity.js';
 import { ProjectSyncStore } from './project-sync.store.js';

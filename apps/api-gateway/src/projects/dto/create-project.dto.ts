@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
-import { normalizeNotionDatabaseId, normalizeProjectName, PROJECT_NAME_MAX } from '@app/projects';
+import { normalizeNotionDatabaseId } from '@app/notion';
+import { normalizeProjectName, PROJECT_NAME_MAX } from '@app/projects';
 import { charCount, IsNotionSecret, NOTION_SECRET_MAX, NOTION_SECRET_PATTERN } from '../../http/text-rules.js';
 
 /**

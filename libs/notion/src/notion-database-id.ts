@@ -1,4 +1,4 @@
-import { normalizeNotionId } from '@app/notion';
+import { normalizeNotionId } from './notion-id.js';
 
 /** The id at the end of a URL path segment: `My-Tasks-<32 hex>` or a dashed UUID. */
 const IN_SEGMENT = /(?:^|-)([0-9a-f]{32})$|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
