@@ -3,3 +3,4 @@ export { DatabaseModule } from './database.module.js';
 export { ensureDatabase, revertLastMigration, runMigrations } from './migrate.js';
 export { MIGRATIONS } from './migrations/index.js';
 export { pruneBatch, type PruneQuery } from './prune-batch.js';
+export { exactTimestamp, modifyRows, selectRows, type SqlRunner } from './sql.js';

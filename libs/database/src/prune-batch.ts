@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { modifyRows } from './sql.js';
 
 /** The rows of one table a retention batch deletes. SQL fragments written by the caller, never input. */
 export interface PruneQuery {
@@ -22,10 +23,11 @@ export async function pruneBatch(
   params: readonly unknown[],
   limit: number,
 ): Promise<number> {
-  const [, deleted] = (await db.query(
+  const { affected: deleted } = await modifyRows(
+    db,
     `DELETE FROM ${table} WHERE id IN (
        SELECT id FROM ${table} WHERE ${where} ORDER BY ${orderBy} LIMIT $${params.length + 1} FOR UPDATE SKIP LOCKED)`,
     [...params, limit],
-  )) as [unknown, number];
+  );
   return deleted;
 }

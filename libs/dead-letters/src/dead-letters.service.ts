@@ -1,10 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { pruneBatch } from '@app/database';
+import { exactTimestamp, modifyRows, pruneBatch, selectRows } from '@app/database';
 import type { FailedJob, PendingRetry, SyncFailureView } from './sync-failure.js';
-
-const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 interface FailureRow {
   id: string;
@@ -57,44 +55,41 @@ export class DeadLetters {
 
   /** Newest first. */
   async list(projectId: string, limit: number): Promise<SyncFailureView[]> {
-    const rows = (await this.db.query(
+    const rows = await selectRows<FailureRow>(
+      this.db,
       `SELECT id, job_name, entity_id, reason, attempts, failed_at, retry_requested_at, retried_at
        FROM sync_failures WHERE project_id = $1 ORDER BY failed_at DESC, id DESC LIMIT $2`,
       [projectId, limit],
-    )) as FailureRow[];
+    );
     return rows.map(toView);
   }
 
   /** Asks for a retry of one failure; undefined when the project has no such failure. */
   async requestRetry(projectId: string, failureId: string): Promise<SyncFailureView | undefined> {
-    const [rows] = (await this.db.query(
+    const { rows } = await modifyRows<FailureRow>(
+      this.db,
       `UPDATE sync_failures SET retry_requested_at = now()
        WHERE project_id = $1 AND id = $2
        RETURNING id, job_name, entity_id, reason, attempts, failed_at, retry_requested_at, retried_at`,
       [projectId, failureId],
-    )) as [FailureRow[], number];
+    );
     return rows[0] ? toView(rows[0]) : undefined;
   }
 
   /** Asks for a retry of every failure of a project not retried since it failed; returns how many. */
   async requestRetryAll(projectId: string): Promise<number> {
-    const [, count] = (await this.db.query(
+    const { affected: count } = await modifyRows(
+      this.db,
       `UPDATE sync_failures SET retry_requested_at = now()
        WHERE project_id = $1 AND (retried_at IS NULL OR retried_at < failed_at)`,
       [projectId],
-    )) as [unknown, number];
+    );
     return count;
   }
 
   /** Retries asked for and not carried out yet, oldest first. */
   async pendingRetries(limit: number): Promise<PendingRetry[]> {
-    const rows = (await this.db.query(
-      `SELECT id, project_id, job_name, job_id, job_data, entity_id, ${EXACT('retry_requested_at')} AS requested_at
-       FROM sync_failures
-       WHERE retry_requested_at IS NOT NULL AND (retried_at IS NULL OR retried_at < retry_requested_at)
-       ORDER BY retry_requested_at LIMIT $1`,
-      [limit],
-    )) as Array<{
+    const rows = await selectRows<{
       id: string;
       project_id: string;
       job_name: string;
@@ -102,7 +97,14 @@ export class DeadLetters {
       job_data: Record<string, unknown>;
       entity_id: string | null;
       requested_at: string;
-    }>;
+    }>(
+      this.db,
+      `SELECT id, project_id, job_name, job_id, job_data, entity_id, ${exactTimestamp('retry_requested_at')} AS requested_at
+       FROM sync_failures
+       WHERE retry_requested_at IS NOT NULL AND (retried_at IS NULL OR retried_at < retry_requested_at)
+       ORDER BY retry_requested_at LIMIT $1`,
+      [limit],
+    );
     return rows.map((r) => ({
       id: r.id,
       projectId: r.project_id,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
+import { exactTimestamp } from '@app/database';
 import type { MirrorPageView } from './mirror-page.js';
 import { NotionPageEntity } from './notion-page.entity.js';
 import { titleContainsPattern } from './read/title-search.js';
@@ -38,7 +39,7 @@ export interface MirrorChanges {
 }
 
 /** Exact UTC text of last_edited_time (microseconds), for keyset positions. */
-const LAST_EDITED_TEXT = `to_char(p.last_edited_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const LAST_EDITED_TEXT = exactTimestamp('p.last_edited_time');
 
 /**
  * Reads the mirror for the gateway's read API. Every query names the project;

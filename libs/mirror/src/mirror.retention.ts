@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { modifyRows, selectRows } from '@app/database';
 
 /** One tombstone past the horizon: what a purge needs to delete it and to move the project's watermark. */
 export interface ExpiredTombstone {
@@ -26,13 +27,14 @@ export class MirrorRetention {
 
   /** Up to `limit` tombstones deleted more than `maxAgeDays` ago, oldest first, across projects. */
   async expired(maxAgeDays: number, limit: number): Promise<ExpiredTombstone[]> {
-    const rows = (await this.dataSource.query(
+    const rows = await selectRows<{ project_id: string; page_id: string; version: string }>(
+      this.dataSource,
       `SELECT project_id, page_id, version::text AS version FROM notion_pages
         WHERE deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $1::int)
         ORDER BY deleted_at
         LIMIT $2`,
       [maxAgeDays, limit],
-    )) as Array<{ project_id: string; page_id: string; version: string }>;
+    );
     return rows.map((r) => ({ projectId: r.project_id, pageId: r.page_id, version: r.version }));
   }
 
@@ -44,7 +46,8 @@ export class MirrorRetention {
    */
   async purge(projectId: string, tombstones: readonly ExpiredTombstone[], maxAgeDays: number): Promise<number> {
     if (tombstones.length === 0) return 0;
-    const [, deleted] = (await this.dataSource.query(
+    const { affected: deleted } = await modifyRows(
+      this.dataSource,
       `DELETE FROM notion_pages WHERE (project_id, page_id) IN (
          SELECT project_id, page_id FROM notion_pages
           WHERE project_id = $1
@@ -52,7 +55,7 @@ export class MirrorRetention {
             AND deleted_at IS NOT NULL AND deleted_at < now() - make_interval(days => $4::int)
           FOR UPDATE SKIP LOCKED)`,
       [projectId, tombstones.map((t) => t.pageId), tombstones.map((t) => t.version), maxAgeDays],
-    )) as [unknown, number];
+    );
     return deleted;
   }
 }

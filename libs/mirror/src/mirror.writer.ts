@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { modifyRows, selectRows } from '@app/database';
 import { ProjectSyncStore } from '@app/projects';
 import type { MirrorRow } from './mirror-page.js';
 
@@ -43,7 +44,7 @@ export class MirrorWriter {
 
   /** The database clock: read it before a fetch, pass it as `fetchStartedAt`. */
   async now(): Promise<Date> {
-    const [row] = (await this.dataSource.query(`SELECT clock_timestamp() AS now`)) as Array<{ now: Date }>;
+    const [row] = await selectRows<{ now: Date }>(this.dataSource, `SELECT clock_timestamp() AS now`);
     return row!.now;
   }
 
@@ -66,7 +67,8 @@ export class MirrorWriter {
       })),
     );
     return this.locked(projectId, async (m) => {
-      const written = (await m.query(
+      const written = await selectRows<unknown>(
+        m,
         `INSERT INTO notion_pages AS p (project_id, page_id, data_source_id, title, properties, url, icon,
            created_time, last_edited_time, in_trash, deleted_at, fetched_at, synced_at)
          SELECT $1, r.page_id, r.data_source_id, coalesce(r.title, ''), coalesce(r.properties, '{}'::jsonb), r.url, r.icon,
@@ -90,7 +92,7 @@ export class MirrorWriter {
            AND NOT (p.deleted_at IS NOT NULL AND NOT p.in_trash AND EXCLUDED.fetched_at <= p.fetched_at)
          RETURNING 1`,
         [projectId, input, fetchStartedAt],
-      )) as unknown[];
+      );
       // Rows not replaced (an equal or newer state is stored) were still seen by this fetch.
       await m.query(
         `UPDATE notion_pages SET synced_at = $3
@@ -108,13 +110,14 @@ export class MirrorWriter {
    */
   async tombstone(projectId: string, pageId: string, fetchStartedAt: Date): Promise<boolean> {
     return this.locked(projectId, async (m) => {
-      const [, affected] = (await m.query(
+      const { affected: affected } = await modifyRows(
+        m,
         `UPDATE notion_pages SET fetched_at = $3,
            version = CASE WHEN deleted_at IS NULL THEN nextval('notion_pages_version_seq') ELSE version END,
            deleted_at = coalesce(deleted_at, now())
          WHERE project_id = $1 AND page_id = $2 AND fetched_at < $3 AND deleted_at IS NULL`,
         [projectId, pageId, fetchStartedAt],
-      )) as [unknown, number];
+      );
       return affected > 0;
     });
   }
@@ -154,7 +157,8 @@ export class MirrorWriter {
     let total = 0;
     for (;;) {
       const swept = await this.locked(projectId, async (m) => {
-        const [, affected] = (await m.query(
+        const { affected: affected } = await modifyRows(
+          m,
           `UPDATE notion_pages SET deleted_at = now(), fetched_at = greatest(fetched_at, $2),
              version = nextval('notion_pages_version_seq')
            WHERE project_id = $1 AND page_id IN (
@@ -162,7 +166,7 @@ export class MirrorWriter {
              WHERE project_id = $1 AND deleted_at IS NULL AND ${condition}
              LIMIT ${SWEEP_CHUNK})`,
           [projectId, ...params],
-        )) as [unknown, number];
+        );
         return affected;
       });
       total += swept;
@@ -172,10 +176,11 @@ export class MirrorWriter {
 
   /** Live pages of a project. */
   async count(projectId: string): Promise<number> {
-    const [row] = (await this.dataSource.query(
+    const [row] = await selectRows<{ n: number }>(
+      this.dataSource,
       `SELECT count(*)::int AS n FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL`,
       [projectId],
-    )) as Array<{ n: number }>;
+    );
     return row!.n;
   }
 

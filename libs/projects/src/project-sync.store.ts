@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { EntityManager, Repository } from 'typeorm';
+import { exactTimestamp, modifyRows, selectRows } from '@app/database';
 import { SyncStatus } from './project.js';
 import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
 import { ProjectEntity } from './project.entity.js';
@@ -10,14 +11,10 @@ import { SecretBox } from './secret-box.js';
 /**
  * The workers' side of a project: its decrypted token and its sync state. Not
  * owner-scoped (jobs act for the system, identified by project id); nothing
- * here is reachable from the public API.
+ * here is reachable from the public API. Request times travel as exact text
+ * (exactTimestamp): a JS Date keeps milliseconds, and a request marked enqueued
+ * with a truncated time would stay pending forever.
  */
-/**
- * A timestamptz as exact text (microseconds): a JS Date keeps milliseconds, and
- * a request marked enqueued with a truncated time would stay pending forever.
- */
-const EXACT = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
 /** Notion rejected the token and nobody asked for a full sync since: scheduled syncs stay off. */
 const HALTED = `sync_token_rejected_at IS NOT NULL
   AND (sync_requested_at IS NULL OR sync_requested_at <= sync_token_rejected_at)`;
@@ -49,25 +46,27 @@ export class ProjectSyncStore {
 
   /** Requested full syncs not yet enqueued, requested before `requestedBefore` (oldest first). */
   async pendingRequests(requestedBefore: Date, limit: number): Promise<SyncRequest[]> {
-    const rows = (await this.repo.query(
-      `SELECT id, ${EXACT('sync_requested_at')} AS requested_at FROM projects
+    const rows = await selectRows<{ id: string; requested_at: string }>(
+      this.repo,
+      `SELECT id, ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
        WHERE sync_requested_at IS NOT NULL
          AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)
          AND sync_requested_at < $1
        ORDER BY sync_requested_at LIMIT $2`,
       [requestedBefore, limit],
-    )) as Array<{ id: string; requested_at: string }>;
+    );
     return rows.map((r) => ({ projectId: r.id, requestedAt: r.requested_at }));
   }
 
   /** The request of `projectId` as it stands, if one is waiting to be enqueued. */
   async pendingRequest(projectId: string): Promise<SyncRequest | undefined> {
-    const [row] = (await this.repo.query(
-      `SELECT ${EXACT('sync_requested_at')} AS requested_at FROM projects
+    const [row] = await selectRows<{ requested_at: string }>(
+      this.repo,
+      `SELECT ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
        WHERE id = $1 AND sync_requested_at IS NOT NULL
          AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)`,
       [projectId],
-    )) as Array<{ requested_at: string }>;
+    );
     return row ? { projectId, requestedAt: row.requested_at } : undefined;
   }
 
@@ -86,12 +85,13 @@ export class ProjectSyncStore {
    * rejected with no full-sync request since (see `tokenRejected`).
    */
   async scheduledProjectIds(after: string | null, limit: number): Promise<string[]> {
-    const rows = (await this.repo.query(
+    const rows = await selectRows<{ id: string }>(
+      this.repo,
       `SELECT id FROM projects
        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (${HALTED})
        ORDER BY id LIMIT $2`,
       [after, limit],
-    )) as Array<{ id: string }>;
+    );
     return rows.map((r) => r.id);
   }
 
@@ -124,12 +124,13 @@ export class ProjectSyncStore {
    * False once the project is deleted.
    */
   async requestedSinceStart(projectId: string): Promise<boolean> {
-    const [row] = (await this.repo.query(
+    const [row] = await selectRows<{ requested: boolean }>(
+      this.repo,
       `SELECT sync_requested_at IS NOT NULL
          AND (sync_started_at IS NULL OR sync_started_at < sync_requested_at) AS requested
        FROM projects WHERE id = $1`,
       [projectId],
-    )) as Array<{ requested: boolean }>;
+    );
     return row?.requested ?? false;
   }
 
@@ -233,13 +234,14 @@ export class ProjectSyncStore {
    * request's own run, with what it asked for, decides).
    */
   async tokenRejected(projectId: string, message: string, jobStartedAt: Date): Promise<boolean> {
-    const [rows] = (await this.repo.query(
+    const { rows } = await modifyRows<{ halted: boolean }>(
+      this.repo,
       `UPDATE projects SET sync_status = 'error', sync_last_error = $2,
          sync_token_rejected_at = greatest(sync_token_rejected_at, $3)
        WHERE id = $1
        RETURNING ${HALTED} AS halted`,
       [projectId, message.slice(0, 500), jobStartedAt],
-    )) as [Array<{ halted: boolean }>, number];
+    );
     return rows[0]?.halted ?? false;
   }
 
@@ -265,9 +267,11 @@ export class ProjectSyncStore {
    * once the caller checked that the project is the reader's.
    */
   async purgeWatermark(projectId: string): Promise<string> {
-    const [row] = (await this.repo.query(`SELECT sync_purged_version::text AS version FROM projects WHERE id = $1`, [
-      projectId,
-    ])) as Array<{ version: string }>;
+    const [row] = await selectRows<{ version: string }>(
+      this.repo,
+      `SELECT sync_purged_version::text AS version FROM projects WHERE id = $1`,
+      [projectId],
+    );
     return row?.version ?? '0';
   }
 }
