@@ -92,12 +92,17 @@ describe('per-page fetch window (three apps, fake Notion)', () => {
   it('fetches a page twice for 50 edits within two seconds, ends on the last edit, and processes every delivery', async () => {
     const target = p.seeded[0]!;
     expect(pageFetches(target.id)).toHaveLength(0);
-    // One after another, each answered before the next: spread over the
-    // window, so without it the worker would fetch again after every fetch.
+    // Ten rounds of five, each round answered before the next: spread over
+    // the window, so without it the worker would fetch again after every
+    // fetch, and well inside two seconds even on a loaded machine.
     const sent = Date.now();
-    for (let i = 1; i <= 50; i++) {
-      const { deliveries: answers } = await notion.editAndNotify(target.id, { title: `Burst ${i}` }, p.webhook);
-      expect(answers.map((d) => d.status)).toEqual([200]);
+    for (let round = 0; round < 10; round++) {
+      const answers = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          notion.editAndNotify(target.id, { title: `Burst ${round * 5 + i + 1}` }, p.webhook),
+        ),
+      );
+      expect(answers.flatMap((a) => a.deliveries.map((d) => d.status))).toEqual(Array(5).fill(200));
     }
     process.stdout.write(`page-fetch-window.e2e: 50 events sent in ${Date.now() - sent} ms\n`);
 
