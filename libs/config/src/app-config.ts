@@ -114,6 +114,8 @@ export abstract class AppConfig {
   abstract readonly sync: {
     readonly reconcileIntervalSeconds: number;
     readonly fullIntervalSeconds: number;
+    /** After a page's fetch, events for it wait this long for one trailing fetch (0: off). */
+    readonly pageFetchWindowMs: number;
   };
   /** What the event-worker's retention pass prunes, and when. */
   abstract readonly retention: {

@@ -408,6 +408,11 @@ export const ENV_SCHEMA = {
     parse: parsers.int(60, 2_592_000),
     doc: 'seconds between full syncs of each project (the only pass that sees pages that left the database)',
   }),
+  PAGE_FETCH_WINDOW_MS: spec({
+    default: '2000',
+    parse: parsers.int(0, 60_000),
+    doc: 'milliseconds after a page is fetched during which events for it leave one trailing fetch at the end instead of fetching again (0: off)',
+  }),
   RETENTION_INTERVAL_SECONDS: spec({
     default: '600',
     parse: parsers.int(1, 86_400),

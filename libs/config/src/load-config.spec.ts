@@ -40,7 +40,7 @@ describe('loadConfig', () => {
       maxRetries: 3,
       deferAfterMs: 1000,
     });
-    expect(config.sync).toEqual({ reconcileIntervalSeconds: 600, fullIntervalSeconds: 86400 });
+    expect(config.sync).toEqual({ reconcileIntervalSeconds: 600, fullIntervalSeconds: 86400, pageFetchWindowMs: 2000 });
     expect(config.eventWorker.healthPort).not.toBe(config.jobWorker.healthPort);
     expect(config.auth.mode).toBe('secret');
     expect(config.encryption.keys).toHaveLength(1);
@@ -101,6 +101,13 @@ describe('loadConfig', () => {
       maxLifetimeSeconds: 86_400,
       clockSkewSeconds: 60,
     });
+  });
+
+  it('refuses a page fetch window the relay would take for a lost job', () => {
+    expect(problemsOf({ PAGE_FETCH_WINDOW_MS: '5000', RELAY_STALE_ENQUEUED_MS: '5000' })).toEqual([
+      'PAGE_FETCH_WINDOW_MS must be less than RELAY_STALE_ENQUEUED_MS',
+    ]);
+    expect(loadConfig({ PAGE_FETCH_WINDOW_MS: '0', RELAY_STALE_ENQUEUED_MS: '1000' }).sync.pageFetchWindowMs).toBe(0);
   });
 
   it('refuses JWT_SECRET together with JWT_JWKS_URI', () => {

@@ -84,6 +84,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (values.has('ADMIN_PORT') && get('ADMIN_PORT') !== 0 && get('ADMIN_PORT') === get('PORT')) {
     problems.push('ADMIN_PORT must differ from PORT (the admin surface never shares the public port)');
   }
+  if (
+    values.has('PAGE_FETCH_WINDOW_MS') &&
+    values.has('RELAY_STALE_ENQUEUED_MS') &&
+    get('PAGE_FETCH_WINDOW_MS') >= get('RELAY_STALE_ENQUEUED_MS')
+  ) {
+    // A delivery waits enqueued for its trailing fetch up to one window; the relay must not take that for a lost job.
+    problems.push('PAGE_FETCH_WINDOW_MS must be less than RELAY_STALE_ENQUEUED_MS');
+  }
   const production = get('NODE_ENV') === 'production';
   // The development secrets are in this repository: an app that other hosts
   // can reach must not trust them, whatever NODE_ENV says.
@@ -215,6 +223,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sync: {
       reconcileIntervalSeconds: get('SYNC_RECONCILE_INTERVAL_SECONDS'),
       fullIntervalSeconds: get('SYNC_FULL_INTERVAL_SECONDS'),
+      pageFetchWindowMs: get('PAGE_FETCH_WINDOW_MS'),
     },
     retention: {
       intervalSeconds: get('RETENTION_INTERVAL_SECONDS'),

@@ -44,10 +44,16 @@ export class JobQueue {
   /**
    * Adds a sync job deduplicated by the contract's id (`deduplicationId`): one
    * waiting job per entity; a job added while one runs leaves one follow-up.
+   * With `delayMs`, the job waits that long; while it waits it absorbs later
+   * adds like a waiting job. A follow-up left by a running job gets the delay
+   * of the latest add, counted from when the running job ends.
    */
-  addDeduplicated<J extends JobName>(name: J, data: JobPayloads[J]): Promise<string | undefined> {
+  addDeduplicated<J extends JobName>(name: J, data: JobPayloads[J], delayMs = 0): Promise<string | undefined> {
     const id = deduplicationId(name, data);
-    return this.add(name, data, id ? { deduplication: { id, keepLastIfActive: true } } : undefined);
+    return this.add(name, data, {
+      ...(id && { deduplication: { id, keepLastIfActive: true } }),
+      ...(delayMs > 0 && { delay: delayMs }),
+    });
   }
 
   /**

@@ -4,10 +4,14 @@ import { AppConfig } from '@app/config';
 import { QueueName } from '@app/contracts';
 import { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
 import { JobQueue } from './job-queue.js';
+import { PageFetchWindow } from './page-fetch-window.js';
 import { PrefixedRedisClient, redisClientOptions } from './prefixed-redis.transport.js';
 import { redisConnectionOptions } from './redis-connection.js';
 
-/** BullMQ's root connection and every queue named in the contracts (global). */
+/**
+ * BullMQ's root connection, every queue named in the contracts, and the
+ * per-page fetch window both workers share (global).
+ */
 @Module({})
 export class QueueModule {
   static forRoot(): DynamicModule {
@@ -34,8 +38,8 @@ export class QueueModule {
         }),
         ...Object.values(QueueName).map((name) => BullModule.registerQueue({ name })),
       ],
-      providers: [JobQueue],
-      exports: [JobQueue, BullModule],
+      providers: [JobQueue, PageFetchWindow],
+      exports: [JobQueue, PageFetchWindow, BullModule],
     };
   }
 }

@@ -5,7 +5,7 @@ import { AppConfig } from '@app/config';
 import { JobName } from '@app/contracts';
 import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService, type ClaimedDelivery } from '@app/inbox';
-import { JobQueue } from '@app/messaging';
+import { JobQueue, PageFetchWindow } from '@app/messaging';
 import { Metrics } from '@app/observability';
 import { routeFor } from './event-routes.js';
 
@@ -27,6 +27,7 @@ export class DeliveryDispatcher {
     private readonly config: AppConfig,
     private readonly inbox: InboxService,
     private readonly jobs: JobQueue,
+    private readonly pageFetches: PageFetchWindow,
     private readonly extensions: NotionEventHandlerRegistry,
     private readonly metrics: Metrics,
   ) {}
@@ -69,10 +70,15 @@ export class DeliveryDispatcher {
       const { projectId, correlationId } = delivery;
       const entityId = delivery.entityId!;
       // One waiting job per entity; an event during a running job leaves exactly
-      // one follow-up (keepLastIfActive), so no edit is missed.
+      // one follow-up (keepLastIfActive), so no edit is missed. A page fetched
+      // within the window is fetched again when the window closes, not now.
       const jobId =
         route.job === JobName.SyncPage
-          ? await this.jobs.addDeduplicated(JobName.SyncPage, { projectId, pageId: entityId, correlationId })
+          ? await this.jobs.addDeduplicated(
+              JobName.SyncPage,
+              { projectId, pageId: entityId, correlationId },
+              await this.pageFetches.delayFor(projectId, entityId),
+            )
           : await this.jobs.addDeduplicated(JobName.SyncDatabase, { projectId, entityId, correlationId });
       await this.inbox.markEnqueued(deliveryId, this.owner);
       this.logger.log({ msg: 'Delivery enqueued', job: route.job, jobId, ...log });

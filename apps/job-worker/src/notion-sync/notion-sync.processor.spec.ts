@@ -7,6 +7,7 @@ import { JobName } from '@app/contracts';
 import type { NotionEventHandlerRegistry } from '@app/extensions';
 import type { DeadLetters } from '@app/dead-letters';
 import type { InboxService } from '@app/inbox';
+import type { PageFetchWindow } from '@app/messaging';
 import { NotionRateLimitedError } from '@app/notion';
 import { Metrics } from '@app/observability';
 import type { ProjectSyncStore } from '@app/projects';
@@ -36,10 +37,18 @@ const engine = () => {
   } as unknown as SyncEngine;
   return { fake, calls };
 };
+/** A page fetch window that is always closed: every page job may fetch. */
+const noWindow = { claim: async () => 0 } as unknown as PageFetchWindow;
 const processorWith = (
   e: SyncEngine,
   metrics = new Metrics('test', { defaultMetrics: false }),
-  deps: { inbox?: InboxService; state?: ProjectSyncStore; letters?: DeadLetters; schedulers?: SyncSchedulers } = {},
+  deps: {
+    inbox?: InboxService;
+    state?: ProjectSyncStore;
+    letters?: DeadLetters;
+    schedulers?: SyncSchedulers;
+    pageFetches?: PageFetchWindow;
+  } = {},
 ) =>
   new NotionSyncProcessor(
     loadConfig({}),
@@ -49,6 +58,7 @@ const processorWith = (
     deps.letters ?? deadLetters,
     metrics,
     deps.schedulers ?? ({} as SyncSchedulers),
+    deps.pageFetches ?? noWindow,
   );
 
 /** Records every call to the processor's collaborators, by name. */
@@ -174,6 +184,48 @@ describe('NotionSyncProcessor', () => {
     expect(until).toBeLessThanOrEqual(after + 10_000);
     const jobs = (await metrics.jobs.get()).values.map((v) => ({ ...v.labels, value: v.value }));
     expect(jobs).toEqual([{ name: JobName.FullSync, outcome: 'delayed', value: 1 }]);
+  });
+
+  describe('the page fetch window', () => {
+    const data = { projectId: 'p', pageId: 'pg', correlationId: 'c' };
+    const pageJob = (moves: unknown[][]) =>
+      ({
+        ...job(JobName.SyncPage, data),
+        id: '7',
+        moveToDelayed: async (...args: unknown[]) => void moves.push(args),
+      }) as unknown as Job;
+    const window = (waitMs: number, claims: unknown[][]) =>
+      ({
+        claim: async (...args: unknown[]) => {
+          claims.push(args);
+          return waitMs;
+        },
+      }) as unknown as PageFetchWindow;
+
+    it('fetches at once when no other job fetched the page within the window', async () => {
+      const { fake, calls } = engine();
+      const claims: unknown[][] = [];
+      const moves: unknown[][] = [];
+      const processor = processorWith(fake, undefined, { pageFetches: window(0, claims) });
+      await expect(processor.process(pageJob(moves), 'lock-token')).resolves.toEqual({ processedDeliveries: 2 });
+      expect(claims).toEqual([['p', 'pg', '7']]);
+      expect(moves).toEqual([]);
+      expect(calls).toEqual([['syncPage', 'p', 'pg', 'c']]);
+    });
+
+    it("delays the job to the end of another job's open window, without fetching", async () => {
+      const { fake, calls } = engine();
+      const moves: unknown[][] = [];
+      const processor = processorWith(fake, undefined, { pageFetches: window(1500, []) });
+      const before = Date.now();
+      await expect(processor.process(pageJob(moves), 'lock-token')).rejects.toBeInstanceOf(DelayedError);
+      const after = Date.now();
+      expect(calls).toEqual([]);
+      expect(moves).toEqual([[expect.any(Number), 'lock-token']]);
+      const until = moves[0]![0] as number;
+      expect(until).toBeGreaterThanOrEqual(before + 1500);
+      expect(until).toBeLessThanOrEqual(after + 1500);
+    });
   });
 
   it('has a handler for every job name in the contracts', () => {

@@ -2,9 +2,10 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { JobName, QueueName } from '@app/contracts';
+import { JobName, QueueName, type SyncPageJob } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
+import { PageFetchWindow } from '@app/messaging';
 import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { ProjectSyncStore } from '@app/projects';
@@ -72,6 +73,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly deadLetters: DeadLetters,
     private readonly metrics: Metrics,
     private readonly schedulers: SyncSchedulers,
+    private readonly pageFetches: PageFetchWindow,
   ) {
     super();
   }
@@ -119,6 +121,18 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
     const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
     if (!SYNC_JOBS.has(job.name)) return handler.call(this.handlers, job.data);
+    if (job.name === JobName.SyncPage && token) {
+      const { projectId, pageId } = job.data as SyncPageJob;
+      // The dispatcher delays jobs added within a page's fetch window; this
+      // catches the rest (a delayed job promoted a little early, a retried
+      // dead letter): while another job's window is open, wait for its end.
+      const waitMs = await this.pageFetches.claim(projectId, pageId, String(job.id));
+      if (waitMs > 0) {
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        this.logger.debug({ msg: 'Page fetched within its window; job delayed to its end', jobId: job.id, waitMs });
+        throw new DelayedError();
+      }
+    }
     try {
       // The job id names the turns it reserves at the rate limit: the same when it comes back.
       return await runInNotionJob(String(job.id), () => handler.call(this.handlers, job.data));
