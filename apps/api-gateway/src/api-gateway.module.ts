@@ -5,6 +5,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { EventBusModule } from '@app/messaging';
 import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
+import { SyncStateModule } from '@app/sync';
 import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
@@ -29,6 +30,8 @@ export class ApiGatewayModule {
         MetricsModule.forRoot('api-gateway', { http: false }),
         AdminModule.forRoot(config),
         DatabaseModule.forRoot('api-gateway'),
+        // Global: the projects' sync state, and the hooks libs/projects commits it with.
+        SyncStateModule,
         EventBusModule.forRoot(),
         // Redis is reported but not required: the webhook intake writes to
         // Postgres and must keep answering while Redis is down.

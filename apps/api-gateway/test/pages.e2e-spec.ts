@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signDevToken } from '@app/auth';
-import { MirrorWriter, type MirrorRow } from '@app/mirror';
+import { MirrorWriter, type MirrorRow } from '@app/sync';
 import { createGatewayApp } from '../src/bootstrap.js';
 import { testConfig } from '../../../test/jest/test-env.js';
 

@@ -6,12 +6,18 @@ import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
 import { JobName } from '@app/contracts';
 import { JobQueue } from '@app/messaging';
-import { MirrorWriter, type MirrorRow } from '@app/mirror';
-import { ProjectsService, type FullSyncRun } from '@app/projects';
 import { FakeNotion, FIXTURE_NOTION_TOKEN, insertProject, waitFor, type LoggedRequest } from '@app/testing';
 import { JobWorkerModule } from '../src/job-worker.module.js';
-import { FullSyncLock } from '../src/notion-sync/full-sync-lock.js';
-import { FullSyncBusyError, SyncEngine } from '../src/notion-sync/sync-engine.js';
+import {
+  FullSyncBusyError,
+  FullSyncLock,
+  MirrorWriter,
+  ProjectSyncStore,
+  SyncEngine,
+  type FullSyncRun,
+  type MirrorRow,
+  type ProjectSyncView,
+} from '@app/sync';
 import { testConfig, testEnv } from '../../../test/jest/test-env.js';
 
 interface PageRow {
@@ -42,6 +48,17 @@ const SKIPPED_LOCKED = 'a full sync of this project is already running';
 const SEED_START = Date.UTC(2025, 0, 1);
 const createdTimeOf = (n: number) => new Date(SEED_START + (n - 1) * 60_000).toISOString();
 
+/** The projects API's view of the project's sync state. */
+async function syncOf(store: ProjectSyncStore, projectId: string): Promise<ProjectSyncView> {
+  return (await store.views([projectId])).get(projectId)!;
+}
+
+/** As `POST /projects/:id/sync` does, answering the view after it. */
+async function requestSync(store: ProjectSyncStore, projectId: string): Promise<ProjectSyncView> {
+  await store.requestFullSync(projectId);
+  return syncOf(store, projectId);
+}
+
 /** The job-worker module in process against `notion`, and a Postgres client; `close()` stops all three. */
 async function startEngine(notion: FakeNotion) {
   await notion.start();
@@ -54,7 +71,7 @@ async function startEngine(notion: FakeNotion) {
   return {
     engine: app.get(SyncEngine),
     writer: app.get(MirrorWriter),
-    projects: app.get(ProjectsService),
+    store: app.get(ProjectSyncStore),
     pg,
     close: async () => {
       await app.close();
@@ -74,11 +91,11 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
   let close: () => Promise<void>;
   let engine: SyncEngine;
   let writer: MirrorWriter;
-  let projects: ProjectsService;
+  let store: ProjectSyncStore;
   let pg: Client;
 
   beforeAll(async () => {
-    ({ engine, writer, projects, pg, close } = await startEngine(notion));
+    ({ engine, writer, store, pg, close } = await startEngine(notion));
   });
 
   afterAll(async () => {
@@ -166,7 +183,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     const projectId = await insertProject(pg, owner, databaseId);
     // As creating it through the API does: its first full sync is asked for.
     await pg.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
-    const sync = async () => (await projects.get(owner, projectId)).sync;
+    const sync = async () => await syncOf(store, projectId);
     expect(await sync()).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
 
     // Holds the run at its first Notion call, after it began.
@@ -175,7 +192,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     await waitFor(() => notion.inFlight > 0, { intervalMs: 5, what: 'the run to call Notion' });
     expect((await sync()).status).toBe('syncing');
     // The owner asks again meanwhile: the run keeps the status, the request waits for a run of its own.
-    expect((await projects.requestSync(owner, projectId)).sync.status).toBe('syncing');
+    expect((await requestSync(store, projectId)).status).toBe('syncing');
     expect(await run).toEqual({ processedDeliveries: 0, pagesWritten: 0, tombstoned: 0 });
     expect(await sync()).toMatchObject({ status: 'queued', pageCount: 0, lastSyncedAt: expect.any(Date) });
 
@@ -571,7 +588,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     notion.share(FIXTURE_NOTION_TOKEN, databaseId);
     notion.addPages(dataSourceIds[0]!, 2);
     const projectId = await insertProject(pg, owner, databaseId);
-    const status = async () => (await projects.get(owner, projectId)).sync.status;
+    const status = async () => (await syncOf(store, projectId)).status;
     /** A run held at its first Notion call, once it began (status `syncing`); `done` settles with it. */
     const heldRun = async () => {
       notion.injectLatency({ path: new RegExp(`/v1/databases/${databaseId}$`), ms: 1500 });
@@ -581,7 +598,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     };
 
     // Requested, then a run begins: it covers the request; another job steps aside.
-    await projects.requestSync(owner, projectId);
+    await store.requestFullSync(projectId);
     const covering = await heldRun();
     expect(await status()).toBe('syncing');
     expect(await engine.full(projectId, randomUUID())).toEqual({ processedDeliveries: 0, skipped: SKIPPED_LOCKED });
@@ -591,7 +608,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     // A run begins (a scheduled one), then the owner asks: the run cannot see the
     // request, so the request's job must not step aside; it is told to come back.
     const scheduled = await heldRun();
-    await projects.requestSync(owner, projectId);
+    await store.requestFullSync(projectId);
     const waiting = engine.full(projectId, randomUUID());
     await expect(waiting).rejects.toBeInstanceOf(FullSyncBusyError);
     await expect(waiting).rejects.toHaveProperty('retryAfterMs', expect.any(Number));
@@ -633,11 +650,11 @@ describe('a full-sync job that fails before its run begins', () => {
   });
 
   it('shows error with its reason, not queued, for the requests before the failure; a newer request is queued', async () => {
-    const projects = app.get(ProjectsService);
+    const store = app.get(ProjectSyncStore);
     const owner = `owner-${randomUUID()}`;
     const projectId = await insertProject(pg, owner);
-    const sync = async () => (await projects.get(owner, projectId)).sync;
-    expect((await projects.requestSync(owner, projectId)).sync.status).toBe('queued');
+    const sync = async () => await syncOf(store, projectId);
+    expect((await requestSync(store, projectId)).status).toBe('queued');
 
     await app.get(JobQueue).addDeduplicated(JobName.FullSync, { projectId, correlationId: randomUUID() });
 
@@ -649,7 +666,7 @@ describe('a full-sync job that fails before its run begins', () => {
       { timeoutMs: 15_000, what: 'the job to fail for good' },
     );
     expect(await sync()).toMatchObject({ status: 'error', lastError: 'connect ECONNREFUSED 127.0.0.1:5432' });
-    expect((await projects.requestSync(owner, projectId)).sync).toMatchObject({
+    expect(await requestSync(store, projectId)).toMatchObject({
       status: 'queued',
       lastError: 'connect ECONNREFUSED 127.0.0.1:5432',
     });

@@ -1,4 +1,4 @@
-export type { MirrorPageView, MirrorRow } from './mirror-page.js';
+export type { MirrorPageView } from './mirror-page.js';
 export { MirrorModule } from './mirror.module.js';
 export {
   MirrorReader,
@@ -7,8 +7,6 @@ export {
   type PageListing,
   type PagePosition,
 } from './mirror.reader.js';
-export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';
-export { MirrorWriter, type MirrorWrite } from './mirror.writer.js';
 export { NotionPageEntity } from './notion-page.entity.js';
 export { ChangesExpiredError, PageNotFoundError } from './read/mirror.errors.js';
 export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';

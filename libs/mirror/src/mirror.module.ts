@@ -1,20 +1,17 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ProjectsModule } from '@app/projects';
 import { MirrorReader } from './mirror.reader.js';
-import { MirrorRetention } from './mirror.retention.js';
-import { MirrorWriter } from './mirror.writer.js';
 import { NotionPageEntity } from './notion-page.entity.js';
 
 /**
- * The mirrored pages: written by the job-worker, read by the gateway, old
- * tombstones purged by the event-worker. Needs `DatabaseModule.forRoot()`. The
- * page count it keeps on each project is written through `ProjectSyncStore`
- * (libs/projects owns the projects table).
+ * The read side of the mirrored pages, for the gateway's read API. The table
+ * (`notion_pages`) belongs to libs/sync, its only writer (the sync engine's
+ * `MirrorWriter`, retention's `MirrorRetention`); this lib maps and reads it.
+ * Needs `DatabaseModule.forRoot()`.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([NotionPageEntity]), ProjectsModule],
-  providers: [MirrorReader, MirrorWriter, MirrorRetention],
-  exports: [MirrorReader, MirrorWriter, MirrorRetention],
+  imports: [TypeOrmModule.forFeature([NotionPageEntity])],
+  providers: [MirrorReader],
+  exports: [MirrorReader],
 })
 export class MirrorModule {}

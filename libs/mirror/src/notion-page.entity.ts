@@ -1,9 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 /**
- * Row of `notion_pages` (migration CreateNotionPages1764576000000). Reads go
- * through it; writes are SQL in `MirrorWriter` (a conditional upsert and the
- * change-feed lock do not fit the ORM). Never leaves libs/mirror.
+ * Row of `notion_pages` (migration CreateNotionPages1764576000000), mapped for
+ * reads only. The table belongs to libs/sync: its writes are SQL in
+ * `MirrorWriter` (a conditional upsert and the change-feed lock do not fit the
+ * ORM) and `MirrorRetention`. Never leaves libs/mirror.
  */
 @Entity({ name: 'notion_pages' })
 export class NotionPageEntity {

@@ -1,14 +1,6 @@
 export { KeysetCursorCodec, type KeysetPosition } from './keyset-cursor.js';
-export {
-  normalizeProjectName,
-  PROJECT_NAME_MAX,
-  SyncStatus,
-  WebhookStatus,
-  type ProjectSyncView,
-  type ProjectView,
-} from './project.js';
-export type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
-export { ProjectSyncStore } from './project-sync.store.js';
+export { normalizeProjectName, PROJECT_NAME_MAX, WebhookStatus, type ProjectView } from './project.js';
+export { ProjectHooks } from './project-hooks.js';
 export { ProjectEntity } from './project.entity.js';
 export {
   InvalidCursorError,
@@ -26,6 +18,7 @@ export {
   WEBHOOK_HANDSHAKES_PER_MINUTE,
   type CreateProjectInput,
   type NewProject,
+  type NotionBinding,
   type ProjectPage,
   type UpdateProjectInput,
   type WebhookCredentials,

@@ -8,43 +8,6 @@ export enum WebhookStatus {
   Verified = 'verified',
 }
 
-/**
- * Where a project's mirror stands, as the API shows it: a wire format.
- * `idle`, `syncing` and `error` are stored (`sync_status`); `queued` is derived
- * from the request and start times (see `ProjectsService`), never stored.
- */
-export enum SyncStatus {
-  /** A sync completed (`lastSyncedAt`) and no full sync is asked for. */
-  Idle = 'idle',
-  /**
-   * A full sync was asked for (creating the project, a new token, `POST .../sync`)
-   * and has not started yet. A request while one runs shows `syncing`, then
-   * `queued` until its own run starts.
-   */
-  Queued = 'queued',
-  /** A full sync is running. */
-  Syncing = 'syncing',
-  /**
-   * The last sync failed for good; `lastError` says why in words. A full sync
-   * that failed, begun or not, ends `queued` for the requests before it; a new
-   * request makes it `queued` again.
-   */
-  Error = 'error',
-}
-
-/** The values `sync_status` holds. */
-export type StoredSyncStatus = Exclude<SyncStatus, SyncStatus.Queued>;
-
-export interface ProjectSyncView {
-  readonly status: SyncStatus;
-  /** When the last full or incremental sync completed. */
-  readonly lastSyncedAt: Date | null;
-  /** Live mirrored pages (tombstones not counted). */
-  readonly pageCount: number;
-  /** Human-readable, never a stack trace; null once a sync succeeds again (kept while `queued` for a retry). */
-  readonly lastError: string | null;
-}
-
 /** A project as the rest of the system sees it: no secrets, no ORM types. */
 export interface ProjectView {
   readonly id: string;
@@ -52,7 +15,6 @@ export interface ProjectView {
   /** Dashed lowercase UUID. */
   readonly notionDatabaseId: string;
   readonly webhookStatus: WebhookStatus;
-  readonly sync: ProjectSyncView;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -61,7 +61,7 @@ export class ProjectsRepository {
    * last place cannot both win.
    */
   async insert(
-    row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | 'webhookLegacyUrl' | `sync${string}`>,
+    row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | 'webhookLegacyUrl'>,
     limit: number,
   ): Promise<ProjectEntity> {
     try {

@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from '@app/notion';
-import { normalizeProjectName, SyncStatus, WebhookStatus, type ProjectView } from './project.js';
+import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
 import type { ProjectEntity } from './project.entity.js';
-import { ProjectSyncStore } from './project-sync.store.js';
+import { ProjectHooks } from './project-hooks.js';
 import {
   InvalidCursorError,
   InvalidNotionDatabaseIdError,
@@ -63,6 +63,12 @@ export interface WebhookEndpoint extends WebhookSetup {
   readonly legacy: boolean;
 }
 
+/** A project's Notion database and integration token. Holds a secret: never log or return it. */
+export interface NotionBinding {
+  readonly notionDatabaseId: string;
+  readonly notionToken: string;
+}
+
 /** Handshakes accepted per webhook per minute: Notion sends one per subscription it creates. */
 export const WEBHOOK_HANDSHAKES_PER_MINUTE = 5;
 
@@ -78,7 +84,7 @@ export class ProjectsService {
     private readonly secrets: SecretBox,
     private readonly cursors: KeysetCursorCodec,
     private readonly config: AppConfig,
-    private readonly syncState: ProjectSyncStore,
+    private readonly hooks: ProjectHooks,
   ) {}
 
   async create(ownerId: string, input: CreateProjectInput): Promise<NewProject> {
@@ -145,23 +151,7 @@ export class ProjectsService {
       if (!updated || input.notionToken === undefined) return updated;
       // A new token may see more (or less): a full sync under it is requested in the same transaction,
       // and the answer says so (`queued`).
-      await this.syncState.requestFullSync(id, manager);
-      return projects.findOwned(ownerId, id);
-    });
-    if (!row) throw new ProjectNotFoundError();
-    return toView(row);
-  }
-
-  /**
-   * Asks for a full sync. Durable before it returns: the event-worker's relay
-   * enqueues requests whose bus event was lost. While one runs, requests
-   * are absorbed by it (the queue deduplicates).
-   */
-  async requestSync(ownerId: string, id: string): Promise<ProjectView> {
-    const row = await this.projects.transaction(async (projects, manager) => {
-      // Owner-scoped, and it holds the row for the request's date (see requestFullSync).
-      if (!(await projects.updateOwned(ownerId, id, {}))) return null;
-      await this.syncState.requestFullSync(id, manager);
+      await this.hooks.notionTokenChanged(id, manager);
       return projects.findOwned(ownerId, id);
     });
     if (!row) throw new ProjectNotFoundError();
@@ -170,6 +160,23 @@ export class ProjectsService {
 
   async remove(ownerId: string, id: string): Promise<void> {
     if (!(await this.projects.deleteOwned(ownerId, id))) throw new ProjectNotFoundError();
+  }
+
+  /**
+   * What a sync job needs to reach the project's database in Notion, with the
+   * decrypted token (never log or return it); undefined once the project is
+   * deleted. Not owner-scoped: jobs act for the system.
+   */
+  async notionBinding(projectId: string): Promise<NotionBinding | undefined> {
+    const row = await this.projects.findById(projectId);
+    if (!row) return undefined;
+    return {
+      notionDatabaseId: row.notionDatabaseId,
+      notionToken: this.secrets.open(
+        { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
+        secretAad(projectId, 'notion-token'),
+      ),
+    };
   }
 
   /** The decrypted integration token, for the code that calls Notion. Never returned by the API. */
@@ -350,26 +357,7 @@ function toView(row: ProjectEntity): ProjectView {
     name: row.name,
     notionDatabaseId: row.notionDatabaseId,
     webhookStatus: row.webhookStatus,
-    sync: {
-      status: syncStatus(row),
-      lastSyncedAt: row.syncLastSyncedAt,
-      pageCount: row.syncPageCount,
-      lastError: row.syncLastError,
-    },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
-}
-
-/**
- * A running full sync says `syncing` (a request meanwhile leaves a follow-up,
- * `queued` once this run ends); else a full sync requested after the latest
- * one began and after the latest full sync that failed for good says `queued`,
- * whatever the last outcome (a retry after an error is on its way; `lastError`
- * still says what failed); else the stored status (a full sync that failed
- * before its run began answered the requests before it: `error`).
- */
-function syncStatus(row: ProjectEntity): SyncStatus {
-  if (row.syncStatus !== SyncStatus.Syncing && row.syncQueued) return SyncStatus.Queued;
-  return row.syncStatus;
 }

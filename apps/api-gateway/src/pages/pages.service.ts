@@ -6,7 +6,8 @@ import {
   type MirrorChanges,
   type MirrorPageView,
 } from '@app/mirror';
-import { InvalidCursorError, KeysetCursorCodec, ProjectsService, ProjectSyncStore } from '@app/projects';
+import { InvalidCursorError, KeysetCursorCodec, ProjectsService } from '@app/projects';
+import { ProjectSyncStore } from '@app/sync';
 
 export interface ListPagesInput {
   readonly limit: number;

@@ -10,7 +10,8 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@app/auth';
 import { AppConfig } from '@app/config';
-import { ProjectsService } from '@app/projects';
+import { ProjectNotFoundError, ProjectsService, type ProjectView } from '@app/projects';
+import { ProjectSyncStore } from '@app/sync';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { PROJECTS_PATH, projectPath } from '../http/routes.js';
 import { SyncRequestLimiter } from '../http/sync-request-limiter.js';
@@ -32,6 +33,7 @@ export class ProjectsController {
     private readonly config: AppConfig,
     private readonly syncRequests: SyncRequests,
     private readonly syncRequestLimiter: SyncRequestLimiter,
+    private readonly syncState: ProjectSyncStore,
   ) {}
 
   @Post()
@@ -50,7 +52,14 @@ export class ProjectsController {
   ): Promise<ProjectResponseDto> {
     const created = await this.projects.create(user.id, body);
     // The one answer besides GET .../webhook that carries the secret webhook URL.
-    const project = ProjectResponseDto.from(created.project, this.config.gateway.publicBaseUrl, created.webhookKey);
+    const [sync] = await this.syncViews([created.project]);
+    if (!sync) throw new ProjectNotFoundError(); // deleted at once by a concurrent request
+    const project = ProjectResponseDto.from(
+      created.project,
+      sync,
+      this.config.gateway.publicBaseUrl,
+      created.webhookKey,
+    );
     // The row itself holds the request for the first full sync (the relay's safety net).
     this.syncRequests.notify(project.id, String(request.id));
     void reply.status(201).header('location', projectPath(project.id));
@@ -62,7 +71,7 @@ export class ProjectsController {
   @ApiProblems(400)
   async list(@CurrentUser() user: AuthUser, @Query() query: ListProjectsQueryDto): Promise<ProjectListResponseDto> {
     const page = await this.projects.list(user.id, query.limit, query.cursor);
-    return { items: page.items.map((p) => this.toDto(p)), nextCursor: page.nextCursor };
+    return { items: await this.toDtos(page.items), nextCursor: page.nextCursor };
   }
 
   @Get(':id')
@@ -81,7 +90,7 @@ export class ProjectsController {
     @Body() body: UpdateProjectDto,
     @Req() request: FastifyRequest,
   ): Promise<ProjectResponseDto> {
-    const project = this.toDto(await this.projects.update(user.id, params.id, body));
+    const project = await this.toDto(await this.projects.update(user.id, params.id, body));
     // A new token requested a full sync in the same transaction.
     if (body.notionToken !== undefined) this.syncRequests.notify(project.id, String(request.id));
     return project;
@@ -105,7 +114,9 @@ export class ProjectsController {
     // Ownership first: another user's id is a 404 and never counts against the project's limit.
     await this.projects.get(user.id, params.id);
     await this.syncRequestLimiter.take(params.id, reply);
-    const project = this.toDto(await this.projects.requestSync(user.id, params.id));
+    // Durable before the answer: the event-worker's relay enqueues it if the event below is lost.
+    await this.syncState.requestFullSync(params.id);
+    const project = await this.toDto(await this.projects.get(user.id, params.id));
     this.syncRequests.notify(project.id, String(request.id));
     return project;
   }
@@ -155,7 +166,24 @@ export class ProjectsController {
     return WebhookSetupResponseDto.from(id, setup, this.config.gateway.publicBaseUrl);
   }
 
-  private toDto(view: Parameters<typeof ProjectResponseDto.from>[0]): ProjectResponseDto {
-    return ProjectResponseDto.from(view, this.config.gateway.publicBaseUrl);
+  /** Each project's sync state, read through libs/sync: a project deleted meanwhile has none. */
+  private async syncViews(views: readonly ProjectView[]) {
+    const sync = await this.syncState.views(views.map((v) => v.id));
+    return views.map((v) => sync.get(v.id));
+  }
+
+  /** Projects with their sync state; one deleted since it was read is left out. */
+  private async toDtos(views: readonly ProjectView[]): Promise<ProjectResponseDto[]> {
+    const sync = await this.syncViews(views);
+    return views.flatMap((view, i) => {
+      const state = sync[i];
+      return state ? [ProjectResponseDto.from(view, state, this.config.gateway.publicBaseUrl)] : [];
+    });
+  }
+
+  private async toDto(view: ProjectView): Promise<ProjectResponseDto> {
+    const [dto] = await this.toDtos([view]);
+    if (!dto) throw new ProjectNotFoundError();
+    return dto;
   }
 }

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { JobName, QueueName, syncIds } from '@app/contracts';
 import { JobQueue } from '@app/messaging';
-import { ProjectSyncStore, type SyncRequest } from '@app/projects';
+import { ProjectSyncStore, type SyncRequest } from '@app/sync';
 
 /**
  * Turns a project's requested full sync (held in Postgres) into a job, and

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { ProjectSyncStore } from '@app/projects';
+import { ProjectSyncStore } from '@app/sync';
 import { Periodic } from '../relay/periodic.js';
 import { SyncRequestDispatcher } from './sync-request.dispatcher.js';
 

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DeadLettersModule } from '@app/dead-letters';
 import { InboxModule } from '@app/inbox';
-import { MirrorModule } from '@app/mirror';
-import { ProjectsModule } from '@app/projects';
+import { SyncStateModule } from '@app/sync';
 import { RetentionService } from './retention.service.js';
 
 /** Prunes settled inbox rows, resolved dead letters and old tombstones. */
 @Module({
-  imports: [DeadLettersModule, InboxModule, MirrorModule, ProjectsModule],
+  imports: [DeadLettersModule, InboxModule, SyncStateModule],
   providers: [RetentionService],
 })
 export class RetentionModule {}

@@ -2,9 +2,8 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShut
 import { AppConfig } from '@app/config';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
-import { MirrorRetention, type ExpiredTombstone } from '@app/mirror';
+import { MirrorRetention, ProjectSyncStore, type ExpiredTombstone } from '@app/sync';
 import { Metrics, type RetentionKind } from '@app/observability';
-import { ProjectSyncStore } from '@app/projects';
 import { Periodic } from '../relay/periodic.js';
 
 /** Rows one retention pass deleted, by kind. */

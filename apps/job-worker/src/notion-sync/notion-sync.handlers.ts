@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { JobName, type JobPayloads } from '@app/contracts';
 import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService } from '@app/inbox';
-import { SyncEngine } from './sync-engine.js';
+import { SyncEngine, type SyncOutcome } from '@app/sync';
+import { SyncSchedulers } from './sync-schedulers.js';
 
 /** What a handler returns is kept as the job's return value (small: ids and counts). */
 export interface JobOutcome {
@@ -30,6 +31,7 @@ export class NotionSyncHandlers implements Handlers {
     private readonly inbox: InboxService,
     private readonly extensions: NotionEventHandlerRegistry,
     private readonly engine: SyncEngine,
+    private readonly schedulers: SyncSchedulers,
   ) {}
 
   /** One extension handler for one delivery; the last handler to finish marks it processed. */
@@ -49,14 +51,24 @@ export class NotionSyncHandlers implements Handlers {
   }
 
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
-    return this.engine.syncPage(data.projectId, data.pageId, data.correlationId);
+    return this.settle(data.projectId, await this.engine.syncPage(data.projectId, data.pageId, data.correlationId));
   }
 
   async [JobName.SyncDatabase](data: JobPayloads[JobName.SyncDatabase]): Promise<JobOutcome> {
-    return this.engine.incremental(data.projectId, data.entityId, data.correlationId);
+    return this.settle(
+      data.projectId,
+      await this.engine.incremental(data.projectId, data.entityId, data.correlationId),
+    );
   }
 
   async [JobName.FullSync](data: JobPayloads[JobName.FullSync]): Promise<JobOutcome> {
-    return this.engine.full(data.projectId, data.correlationId);
+    return this.settle(data.projectId, await this.engine.full(data.projectId, data.correlationId));
+  }
+
+  /** A job for a deleted project stops the project's schedules: nothing is left to sync. */
+  private async settle(projectId: string, outcome: SyncOutcome): Promise<JobOutcome> {
+    const { projectDeleted, ...result } = outcome;
+    if (projectDeleted) await this.schedulers.remove(projectId);
+    return result;
   }
 }

@@ -10,10 +10,9 @@ import type { InboxService } from '@app/inbox';
 import type { PageFetchWindow } from '@app/messaging';
 import { NotionRateLimitedError } from '@app/notion';
 import { Metrics } from '@app/observability';
-import type { ProjectSyncStore } from '@app/projects';
+import { FullSyncBusyError, type ProjectSyncStore, type SyncEngine } from '@app/sync';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionRefusedError, NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
-import { FullSyncBusyError, type SyncEngine } from './sync-engine.js';
 import type { SyncSchedulers } from './sync-schedulers.js';
 
 const job = (name: string, data: unknown) => ({ name, data }) as Job;
@@ -52,7 +51,7 @@ const processorWith = (
 ) =>
   new NotionSyncProcessor(
     loadConfig({}),
-    new NotionSyncHandlers(inboxFake, registry, e),
+    new NotionSyncHandlers(inboxFake, registry, e, deps.schedulers ?? ({} as SyncSchedulers)),
     deps.inbox ?? inboxFake,
     deps.state ?? syncState,
     deps.letters ?? deadLetters,
@@ -229,8 +228,28 @@ describe('NotionSyncProcessor', () => {
   });
 
   it('has a handler for every job name in the contracts', () => {
-    const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake);
+    const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake, {} as SyncSchedulers);
     for (const name of Object.values(JobName)) expect(typeof handlers[name]).toBe('function');
+  });
+
+  it("removes a deleted project's schedulers when the engine reports it gone, and only then", async () => {
+    const removed: string[] = [];
+    const schedulers = { remove: async (projectId: string) => void removed.push(projectId) } as SyncSchedulers;
+    const gone = { processedDeliveries: 0, skipped: 'project deleted', projectDeleted: true as const };
+    const fake = {
+      syncPage: async () => gone,
+      incremental: async () => ({ processedDeliveries: 1 }),
+      full: async () => gone,
+    } as unknown as SyncEngine;
+    const handlers = new NotionSyncHandlers(inboxFake, registry, fake, schedulers);
+    const correlationId = 'c';
+    expect(await handlers[JobName.SyncPage]({ projectId: 'p1', pageId: 'x', correlationId })).toEqual({
+      processedDeliveries: 0,
+      skipped: 'project deleted',
+    });
+    await handlers[JobName.SyncDatabase]({ projectId: 'p2', entityId: 'd', correlationId });
+    await handlers[JobName.FullSync]({ projectId: 'p3', correlationId });
+    expect(removed).toEqual(['p1', 'p3']);
   });
 
   describe('a job that fails for good', () => {

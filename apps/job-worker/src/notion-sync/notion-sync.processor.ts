@@ -8,9 +8,8 @@ import { InboxService } from '@app/inbox';
 import { PageFetchWindow } from '@app/messaging';
 import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@app/notion';
 import { Metrics } from '@app/observability';
-import { ProjectSyncStore } from '@app/projects';
+import { FullSyncBusyError, ProjectSyncStore } from '@app/sync';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
-import { FullSyncBusyError } from './sync-engine.js';
 import { SyncSchedulers } from './sync-schedulers.js';
 
 const JOB_NAMES = new Set<string>(Object.values(JobName));

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { SyncStatus, WebhookStatus, type ProjectView } from '@app/projects';
+import { WebhookStatus, type ProjectView } from '@app/projects';
+import { SyncStatus, type ProjectSyncView } from '@app/sync';
 import { notionWebhookUrl } from '../../http/routes.js';
 
 export class ProjectWebhookDto {
@@ -67,7 +68,12 @@ export class ProjectResponseDto {
   updatedAt: string;
 
   /** `webhookKey` only for the create answer: lists and reads never carry the secret URL. */
-  static from(view: ProjectView, publicBaseUrl: string, webhookKey?: string): ProjectResponseDto {
+  static from(
+    view: ProjectView,
+    sync: ProjectSyncView,
+    publicBaseUrl: string,
+    webhookKey?: string,
+  ): ProjectResponseDto {
     return {
       id: view.id,
       name: view.name,
@@ -77,10 +83,10 @@ export class ProjectResponseDto {
         status: view.webhookStatus,
       },
       sync: {
-        status: view.sync.status,
-        lastSyncedAt: view.sync.lastSyncedAt?.toISOString() ?? null,
-        pageCount: view.sync.pageCount,
-        lastError: view.sync.lastError,
+        status: sync.status,
+        lastSyncedAt: sync.lastSyncedAt?.toISOString() ?? null,
+        pageCount: sync.pageCount,
+        lastError: sync.lastError,
       },
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),

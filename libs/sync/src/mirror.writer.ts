@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { modifyRows, selectRows } from '@app/database';
-import { ProjectSyncStore } from '@app/projects';
-import type { MirrorRow } from './mirror-page.js';
+import type { MirrorRow } from './mirror-row.js';
+import { ProjectSyncStore } from './project-sync.store.js';
 
 /** What one write did. */
 export interface MirrorWrite {

@@ -1,5 +1,5 @@
 import type { PageObjectResponse } from '@notionhq/client';
-import type { MirrorRow } from '@app/mirror';
+import type { MirrorRow } from './mirror-row.js';
 
 /** Property types whose lists the page object cuts at 25 entries. */
 const LIST_TYPES = new Set(['title', 'rich_text', 'relation', 'people']);

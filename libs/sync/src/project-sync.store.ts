@@ -1,17 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { EntityManager, Repository } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { exactTimestamp, modifyRows, selectRows } from '@app/database';
-import { SyncStatus } from './project.js';
-import type { FullSyncRun, SyncRequest, SyncTarget } from './project-sync.js';
-import { ProjectEntity } from './project.entity.js';
-import { secretAad } from './sealed-secrets.js';
-import { SecretBox } from './secret-box.js';
+import { ProjectHooks } from '@app/projects';
+import {
+  SyncStatus,
+  type FullSyncRun,
+  type ProjectSyncView,
+  type StoredSyncStatus,
+  type SyncRequest,
+  type SyncState,
+} from './project-sync.js';
 
 /**
- * The workers' side of a project: its decrypted token and its sync state. Not
- * owner-scoped (jobs act for the system, identified by project id); nothing
- * here is reachable from the public API. Request times travel as exact text
+ * A project's sync state, and its only writer. Not owner-scoped (jobs act for
+ * the system, identified by project id): the gateway asks only after checking
+ * that the project is the caller's. Request times travel as exact text
  * (exactTimestamp): a JS Date keeps milliseconds, and a request marked enqueued
  * with a truncated time would stay pending forever.
  */
@@ -19,35 +23,81 @@ import { SecretBox } from './secret-box.js';
 const HALTED = `sync_token_rejected_at IS NOT NULL
   AND (sync_requested_at IS NULL OR sync_requested_at <= sync_token_rejected_at)`;
 
-@Injectable()
-export class ProjectSyncStore {
-  constructor(
-    @InjectRepository(ProjectEntity) private readonly repo: Repository<ProjectEntity>,
-    private readonly secrets: SecretBox,
-  ) {}
+interface StateRow {
+  watermark: Date | null;
+  run: FullSyncRun | null;
+  requested_at: Date | null;
+  schemas: Record<string, string> | null;
+}
 
-  /** The project's Notion binding and sync state; undefined once the project is deleted. */
-  async target(projectId: string): Promise<SyncTarget | undefined> {
-    const row = await this.repo.findOneBy({ id: projectId });
+interface ViewRow {
+  project_id: string;
+  status: StoredSyncStatus;
+  last_synced_at: Date | null;
+  page_count: number;
+  last_error: string | null;
+  queued: boolean;
+}
+
+@Injectable()
+export class ProjectSyncStore implements ProjectHooks {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** What the sync engine works from; undefined once the project is deleted. */
+  async state(projectId: string): Promise<SyncState | undefined> {
+    const [row] = await selectRows<StateRow>(
+      this.db,
+      `SELECT sync_watermark AS watermark, sync_run AS run, sync_requested_at AS requested_at,
+         sync_schemas AS schemas
+       FROM projects WHERE id = $1`,
+      [projectId],
+    );
     if (!row) return undefined;
     return {
       projectId,
-      notionDatabaseId: row.notionDatabaseId,
-      notionToken: this.secrets.open(
-        { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-        secretAad(projectId, 'notion-token'),
-      ),
-      watermark: row.syncWatermark,
-      run: row.syncRun,
-      requestedAt: row.syncRequestedAt,
-      schemas: row.syncSchemas ?? {},
+      watermark: row.watermark,
+      run: row.run,
+      requestedAt: row.requested_at,
+      schemas: row.schemas ?? {},
     };
+  }
+
+  /**
+   * The API's view of these projects' sync state (one query for a page of
+   * projects); a project missing from the map was deleted. A running full
+   * sync says `syncing` (a request meanwhile leaves a follow-up, `queued`
+   * once this run ends); else a full sync requested after the latest one
+   * began and after the latest full sync that failed for good says `queued`,
+   * whatever the last outcome (a retry after an error is on its way;
+   * `lastError` still says what failed); else the stored status (a full sync
+   * that failed before its run began answered the requests before it: `error`).
+   */
+  async views(projectIds: readonly string[]): Promise<Map<string, ProjectSyncView>> {
+    if (projectIds.length === 0) return new Map();
+    const rows = await selectRows<ViewRow>(
+      this.db,
+      `SELECT id AS project_id, sync_status AS status, sync_last_synced_at AS last_synced_at,
+         sync_page_count AS page_count, sync_last_error AS last_error, sync_queued AS queued
+       FROM projects WHERE id = ANY($1::uuid[])`,
+      [projectIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.project_id,
+        {
+          status: r.status !== SyncStatus.Syncing && r.queued ? SyncStatus.Queued : r.status,
+          lastSyncedAt: r.last_synced_at,
+          pageCount: r.page_count,
+          lastError: r.last_error,
+        },
+      ]),
+    );
   }
 
   /** Requested full syncs not yet enqueued, requested before `requestedBefore` (oldest first). */
   async pendingRequests(requestedBefore: Date, limit: number): Promise<SyncRequest[]> {
     const rows = await selectRows<{ id: string; requested_at: string }>(
-      this.repo,
+      this.db,
       `SELECT id, ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
        WHERE sync_requested_at IS NOT NULL
          AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)
@@ -61,7 +111,7 @@ export class ProjectSyncStore {
   /** The request of `projectId` as it stands, if one is waiting to be enqueued. */
   async pendingRequest(projectId: string): Promise<SyncRequest | undefined> {
     const [row] = await selectRows<{ requested_at: string }>(
-      this.repo,
+      this.db,
       `SELECT ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
        WHERE id = $1 AND sync_requested_at IS NOT NULL
          AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)`,
@@ -72,7 +122,7 @@ export class ProjectSyncStore {
 
   /** The request up to `requestedAt` is in the queue (a newer request stays pending). */
   async markEnqueued(request: SyncRequest): Promise<void> {
-    await this.repo.query(
+    await this.db.query(
       `UPDATE projects SET sync_enqueued_at = $2::timestamptz
        WHERE id = $1 AND (sync_enqueued_at IS NULL OR sync_enqueued_at < $2::timestamptz)`,
       [request.projectId, request.requestedAt],
@@ -86,7 +136,7 @@ export class ProjectSyncStore {
    */
   async scheduledProjectIds(after: string | null, limit: number): Promise<string[]> {
     const rows = await selectRows<{ id: string }>(
-      this.repo,
+      this.db,
       `SELECT id FROM projects
        WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (${HALTED})
        ORDER BY id LIMIT $2`,
@@ -105,12 +155,12 @@ export class ProjectSyncStore {
    * request's own job, which waits for this run (`requestedSinceStart`).
    * Undefined once the project is deleted.
    */
-  async beginFullSync(projectId: string): Promise<SyncTarget | undefined> {
-    await this.repo.query(`UPDATE projects SET sync_status = $2, sync_started_at = now() WHERE id = $1`, [
+  async beginFullSync(projectId: string): Promise<SyncState | undefined> {
+    await this.db.query(`UPDATE projects SET sync_status = $2, sync_started_at = now() WHERE id = $1`, [
       projectId,
       SyncStatus.Syncing,
     ]);
-    return this.target(projectId);
+    return this.state(projectId);
   }
 
   /**
@@ -125,7 +175,7 @@ export class ProjectSyncStore {
    */
   async requestedSinceStart(projectId: string): Promise<boolean> {
     const [row] = await selectRows<{ requested: boolean }>(
-      this.repo,
+      this.db,
       `SELECT sync_requested_at IS NOT NULL
          AND (sync_started_at IS NULL OR sync_started_at < sync_requested_at) AS requested
        FROM projects WHERE id = $1`,
@@ -136,7 +186,7 @@ export class ProjectSyncStore {
 
   /** A full sync's checkpoint: status `syncing`, where to resume stored. */
   async saveRun(projectId: string, run: FullSyncRun): Promise<void> {
-    await this.repo.query(`UPDATE projects SET sync_status = $2, sync_run = $3::jsonb WHERE id = $1`, [
+    await this.db.query(`UPDATE projects SET sync_status = $2, sync_run = $3::jsonb WHERE id = $1`, [
       projectId,
       SyncStatus.Syncing,
       JSON.stringify(run),
@@ -151,7 +201,7 @@ export class ProjectSyncStore {
    * took the token: a rejection recorded earlier no longer holds.
    */
   async completed(projectId: string, coveredFrom: Date, fullRunDone: boolean): Promise<void> {
-    await this.repo.query(
+    await this.db.query(
       `UPDATE projects SET
          sync_status = CASE WHEN $3 OR sync_run IS NULL THEN 'idle' ELSE sync_status END,
          sync_last_error = CASE WHEN $3 OR sync_run IS NULL THEN NULL ELSE sync_last_error END,
@@ -166,7 +216,7 @@ export class ProjectSyncStore {
 
   /** Remembers the schema fingerprints of the project's data sources. */
   async saveSchemas(projectId: string, schemas: Readonly<Record<string, string>>): Promise<void> {
-    await this.repo.query(`UPDATE projects SET sync_schemas = $2::jsonb WHERE id = $1`, [
+    await this.db.query(`UPDATE projects SET sync_schemas = $2::jsonb WHERE id = $1`, [
       projectId,
       JSON.stringify(schemas),
     ]);
@@ -174,7 +224,7 @@ export class ProjectSyncStore {
 
   /** The sync failed for good: status `error` with a message for people (never a stack trace). */
   async failed(projectId: string, message: string): Promise<void> {
-    await this.repo.query(`UPDATE projects SET sync_status = 'error', sync_last_error = $2 WHERE id = $1`, [
+    await this.db.query(`UPDATE projects SET sync_status = 'error', sync_last_error = $2 WHERE id = $1`, [
       projectId,
       message.slice(0, 500),
     ]);
@@ -190,7 +240,7 @@ export class ProjectSyncStore {
    * request: the requested full sync is still on its way.
    */
   async fullSyncFailed(projectId: string, message: string): Promise<void> {
-    await this.repo.query(
+    await this.db.query(
       `UPDATE projects SET sync_status = 'error', sync_last_error = $2, sync_failed_at = now() WHERE id = $1`,
       [projectId, message.slice(0, 500)],
     );
@@ -203,10 +253,19 @@ export class ProjectSyncStore {
    * transaction's start: callers hold the project's row by then (their
    * transaction updated it first), so a run whose start (`beginFullSync`) is
    * dated later waited for this transaction and reads what it committed. A
-   * request is never taken up by a run that did not see it.
+   * request is never taken up by a run that did not see it. Without a
+   * manager, the row is locked first in a transaction of its own, for the
+   * same reason.
    */
-  async requestFullSync(projectId: string, manager: EntityManager = this.repo.manager): Promise<void> {
+  async requestFullSync(projectId: string, manager?: EntityManager): Promise<void> {
+    if (!manager) return this.db.transaction((m) => this.requestFullSync(projectId, m));
+    await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
     await manager.query(`UPDATE projects SET sync_requested_at = clock_timestamp() WHERE id = $1`, [projectId]);
+  }
+
+  /** A new Notion token may see more (or less): a full sync under it, in the token's transaction. */
+  notionTokenChanged(projectId: string, manager: EntityManager): Promise<void> {
+    return this.requestFullSync(projectId, manager);
   }
 
   /**
@@ -235,7 +294,7 @@ export class ProjectSyncStore {
    */
   async tokenRejected(projectId: string, message: string, jobStartedAt: Date): Promise<boolean> {
     const { rows } = await modifyRows<{ halted: boolean }>(
-      this.repo,
+      this.db,
       `UPDATE projects SET sync_status = 'error', sync_last_error = $2,
          sync_token_rejected_at = greatest(sync_token_rejected_at, $3)
        WHERE id = $1
@@ -252,7 +311,7 @@ export class ProjectSyncStore {
    * that covers it.
    */
   async advancePurgeWatermark(projectId: string, version: string): Promise<void> {
-    await this.repo.query(
+    await this.db.query(
       `UPDATE projects SET sync_purged_version = greatest(sync_purged_version, $2::bigint)
        WHERE id = $1 AND sync_purged_version < $2::bigint`,
       [projectId, version],
@@ -268,7 +327,7 @@ export class ProjectSyncStore {
    */
   async purgeWatermark(projectId: string): Promise<string> {
     const [row] = await selectRows<{ version: string }>(
-      this.repo,
+      this.db,
       `SELECT sync_purged_version::text AS version FROM projects WHERE id = $1`,
       [projectId],
     );

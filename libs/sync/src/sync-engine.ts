@@ -10,13 +10,15 @@ import {
 } from '@notionhq/client';
 import { AppConfig } from '@app/config';
 import { InboxService } from '@app/inbox';
-import { MirrorWriter, type MirrorRow } from '@app/mirror';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
 import { Metrics } from '@app/observability';
-import { ProjectSyncStore, type FullSyncRun, type SyncTarget } from '@app/projects';
+import { ProjectsService, type NotionBinding } from '@app/projects';
 import { FullSyncLock } from './full-sync-lock.js';
+import type { MirrorRow } from './mirror-row.js';
+import { MirrorWriter } from './mirror.writer.js';
 import { isInDatabase, toMirrorRow, truncatedProperties } from './page-row.js';
-import { SyncSchedulers } from './sync-schedulers.js';
+import type { FullSyncRun, SyncState, SyncTarget } from './project-sync.js';
+import { ProjectSyncStore } from './project-sync.store.js';
 
 /** Rows per mirror write during full and incremental syncs (one Notion query page). */
 const BATCH = 100;
@@ -47,8 +49,16 @@ export interface SyncOutcome {
   readonly processedDeliveries: number;
   readonly pagesWritten?: number;
   readonly tombstoned?: number;
+  /** Why the job did nothing (the project was deleted, another run holds the lock...). */
   readonly skipped?: string;
+  /**
+   * The project is gone. The engine leaves its job schedulers to the caller
+   * (they belong to the queue, not to the sync domain), which removes them.
+   */
+  readonly projectDeleted?: true;
 }
+
+const PROJECT_DELETED: SyncOutcome = { processedDeliveries: 0, skipped: 'project deleted', projectDeleted: true };
 
 type Filter = FullDataSourceQueryFilter | undefined;
 
@@ -66,10 +76,10 @@ export class SyncEngine {
   constructor(
     private readonly config: AppConfig,
     private readonly store: ProjectSyncStore,
+    private readonly projects: ProjectsService,
     private readonly mirror: MirrorWriter,
     private readonly notion: NotionClientFactory,
     private readonly inbox: InboxService,
-    private readonly schedulers: SyncSchedulers,
     private readonly fullSyncLock: FullSyncLock,
     private readonly metrics: Metrics,
   ) {}
@@ -77,7 +87,7 @@ export class SyncEngine {
   /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
   async syncPage(projectId: string, pageId: string, correlationId: string): Promise<SyncOutcome> {
     const target = await this.target(projectId);
-    if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+    if (!target) return PROJECT_DELETED;
     const client = this.notion.forToken(target.notionToken);
     // Read before the request leaves: deliveries received until now are covered,
     // and the mirror orders this write by it.
@@ -116,7 +126,7 @@ export class SyncEngine {
    */
   async incremental(projectId: string, entityId: string, correlationId: string): Promise<SyncOutcome> {
     const target = await this.target(projectId);
-    if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+    if (!target) return PROJECT_DELETED;
     const startedAt = await this.mirror.now();
     if (!target.watermark) {
       const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
@@ -168,7 +178,7 @@ export class SyncEngine {
     try {
       // Status `syncing` from here: the requests made so far are this run's (no longer `queued`).
       const target = await this.target(projectId, { beginFullSync: true });
-      if (!target) return { processedDeliveries: 0, skipped: 'project deleted' };
+      if (!target) return PROJECT_DELETED;
       const client = this.notion.forToken(target.notionToken);
       const resumable = this.resumable(target);
       let run: FullSyncRun = resumable ?? { startedAt: (await this.mirror.now()).toISOString(), done: [] };
@@ -199,11 +209,24 @@ export class SyncEngine {
     }
   }
 
-  /** The project, or undefined once it was deleted (its schedulers are then removed). */
+  /**
+   * The project's Notion binding with its sync state, or undefined once the
+   * project was deleted. A lookup only: what a deleted project means for its
+   * schedules is the caller's to decide (`projectDeleted`). With
+   * `beginFullSync`, the run's start is stamped first and the binding read
+   * after it, so the run works from every request the stamp took up (a new
+   * token included).
+   */
   private async target(projectId: string, { beginFullSync = false } = {}): Promise<SyncTarget | undefined> {
-    const target = beginFullSync ? await this.store.beginFullSync(projectId) : await this.store.target(projectId);
-    if (!target) await this.schedulers.remove(projectId);
-    return target;
+    let state: SyncState | undefined;
+    let binding: NotionBinding | undefined;
+    if (beginFullSync) {
+      state = await this.store.beginFullSync(projectId);
+      binding = state && (await this.projects.notionBinding(projectId));
+    } else {
+      [state, binding] = await Promise.all([this.store.state(projectId), this.projects.notionBinding(projectId)]);
+    }
+    return state && binding ? { ...state, ...binding } : undefined;
   }
 
   /**

@@ -1,0 +1,13 @@
+import type { EntityManager } from 'typeorm';
+
+/**
+ * What must commit together with a change to a project, in the same
+ * transaction (`manager`). libs/sync provides it (`SyncStateModule`, global):
+ * a project's sync state lives there, and libs/projects does not import the
+ * sync domain. An app that imports `ProjectsModule` without it fails at boot
+ * (Nest cannot resolve `ProjectsService`), never silently.
+ */
+export abstract class ProjectHooks {
+  /** The project's Notion token was replaced. */
+  abstract notionTokenChanged(projectId: string, manager: EntityManager): Promise<void>;
+}
