@@ -4,6 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
+import { JobName } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
 import { MirrorWriter, ProjectSyncStore, type MirrorRow } from '@app/sync';
@@ -152,11 +153,8 @@ describe('retention', () => {
     const failure = async (projectId: string, failed: number, requested: number | null, retried: number | null) => {
       const jobId = randomUUID();
       await eventWorker.get(DeadLetters).record({
-        projectId,
-        jobName: 'sync-page',
+        job: { name: JobName.SyncPage, data: { projectId, pageId: randomUUID(), correlationId: randomUUID() } },
         jobId,
-        jobData: { projectId },
-        entityId: randomUUID(),
         reason: 'Notion answered 500',
         attempts: 8,
       });

@@ -62,6 +62,54 @@ export interface JobPayloads {
   [JobName.RunEventHandler]: RunEventHandlerJob;
 }
 
+/**
+ * One job as it travels: its name and the data that name carries. Code that
+ * reads a job back (the processor, the dead letters, the retry relay) gets it
+ * through `asJobItem` and then narrows by `name`, never by a cast.
+ */
+export type JobItem = { [J in JobName]: { readonly name: J; readonly data: JobPayloads[J] } }[JobName];
+
+/** The fields each job's data must hold (every one a string). */
+const JOB_FIELDS: { readonly [J in JobName]: readonly (keyof JobPayloads[J] & string)[] } = {
+  [JobName.SyncPage]: ['projectId', 'pageId', 'correlationId'],
+  [JobName.SyncDatabase]: ['projectId', 'entityId', 'correlationId'],
+  [JobName.FullSync]: ['projectId', 'correlationId'],
+  [JobName.RunEventHandler]: ['deliveryId', 'projectId', 'handler', 'correlationId'],
+};
+
+const isJobName = (name: string): name is JobName => Object.prototype.hasOwnProperty.call(JOB_FIELDS, name);
+
+/** True when `name` is a job we know and `data` holds every field that job needs. */
+export function isJobItem(item: { readonly name: string; readonly data: unknown }): item is JobItem {
+  const { name, data } = item;
+  if (!isJobName(name) || typeof data !== 'object' || data === null) return false;
+  const fields: readonly string[] = JOB_FIELDS[name];
+  return fields.every((field) => typeof (data as Record<string, unknown>)[field] === 'string');
+}
+
+/**
+ * A job read back from BullMQ or a stored record, typed; undefined when its
+ * name is unknown (a newer deploy's job, say) or its data lacks a field.
+ */
+export function asJobItem(name: string, data: unknown): JobItem | undefined {
+  const item = { name, data };
+  return isJobItem(item) ? item : undefined;
+}
+
+/** The page, database entity or delivery a job is about (what its dead letter names). */
+export function jobSubject(item: JobItem): string | null {
+  switch (item.name) {
+    case JobName.SyncPage:
+      return item.data.pageId;
+    case JobName.SyncDatabase:
+      return item.data.entityId;
+    case JobName.RunEventHandler:
+      return item.data.deliveryId;
+    case JobName.FullSync:
+      return null;
+  }
+}
+
 /** The queue each job runs on. */
 export const JOB_QUEUE: { readonly [J in JobName]: QueueName } = {
   [JobName.SyncPage]: QueueName.NotionSync,

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { asJobItem, jobSubject } from '@app/contracts';
 import { exactTimestamp, modifyRows, pruneBatch, selectRows } from '@app/database';
 import type { FailedJob, PendingRetry, SyncFailureView } from './sync-failure.js';
 
@@ -42,11 +43,11 @@ export class DeadLetters {
        SELECT $1, $2, $3, $4::jsonb, $5, $6, $7 WHERE EXISTS (SELECT 1 FROM projects WHERE id = $1)
        ON CONFLICT (job_id) DO UPDATE SET reason = EXCLUDED.reason, attempts = EXCLUDED.attempts, failed_at = now()`,
       [
-        job.projectId,
-        job.jobName,
+        job.job.data.projectId,
+        job.job.name,
         job.jobId,
-        JSON.stringify(job.jobData),
-        job.entityId,
+        JSON.stringify(job.job.data),
+        jobSubject(job.job),
         job.reason.slice(0, 2000),
         job.attempts,
       ],
@@ -94,7 +95,7 @@ export class DeadLetters {
       project_id: string;
       job_name: string;
       job_id: string;
-      job_data: Record<string, unknown>;
+      job_data: unknown;
       entity_id: string | null;
       requested_at: string;
     }>(
@@ -108,9 +109,9 @@ export class DeadLetters {
     return rows.map((r) => ({
       id: r.id,
       projectId: r.project_id,
+      job: asJobItem(r.job_name, r.job_data),
       jobName: r.job_name,
       jobId: r.job_id,
-      jobData: r.job_data,
       entityId: r.entity_id,
       requestedAt: r.requested_at,
     }));

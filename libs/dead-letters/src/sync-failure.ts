@@ -1,3 +1,5 @@
+import type { JobItem } from '@app/contracts';
+
 /** A job that failed for good, as the owner and operators see it. */
 export interface SyncFailureView {
   readonly id: string;
@@ -16,11 +18,9 @@ export interface SyncFailureView {
 
 /** What the dead-letter record needs from a failed job. Ids only: job data never holds secrets. */
 export interface FailedJob {
-  readonly projectId: string;
-  readonly jobName: string;
+  /** The job, typed (its project and subject come from its data). */
+  readonly job: JobItem;
   readonly jobId: string;
-  readonly jobData: Record<string, unknown>;
-  readonly entityId: string | null;
   readonly reason: string;
   readonly attempts: number;
 }
@@ -29,9 +29,11 @@ export interface FailedJob {
 export interface PendingRetry {
   readonly id: string;
   readonly projectId: string;
+  /** The stored job, typed; undefined when the record no longer reads as a job this version knows. */
+  readonly job: JobItem | undefined;
+  /** As stored, for the log when `job` is undefined. */
   readonly jobName: string;
   readonly jobId: string;
-  readonly jobData: Record<string, unknown>;
   readonly entityId: string | null;
   /** Exact (microseconds) text of `retry_requested_at`. */
   readonly requestedAt: string;

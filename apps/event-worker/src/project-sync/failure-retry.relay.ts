@@ -1,13 +1,12 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { JobName, QueueName, type JobPayloads } from '@app/contracts';
+import { JobName, QueueName } from '@app/contracts';
 import { DeadLetters, type PendingRetry } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
 import { JobQueue } from '@app/messaging';
 import { Periodic } from '../relay/periodic.js';
 
 const BATCH = 100;
-const SYNC_JOBS = new Set<string>([JobName.SyncPage, JobName.SyncDatabase, JobName.FullSync]);
 
 /**
  * Carries out retries of dead letters (asked for by the owner through the API
@@ -49,14 +48,23 @@ export class FailureRetryRelay implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async retry(retry: PendingRetry): Promise<void> {
-    if (SYNC_JOBS.has(retry.jobName)) {
-      if (retry.entityId) await this.inbox.reopenFailedFor(retry.projectId, retry.entityId);
-      const name = retry.jobName as JobName.SyncPage | JobName.SyncDatabase | JobName.FullSync;
-      await this.queue.addDeduplicated(name, retry.jobData as unknown as JobPayloads[typeof name]);
+    const { job } = retry;
+    if (!job) {
+      // Written by a version whose jobs this one does not know: retrying it could only fail again.
+      this.logger.warn({
+        msg: 'Failed job record unreadable; not retried',
+        jobName: retry.jobName,
+        jobId: retry.jobId,
+      });
       return;
     }
-    const job = await this.queue.queue(QueueName.NotionSync).getJob(retry.jobId);
-    if (job && (await job.isFailed())) await job.retry('failed');
+    if (job.name !== JobName.RunEventHandler) {
+      if (retry.entityId) await this.inbox.reopenFailedFor(retry.projectId, retry.entityId);
+      await this.queue.addDeduplicated(job.name, job.data);
+      return;
+    }
+    const failed = await this.queue.queue(QueueName.NotionSync).getJob(retry.jobId);
+    if (failed && (await failed.isFailed())) await failed.retry('failed');
     else this.logger.warn({ msg: 'Failed job no longer in the failed set; not retried', jobId: retry.jobId });
   }
 }

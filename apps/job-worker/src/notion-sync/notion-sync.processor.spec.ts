@@ -15,7 +15,8 @@ import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionRefusedError, NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
 import type { SyncSchedulers } from './sync-schedulers.js';
 
-const job = (name: string, data: unknown) => ({ name, data }) as Job;
+// Every job carries a correlation id (the contracts' JobItem guard checks each field).
+const job = (name: string, data: object) => ({ name, data: { correlationId: 'c', ...data } }) as Job;
 const registry = {} as NotionEventHandlerRegistry;
 const inboxFake = {} as InboxService;
 const syncState = {} as ProjectSyncStore;
@@ -275,21 +276,34 @@ describe('NotionSyncProcessor', () => {
       expect(calls.map((c) => c[0])).toEqual(['markFailedFor', 'deadLetter']);
     });
 
+    it('leaves only its log line for a job whose record is not a job of this version', async () => {
+      const { calls, deps } = recorder();
+      const processor = processorWith(engine().fake, undefined, deps);
+      await quietly(() =>
+        processor.onFailed(
+          { name: 'sync-page', data: { projectId: 'p' }, id: '9', finishedOn: Date.now() } as Job,
+          new Error('unknown job'),
+        ),
+      );
+      expect(calls).toEqual([]);
+    });
+
     it('puts the project in error when it is about the whole project (full or incremental sync)', async () => {
       // A full sync's failure also answers the requests before it (fullSyncFailed), begun or not.
-      for (const [name, recorded] of [
-        [JobName.FullSync, 'fullSyncFailed'],
-        [JobName.SyncDatabase, 'failed'],
+      // An incremental sync is about a database entity: its deliveries end failed too.
+      for (const [name, recorded, before] of [
+        [JobName.FullSync, 'fullSyncFailed', []],
+        [JobName.SyncDatabase, 'failed', ['markFailedFor']],
       ] as const) {
         const { calls, deps } = recorder();
         const processor = processorWith(engine().fake, undefined, deps);
         await quietly(() =>
           processor.onFailed(
-            { ...job(name, { projectId: 'p', correlationId: 'c' }), id: '8', finishedOn: Date.now() } as Job,
+            { ...job(name, { projectId: 'p', entityId: 'd' }), id: '8', finishedOn: Date.now() } as Job,
             new Error('Notion listed no data source'),
           ),
         );
-        expect(calls.map((c) => c[0])).toEqual(['deadLetter', recorded]);
+        expect(calls.map((c) => c[0])).toEqual([...before, 'deadLetter', recorded]);
         expect(calls.find((c) => c[0] === recorded)).toEqual([recorded, 'p', 'Notion listed no data source']);
       }
     });

@@ -2,7 +2,7 @@ import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } f
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { JobName, QueueName, type SyncPageJob } from '@app/contracts';
+import { asJobItem, JobName, jobSubject, QueueName, type JobItem } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
 import { PageFetchWindow } from '@app/messaging';
@@ -12,14 +12,12 @@ import { FullSyncBusyError, ProjectSyncStore } from '@app/sync';
 import { NotionSyncHandlers, type JobOutcome } from './notion-sync.handlers.js';
 import { SyncSchedulers } from './sync-schedulers.js';
 
-const JOB_NAMES = new Set<string>(Object.values(JobName));
-const SYNC_JOBS = new Set<string>([JobName.SyncPage, JobName.SyncDatabase, JobName.FullSync]);
 /**
  * Jobs about the whole project: when one fails for good, the project is in
  * `error`. A page job that fails for good is a dead letter for that page only
  * (its reason may come from an event anyone holding the webhook key can send).
  */
-const PROJECT_JOBS = new Set<string>([JobName.SyncDatabase, JobName.FullSync]);
+const isProjectJob = (item: JobItem) => item.name === JobName.SyncDatabase || item.name === JobName.FullSync;
 
 /** True when `promise` settled within `ms`; never rejects. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -115,13 +113,13 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
   }
 
   private async run(job: Job, token?: string): Promise<JobOutcome> {
+    const item = asJobItem(job.name, job.data);
     // Retryable rather than UnrecoverableError: during a rolling deploy an old
     // worker must not fail for good a job that a new one can run.
-    if (!JOB_NAMES.has(job.name)) throw new UnknownJobError(job.name);
-    const handler = this.handlers[job.name as JobName] as (data: unknown) => Promise<JobOutcome>;
-    if (!SYNC_JOBS.has(job.name)) return handler.call(this.handlers, job.data);
-    if (job.name === JobName.SyncPage && token) {
-      const { projectId, pageId } = job.data as SyncPageJob;
+    if (!item) throw new UnknownJobError(job.name);
+    if (item.name === JobName.RunEventHandler) return this.handlers[JobName.RunEventHandler](item.data);
+    if (item.name === JobName.SyncPage && token) {
+      const { projectId, pageId } = item.data;
       // The dispatcher delays jobs added within a page's fetch window; this
       // catches the rest (a delayed job promoted a little early, a retried
       // dead letter): while another job's window is open, wait for its end.
@@ -134,7 +132,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     }
     try {
       // The job id names the turns it reserves at the rate limit: the same when it comes back.
-      return await runInNotionJob(String(job.id), () => handler.call(this.handlers, job.data));
+      return await runInNotionJob(String(job.id), () => this.runSync(item));
     } catch (err) {
       if (err instanceof FullSyncBusyError && token) {
         // Waits for the run that holds the project's lock, out of the worker slot.
@@ -146,7 +144,19 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
         });
         throw new DelayedError();
       }
-      throw await this.sortNotionFailure(job, token, err);
+      throw await this.sortNotionFailure(job, item, token, err);
+    }
+  }
+
+  /** The sync job's handler, chosen by name (each name carries its own data type). */
+  private runSync(item: Exclude<JobItem, { name: JobName.RunEventHandler }>): Promise<JobOutcome> {
+    switch (item.name) {
+      case JobName.SyncPage:
+        return this.handlers[JobName.SyncPage](item.data);
+      case JobName.SyncDatabase:
+        return this.handlers[JobName.SyncDatabase](item.data);
+      case JobName.FullSync:
+        return this.handlers[JobName.FullSync](item.data);
     }
   }
 
@@ -160,9 +170,9 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
    * `error` (a page job: that page's dead letter only); anything else -> an
    * ordinary retry with backoff.
    */
-  private async sortNotionFailure(job: Job, token: string | undefined, err: unknown): Promise<Error> {
-    const failure = classifyNotionError(err, { object: job.name === JobName.SyncPage ? 'page' : 'database' });
-    const { projectId } = job.data as { projectId?: string };
+  private async sortNotionFailure(job: Job, item: JobItem, token: string | undefined, err: unknown): Promise<Error> {
+    const failure = classifyNotionError(err, { object: item.name === JobName.SyncPage ? 'page' : 'database' });
+    const { projectId } = item.data;
     if (failure.kind === 'rate_limited' && token) {
       await job.moveToDelayed(Date.now() + failure.retryAfterMs, token);
       // Waiting for a reserved turn is the limiter doing its job, not news.
@@ -175,7 +185,7 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
       });
       return new DelayedError();
     }
-    if (failure.kind === 'unauthorized' && projectId) {
+    if (failure.kind === 'unauthorized') {
       const started = new Date(job.processedOn ?? Date.now());
       if (await this.syncState.tokenRejected(projectId, failure.message, started)) {
         await this.schedulers.remove(projectId);
@@ -183,8 +193,8 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
       }
       return new NotionRefusedError(failure.message);
     }
-    if (failure.kind === 'not_shared' && projectId) {
-      if (PROJECT_JOBS.has(job.name)) await this.syncState.failed(projectId, failure.message);
+    if (failure.kind === 'not_shared') {
+      if (isProjectJob(item)) await this.syncState.failed(projectId, failure.message);
       return new NotionRefusedError(failure.message);
     }
     if (failure.kind === 'unknown') return err instanceof Error ? err : new Error(failure.message);
@@ -198,60 +208,56 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
 
   @OnWorkerEvent('failed')
   async onFailed(job: Job | undefined, err: Error): Promise<void> {
-    const data = (job?.data ?? {}) as {
-      correlationId?: string;
-      projectId?: string;
-      pageId?: string;
-      entityId?: string;
-      deliveryId?: string;
-    };
+    const item = job ? asJobItem(job.name, job.data) : undefined;
     // BullMQ sets finishedOn only when a job failed for good: attempts spent,
     // an UnrecoverableError, or stalled too often.
     const final = job ? job.finishedOn != null : true;
     this.metrics.job(job?.name ?? 'unknown', final ? 'failed' : 'retried');
-    const reason = `${job?.name} failed: ${err.message}`;
-    if (final && job?.name === JobName.RunEventHandler && data.deliveryId) {
-      // Fails the delivery only when it waits for handlers alone; a sync job owns the others.
-      await this.inbox
-        .handlerFailed(data.deliveryId, reason)
-        .catch((e: Error) => this.logger.warn(`Could not mark the delivery failed: ${e.message}`));
-    } else if (final && job && data.projectId && (data.pageId ?? data.entityId)) {
-      // The ledger must explain every accepted delivery: these end failed, with the reason.
-      const started = new Date(job.processedOn ?? Date.now());
-      await this.inbox
-        .markFailedFor(data.projectId, (data.pageId ?? data.entityId)!, started, reason)
-        .catch((e: Error) => this.logger.warn(`Could not mark deliveries failed: ${e.message}`));
-    }
-    if (final && job?.id && data.projectId) {
-      // The dead letter: what the owner sees and can retry (GET .../sync/failures).
-      await this.deadLetters
-        .record({
-          projectId: data.projectId,
-          jobName: job.name,
-          jobId: job.id,
-          jobData: job.data as Record<string, unknown>,
-          entityId: data.pageId ?? data.entityId ?? data.deliveryId ?? null,
-          reason: err.message,
-          attempts: job.attemptsMade,
-        })
-        .catch((e: Error) => this.logger.warn(`Could not record the dead letter: ${e.message}`));
-    }
-    if (final && job && PROJECT_JOBS.has(job.name) && data.projectId) {
-      // A full sync's failure answers the requests before it, begun or not (see fullSyncFailed).
-      const recorded =
-        job.name === JobName.FullSync
-          ? this.syncState.fullSyncFailed(data.projectId, err.message)
-          : this.syncState.failed(data.projectId, err.message);
-      await recorded.catch((e: Error) => this.logger.warn(`Could not record the sync error: ${e.message}`));
-    }
+    if (final && job && item) await this.failedForGood(job, item, err);
     this.logger[final && !(err instanceof NotionRefusedError) ? 'error' : 'warn']({
       msg: final ? 'Job failed for good' : 'Job failed; will retry',
       job: job?.name,
       jobId: job?.id,
       attemptsMade: job?.attemptsMade,
       reason: err.message,
-      correlationId: data.correlationId,
+      correlationId: item?.data.correlationId,
     });
+  }
+
+  /**
+   * What a job that failed for good leaves behind: its deliveries failed with
+   * the reason (the ledger explains every accepted delivery), its dead letter,
+   * and for a project job the project's error. A job whose record does not
+   * read as a job of this version (UnknownJobError) leaves only its log line.
+   */
+  private async failedForGood(job: Job, item: JobItem, err: Error): Promise<void> {
+    const reason = `${item.name} failed: ${err.message}`;
+    const warn = (what: string) => (e: Error) => this.logger.warn(`Could not ${what}: ${e.message}`);
+    const { projectId } = item.data;
+    if (item.name === JobName.RunEventHandler) {
+      // Fails the delivery only when it waits for handlers alone; a sync job owns the others.
+      await this.inbox.handlerFailed(item.data.deliveryId, reason).catch(warn('mark the delivery failed'));
+    } else {
+      const subject = jobSubject(item);
+      if (subject) {
+        const started = new Date(job.processedOn ?? Date.now());
+        await this.inbox.markFailedFor(projectId, subject, started, reason).catch(warn('mark deliveries failed'));
+      }
+    }
+    if (job.id) {
+      // The dead letter: what the owner sees and can retry (GET .../sync/failures).
+      await this.deadLetters
+        .record({ job: item, jobId: job.id, reason: err.message, attempts: job.attemptsMade })
+        .catch(warn('record the dead letter'));
+    }
+    if (isProjectJob(item)) {
+      // A full sync's failure answers the requests before it, begun or not (see fullSyncFailed).
+      const recorded =
+        item.name === JobName.FullSync
+          ? this.syncState.fullSyncFailed(projectId, err.message)
+          : this.syncState.failed(projectId, err.message);
+      await recorded.catch(warn('record the sync error'));
+    }
   }
 
   @OnWorkerEvent('error')
