@@ -5,7 +5,8 @@ import base from './jest.base.config.js';
  * killed, stopped and cut off while traffic flows, then checked against the
  * delivery ledger (test/chaos/ledger.ts). Same run setup as the integration
  * specs (own database, Redis prefixes, fixture Notion); one suite at a time,
- * with generous deadlines (BullMQ's stall recovery alone takes up to a minute).
+ * with generous deadlines (a loaded 2-core machine runs three apps, Postgres and
+ * Redis per scenario).
  */
 export default {
   ...base,

@@ -47,7 +47,7 @@ describe('chaos: SIGTERM of the job-worker with jobs active', () => {
     );
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exitMs).toBeLessThan(GRACE_MS);
-    expect(jobWorker.lines.some((l) => l.includes('closing the worker by force'))).toBe(false);
+    expect(jobWorker.lines.some((l) => l.includes('Worker not closed after'))).toBe(false);
 
     // Nothing left active; what was active finished (or went back to wait), and its deliveries with it.
     expect(await stack.queue.getActiveCount()).toBe(0);

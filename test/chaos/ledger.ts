@@ -50,8 +50,8 @@ const IN_FLIGHT = ['received', 'enqueued'];
 /**
  * Waits until none of the project's deliveries is in flight (received or
  * enqueued), at least `expected` rows exist, and BullMQ holds no unfinished
- * job of the project. Generous by default: stall
- * recovery alone takes up to a minute. Returns the time it took.
+ * job of the project. Generous by default (a loaded machine, retries with
+ * backoff, stall recovery). Returns the time it took.
  */
 export async function waitForSettled(
   pg: Client,

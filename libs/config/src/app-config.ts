@@ -83,7 +83,14 @@ export abstract class AppConfig {
     readonly relayReceivedGraceMs: number;
     readonly relayStaleEnqueuedMs: number;
   };
-  abstract readonly jobWorker: { readonly healthPort: number; readonly concurrency: number };
+  abstract readonly jobWorker: {
+    readonly healthPort: number;
+    readonly concurrency: number;
+    /** BullMQ `lockDuration`: how long a running job's lock lasts between renewals. */
+    readonly lockDurationMs: number;
+    /** BullMQ `stalledInterval`: how often jobs with a lapsed lock are moved back to wait. */
+    readonly stalledIntervalMs: number;
+  };
   abstract readonly jobs: {
     readonly attempts: number;
     readonly backoffMs: number;

@@ -281,6 +281,19 @@ export const ENV_SCHEMA = {
     parse: parsers.int(1, 1000),
     doc: 'jobs one job-worker process runs at once',
   }),
+  JOB_LOCK_DURATION_MS: spec({
+    // A running job's lock is renewed every half of this, so a job may run for
+    // hours; only an event loop blocked for about half of it (or Redis out of
+    // reach that long) lets the lock lapse. BullMQ's own default is 30 s.
+    default: '8000',
+    parse: parsers.int(1000, 600_000),
+    doc: "milliseconds a job-worker's lock on a running job lasts (renewed every half of it); a killed worker's jobs run again about this long after the kill",
+  }),
+  JOB_STALLED_INTERVAL_MS: spec({
+    default: '2000',
+    parse: parsers.int(500, 600_000),
+    doc: 'milliseconds between checks for jobs whose lock lapsed (their worker died); such jobs go back to the queue',
+  }),
   JOB_ATTEMPTS: spec({
     default: '8',
     parse: parsers.int(1, 100),

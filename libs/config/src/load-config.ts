@@ -201,7 +201,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
       relayReceivedGraceMs: get('RELAY_RECEIVED_GRACE_MS'),
       relayStaleEnqueuedMs: get('RELAY_STALE_ENQUEUED_MS'),
     },
-    jobWorker: { healthPort: get('JOB_WORKER_HEALTH_PORT'), concurrency: get('JOB_WORKER_CONCURRENCY') },
+    jobWorker: {
+      healthPort: get('JOB_WORKER_HEALTH_PORT'),
+      concurrency: get('JOB_WORKER_CONCURRENCY'),
+      lockDurationMs: get('JOB_LOCK_DURATION_MS'),
+      stalledIntervalMs: get('JOB_STALLED_INTERVAL_MS'),
+    },
     jobs: { attempts: get('JOB_ATTEMPTS'), backoffMs: get('JOB_BACKOFF_MS'), failedKeep: get('JOB_FAILED_KEEP') },
     auth: {
       ...(jwksUri

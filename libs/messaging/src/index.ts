@@ -8,4 +8,4 @@ export {
   redisClientOptions,
   redisServerOptions,
 } from './prefixed-redis.transport.js';
-export { redisConnectionOptions, type RedisEndpoint } from './redis-connection.js';
+export { bullConnection, redisConnectionOptions, type RedisEndpoint } from './redis-connection.js';

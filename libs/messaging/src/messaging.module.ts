@@ -6,7 +6,7 @@ import { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
 import { JobQueue } from './job-queue.js';
 import { PageFetchWindow } from './page-fetch-window.js';
 import { PrefixedRedisClient, redisClientOptions } from './prefixed-redis.transport.js';
-import { redisConnectionOptions } from './redis-connection.js';
+import { bullConnection } from './redis-connection.js';
 
 /**
  * BullMQ's root connection, every queue named in the contracts, and the
@@ -22,11 +22,7 @@ export class QueueModule {
         BullModule.forRootAsync({
           inject: [AppConfig],
           useFactory: (config: AppConfig) => ({
-            prefix: config.redis.keyPrefix,
-            // No maxRetriesPerRequest override: BullMQ sets null on its blocking
-            // (worker) connections itself, and producers must fail rather than
-            // wait forever while Redis is down.
-            connection: redisConnectionOptions(config.redis.url),
+            ...bullConnection(config.redis),
             defaultJobOptions: {
               attempts: config.jobs.attempts,
               backoff: { type: 'exponential', delay: config.jobs.backoffMs, jitter: 0.5 },

@@ -24,3 +24,16 @@ export function redisConnectionOptions(url: string): RedisEndpoint {
     ...(u.protocol === 'rediss:' && { tls: {} }),
   };
 }
+
+/**
+ * What every BullMQ queue and worker of the app shares: its key prefix and its
+ * Redis. No `maxRetriesPerRequest: null` here: BullMQ sets it on its blocking
+ * (worker) connections itself, and producers must fail rather than wait forever
+ * while Redis is down.
+ */
+export function bullConnection(redis: { readonly url: string; readonly keyPrefix: string }): {
+  prefix: string;
+  connection: RedisEndpoint;
+} {
+  return { prefix: redis.keyPrefix, connection: redisConnectionOptions(redis.url) };
+}

@@ -228,6 +228,19 @@ describe('NotionSyncProcessor', () => {
     });
   });
 
+  it('counts the jobs its stall check moved back to wait', async () => {
+    const metrics = new Metrics('test', { defaultMetrics: false });
+    const processor = processorWith(engine().fake, metrics);
+    Logger.overrideLogger(false);
+    try {
+      processor.onStalled('41');
+      processor.onStalled('42');
+    } finally {
+      Logger.overrideLogger(true);
+    }
+    expect((await metrics.jobStalls.get()).values.map((v) => v.value)).toEqual([2]);
+  });
+
   it('has a handler for every job name in the contracts', () => {
     const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake, {} as SyncSchedulers);
     for (const name of Object.values(JobName)) expect(typeof handlers[name]).toBe('function');

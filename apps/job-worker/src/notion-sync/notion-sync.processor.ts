@@ -1,11 +1,10 @@
-import { Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { asJobItem, JobName, jobSubject, QueueName, type JobItem } from '@app/contracts';
 import { DeadLetters } from '@app/dead-letters';
 import { InboxService } from '@app/inbox';
-import { PageFetchWindow } from '@app/messaging';
+import { bullConnection, PageFetchWindow } from '@app/messaging';
 import { classifyNotionError, NotionTurnDeferredError, runInNotionJob } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { FullSyncBusyError, ProjectSyncStore } from '@app/sync';
@@ -57,10 +56,17 @@ export class UnknownJobError extends Error {
   }
 }
 
-// autorun off: the worker starts once its concurrency is set from config.
-@Processor(QueueName.NotionSync, { autorun: false })
-export class NotionSyncProcessor extends WorkerHost implements OnApplicationBootstrap, BeforeApplicationShutdown {
+/**
+ * The BullMQ worker of the `notion-sync` queue. It is built here rather than by
+ * `@Processor()` of @nestjs/bullmq: BullMQ reads the lock and stall settings in
+ * the Worker constructor, which `@Processor()` takes from decorator options
+ * fixed before config is loaded; and the worker's close must be ours alone
+ * (see `beforeApplicationShutdown`).
+ */
+@Injectable()
+export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(NotionSyncProcessor.name);
+  private worker?: Worker;
 
   constructor(
     private readonly config: AppConfig,
@@ -71,28 +77,51 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     private readonly metrics: Metrics,
     private readonly schedulers: SyncSchedulers,
     private readonly pageFetches: PageFetchWindow,
-  ) {
-    super();
-  }
+  ) {}
 
+  /** Starts taking jobs once the whole app is up (handlers, database, queues). */
   onApplicationBootstrap(): void {
-    this.worker.concurrency = this.config.jobWorker.concurrency;
-    this.worker.run().catch((err: Error) => this.logger.error(`Worker stopped: ${err.message}`, err.stack));
+    const { concurrency, lockDurationMs, stalledIntervalMs } = this.config.jobWorker;
+    const worker = new Worker(QueueName.NotionSync, (job, token) => this.process(job, token), {
+      ...bullConnection(this.config.redis),
+      concurrency,
+      // A killed worker's jobs run again once their lock has lapsed and a stall
+      // check (any worker's) has seen them twice: within about lockDuration +
+      // stalledInterval. maxStalledCount stays BullMQ's 1: a job that stalls
+      // twice (a page that kills its worker) fails for good.
+      lockDuration: lockDurationMs,
+      stalledInterval: stalledIntervalMs,
+      autorun: false,
+    });
+    worker.on('completed', (job) => this.onCompleted(job));
+    worker.on('failed', (job, err) => void this.onFailed(job, err));
+    worker.on('stalled', (jobId) => this.onStalled(jobId));
+    worker.on('error', (err) => this.onError(err));
+    this.worker = worker;
+    worker.run().catch((err: Error) => this.logger.error(`Worker stopped: ${err.message}`, err.stack));
   }
 
   /**
    * Drain before anything else closes: queues and the database must still be
-   * there for jobs that finish during shutdown. Active jobs get most of the
-   * shutdown grace period; then the worker is closed by force, and what was
-   * left is picked up again by BullMQ's stall recovery (handlers are idempotent).
-   * A close can also hang on a Redis connection that is down or was reset, hence
-   * the bound on the forced close too.
+   * there for jobs that finish during shutdown. BullMQ's close stops taking jobs
+   * and waits for the active ones; it gets the shutdown grace period less 2 s.
+   * If it has not finished by then, the worker is left as it is and the app
+   * closes the rest: the jobs it still holds stay active in Redis and run again
+   * through stall recovery once their lock lapses (handlers are idempotent).
+   * Waiting longer cannot help: a close after the first returns the same
+   * promise (BullMQ has no later "force"), and a close that began while Redis
+   * was down or being reconnected never ends (ioredis does not end a client
+   * that is told to disconnect while it waits to reconnect, redis/ioredis#2169,
+   * and the worker's queued commands wait for Redis without limit).
    */
   async beforeApplicationShutdown(): Promise<void> {
+    if (!this.worker) return;
     const drainMs = Math.max(this.config.shutdownGraceMs - 2000, 0);
     if (await settlesWithin(this.worker.close(), drainMs)) return;
-    this.logger.warn(`Jobs still active after ${drainMs} ms: closing the worker by force`);
-    await settlesWithin(this.worker.close(true), 1000);
+    this.logger.warn(
+      `Worker not closed after ${drainMs} ms (jobs still running, or Redis out of reach): ` +
+        'leaving its jobs to stall recovery',
+    );
   }
 
   /** Runs one attempt (see `run`), timing it for `job_duration_seconds`. */
@@ -201,12 +230,10 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     return new Error(failure.message);
   }
 
-  @OnWorkerEvent('completed')
   onCompleted(job: Job): void {
     this.metrics.job(job.name, 'completed');
   }
 
-  @OnWorkerEvent('failed')
   async onFailed(job: Job | undefined, err: Error): Promise<void> {
     const item = job ? asJobItem(job.name, job.data) : undefined;
     // BullMQ sets finishedOn only when a job failed for good: attempts spent,
@@ -260,7 +287,15 @@ export class NotionSyncProcessor extends WorkerHost implements OnApplicationBoot
     }
   }
 
-  @OnWorkerEvent('error')
+  /**
+   * This worker's stall check moved a job back to wait: its lock lapsed, so its
+   * worker died, or held its event loop (or lost Redis) for about half the lock.
+   */
+  onStalled(jobId: string): void {
+    this.metrics.jobStalled();
+    this.logger.warn({ msg: 'Job stalled: its lock lapsed; it runs again', jobId });
+  }
+
   onError(err: Error): void {
     this.logger.warn(`Worker connection error: ${err.message}`);
   }

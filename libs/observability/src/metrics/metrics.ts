@@ -57,6 +57,8 @@ export class Metrics {
   /** Deliveries a relay pass re-dispatched (their event was lost or their job stalled). */
   readonly relayDispatches: Counter<'relay'>;
   readonly jobs: Counter<'name' | 'outcome'>;
+  /** Jobs this app's stall checks moved back to wait because their lock had lapsed. */
+  readonly jobStalls: Counter;
   readonly jobDuration: Histogram<'name' | 'outcome'>;
   /** Every HTTP request to Notion (the SDK's retries too), by status code, `network` or `timeout`. */
   readonly notionRequests: Counter<'status'>;
@@ -104,6 +106,11 @@ export class Metrics {
       name: `${METRICS_PREFIX}jobs_total`,
       help: 'Jobs by name and outcome: completed, failed (for good), retried (an attempt failed), delayed (Notion rate limit)',
       labelNames: ['name', 'outcome'],
+      registers,
+    });
+    this.jobStalls = new Counter({
+      name: `${METRICS_PREFIX}jobs_stalled_total`,
+      help: 'Jobs whose lock lapsed (their worker died, or its event loop or Redis stalled), moved back to wait by this worker',
       registers,
     });
     this.jobDuration = new Histogram({
@@ -159,6 +166,11 @@ export class Metrics {
   /** Counts a job's outcome, as BullMQ settled it. */
   job(name: string, outcome: JobOutcome): void {
     this.jobs.inc({ name: jobLabel(name), outcome });
+  }
+
+  /** A job's lock lapsed and a stall check moved it back to wait (BullMQ's `stalled` event carries no job name). */
+  jobStalled(): void {
+    this.jobStalls.inc();
   }
 
   /** How long one attempt of a job ran, and how it ended. */
