@@ -1,4 +1,5 @@
 import type { PageObjectResponse } from '@notionhq/client';
+import { normalizeNotionId } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 
 /** Property types whose lists the page object cuts at 25 entries. */
@@ -39,8 +40,9 @@ export function titleOf(properties: Record<string, unknown>): string {
 /** Is the page a row of this database (any of its data sources)? */
 export function isInDatabase(page: PageObjectResponse, databaseId: string): boolean {
   const parent = page.parent as { type: string; database_id?: string };
-  const id = parent.database_id?.replace(/-/g, '').toLowerCase();
-  return (parent.type === 'data_source_id' || parent.type === 'database_id') && id === databaseId.replace(/-/g, '');
+  if (parent.type !== 'data_source_id' && parent.type !== 'database_id') return false;
+  const id = parent.database_id === undefined ? undefined : normalizeNotionId(parent.database_id);
+  return id !== undefined && id === normalizeNotionId(databaseId);
 }
 
 /** The mirror's row for a page; `properties` may be the page's, completed past 25 references. */
