@@ -89,7 +89,7 @@ export class NotionWebhooksController {
     @Req() request: FastifyRequest,
   ): Promise<WebhookAckDto> {
     const outcome = await this.intake.receive({
-      credentials: this.admission.credentialsOf(request),
+      webhook: this.admission.webhookOf(request),
       raw: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
       signature,
       ip: request.ip,

@@ -4,11 +4,12 @@ import { ProjectsModule } from '@app/projects';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 import { NotionWebhooksController } from './notion-webhooks.controller.js';
 import { WebhookAdmission } from './webhook-admission.js';
+import { WebhookCredentialsCache } from './webhook-credentials.cache.js';
 import { WebhookIntakeService } from './webhook-intake.service.js';
 
 @Module({
   imports: [ProjectsModule, InboxModule],
   controllers: [NotionWebhooksController],
-  providers: [WebhookIntakeService, IntakeFailureLimiter, WebhookAdmission],
+  providers: [WebhookIntakeService, IntakeFailureLimiter, WebhookAdmission, WebhookCredentialsCache],
 })
 export class NotionWebhooksModule {}
