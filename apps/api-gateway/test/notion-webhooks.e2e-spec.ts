@@ -498,6 +498,18 @@ describe('Notion webhook intake', () => {
       await waitFor(async () => (await tooLarge()) === before + 1, { what: 'the 413 counted' });
     });
 
+    it("answers without the browser API's security headers, which every other route sends", async () => {
+      const { hook, token } = await verifiedProject();
+      const raw = JSON.stringify(event());
+      const res = await post(hook, raw, await sign(raw, token));
+      expect(res.status).toBe(200);
+      const api = await fetch(`${url}/api/v1/projects`, { headers: bearer('someone') });
+      for (const header of ['content-security-policy', 'x-content-type-options', 'strict-transport-security']) {
+        expect(api.headers.get(header)).not.toBeNull();
+        expect(res.headers.get(header)).toBeNull();
+      }
+    });
+
     it('is never rate limited', async () => {
       const { hook, token } = await verifiedProject();
       const raw = JSON.stringify(event());

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NOTION_SIGNATURE_HEADER } from '@app/contracts';
+import { logFailedRequest } from '@app/observability';
 import { WEBHOOK_PATH_PREFIX } from '../http/json-body-parser.js';
 import { API_PREFIX, NOTION_WEBHOOKS_PATH } from '../http/routes.js';
 import type { FoundWebhook } from './webhook-credentials.cache.js';
@@ -23,6 +24,9 @@ const INTAKE_ROUTE = `/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/:key`;
  *   handler, so the intake never sees it; counted here
  *   (`deliveries_total{reason="too_large"}`), so a limit set too low for
  *   Notion's real payloads shows up, and counted as the client's failure.
+ *   And the request line of every failed answer under the webhook path
+ *   (the request logger skips it: see ApiGatewayModule); successes are
+ *   counted in `deliveries_total`, not logged per request.
  */
 @Injectable()
 export class WebhookAdmission implements OnModuleInit {
@@ -49,7 +53,10 @@ export class WebhookAdmission implements OnModuleInit {
       return payload;
     });
     fastify.addHook('onResponse', (request, reply, done) => {
-      if (reply.statusCode === 413 && request.url.startsWith(WEBHOOK_PATH_PREFIX)) this.intake.tooLarge(request.ip);
+      if (request.url.startsWith(WEBHOOK_PATH_PREFIX)) {
+        if (reply.statusCode === 413) this.intake.tooLarge(request.ip);
+        logFailedRequest(request.raw, reply.raw, String(request.id), reply.elapsedTime);
+      }
       done();
     });
   }
