@@ -7,7 +7,7 @@ import {
   NotFoundException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { BusEvent, DomainError, ErrorCode } from '@app/contracts';
+import { DomainError, ErrorCode } from '@app/contracts';
 import { InboxService, type RecordedDelivery } from '@app/inbox';
 import {
   MAX_HANDSHAKE_BYTES,
@@ -16,11 +16,11 @@ import {
   verifyNotionSignature,
   type NotionHandshake,
 } from '@app/notion';
-import { EventBus } from '@app/messaging';
 import { Metrics, type DeliveryRejection } from '@app/observability';
 import { ProjectsService, WebhookStatus } from '@app/projects';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
 import { WebhookCredentialsCache, type FoundWebhook } from './webhook-credentials.cache.js';
+import { WebhookSignals } from './webhook-signals.js';
 
 /**
  * Inserts tried per event when the credentials keep changing under it (each
@@ -129,7 +129,7 @@ export class WebhookIntakeService {
   constructor(
     private readonly projects: ProjectsService,
     private readonly inbox: InboxService,
-    private readonly bus: EventBus,
+    private readonly signals: WebhookSignals,
     private readonly metrics: Metrics,
     private readonly failures: IntakeFailureLimiter,
     private readonly webhooks: WebhookCredentialsCache,
@@ -247,8 +247,8 @@ export class WebhookIntakeService {
       this.webhooks.verified(webhook);
     }
     if (!duplicate) {
-      // After the commit, fire and forget: if Redis is down the relay dispatches it.
-      this.bus.emit(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
+      // After the commit, fire and forget: if the signal is lost the relay dispatches it.
+      this.signals.received({ deliveryId, projectId, correlationId });
     }
     this.logger.log({ msg: duplicate ? 'Redelivery ignored' : 'Delivery stored', deliveryId, type, correlationId });
     return { kind: 'event', deliveryId, duplicate };
