@@ -56,7 +56,8 @@ export class NotionWebhooksController {
 
   @Post(':key')
   @HttpCode(200)
-  // Helmet's headers are for browsers; Notion reads none of them, and they cost a dozen per answer.
+  // Helmet's headers are for browsers and it builds them anew per request; Notion reads none of them
+  // (WebhookAdmission keeps nosniff).
   @RouteConfig({ helmet: { skipRoute: true } })
   @ApiOperation({
     summary: "Notion's webhook deliveries for one project",
