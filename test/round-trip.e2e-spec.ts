@@ -13,7 +13,7 @@ import { testConfig, testEnv } from './jest/test-env.js';
 
 /**
  * The plan's step 1.5, in one process: the gateway's Redis client emits
- * `notion.webhook.received`, the event-worker's handler claims the delivery
+ * `notion.webhooks.received`, the event-worker's handler claims the delivery
  * and enqueues its job, and the job-worker runs it and marks the delivery
  * processed.
  */
@@ -53,7 +53,7 @@ describe('event bus and task queue round trip', () => {
 
   it('delivers a gateway emit to the event-worker, whose job the job-worker runs to completion', async () => {
     const { deliveryId, entityId, correlationId } = await insertDelivery(pg, projectId);
-    await bus.emitAndWait(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
+    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, { deliveries: [{ deliveryId, projectId, correlationId }] });
 
     await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {
       what: 'the delivery to be processed',
@@ -64,12 +64,29 @@ describe('event bus and task queue round trip', () => {
     expect(job?.returnvalue).toMatchObject({ processedDeliveries: 1 });
   });
 
+  it('dispatches every delivery of a coalesced signal, beside ids that lead nowhere', async () => {
+    const sent = [await insertDelivery(pg, projectId), await insertDelivery(pg, projectId)];
+    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, {
+      deliveries: [
+        sent[0]!,
+        { deliveryId: 'not-a-uuid', correlationId: 'c' },
+        { deliveryId: randomUUID(), correlationId: 'c' },
+        sent[1]!,
+      ].map(({ deliveryId, correlationId }) => ({ deliveryId, projectId, correlationId })),
+    });
+    for (const { deliveryId } of sent) {
+      await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {
+        what: 'each delivery of the signal to be processed',
+      });
+    }
+  });
+
   it('records an event no job handles as ignored, with the reason', async () => {
     const { deliveryId, correlationId } = await insertDelivery(pg, projectId, {
       type: 'comment.created',
       entityType: 'comment',
     });
-    await bus.emitAndWait(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
+    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, { deliveries: [{ deliveryId, projectId, correlationId }] });
     await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'ignored');
     const { rows } = await pg.query('SELECT reason FROM webhook_deliveries WHERE id = $1', [deliveryId]);
     expect(rows[0].reason).toBe('no job handles comment.created events');
@@ -83,20 +100,16 @@ describe('event bus and task queue round trip', () => {
     await foreign.connect();
     await new Promise<void>((resolve, reject) =>
       foreign
-        .emit(BusEvent.NotionWebhookReceived, {
-          deliveryId: stray.deliveryId,
-          projectId,
-          correlationId: stray.correlationId,
+        .emit(BusEvent.NotionWebhooksReceived, {
+          deliveries: [{ deliveryId: stray.deliveryId, projectId, correlationId: stray.correlationId }],
         })
         .subscribe({ complete: resolve, error: reject }),
     );
     await foreign.close();
 
     const sent = await insertDelivery(pg, projectId);
-    await bus.emitAndWait(BusEvent.NotionWebhookReceived, {
-      deliveryId: sent.deliveryId,
-      projectId,
-      correlationId: sent.correlationId,
+    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, {
+      deliveries: [{ deliveryId: sent.deliveryId, projectId, correlationId: sent.correlationId }],
     });
     await waitFor(async () => (await deliveryStatus(pg, sent.deliveryId)) === 'processed');
     expect(await deliveryStatus(pg, stray.deliveryId)).toBe('received');

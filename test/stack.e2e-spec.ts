@@ -81,7 +81,7 @@ describe('the stack as processes', () => {
         await client.connect();
         await new Promise<void>((resolve, reject) =>
           client
-            .emit(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId })
+            .emit(BusEvent.NotionWebhooksReceived, { deliveries: [{ deliveryId, projectId, correlationId }] })
             .subscribe({ complete: resolve, error: reject }),
         );
         await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {

@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from '@app/auth';
 import { AppConfig, ConfigModule } from '@app/config';
@@ -9,7 +9,7 @@ import { SyncStateModule } from '@app/sync';
 import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
-import { redactPath } from './http/routes.js';
+import { NOTION_WEBHOOKS_PATH, redactPath } from './http/routes.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
@@ -24,8 +24,12 @@ export class ApiGatewayModule {
       module: ApiGatewayModule,
       imports: [
         ConfigModule.forRoot(config),
-        // Webhook URLs carry a secret key: logged as [redacted].
-        LoggingModule.forRoot('api-gateway', { redactUrl: redactPath }),
+        // Webhook URLs carry a secret key: logged as [redacted]. The intake logs its own failures
+        // (WebhookAdmission) and no request line for its successes: one per event is noise and CPU.
+        LoggingModule.forRoot('api-gateway', {
+          redactUrl: redactPath,
+          failuresOnly: [{ path: `${NOTION_WEBHOOKS_PATH}/{*rest}`, method: RequestMethod.ALL }],
+        }),
         // Served on the admin port (AdminModule), never on the public one.
         MetricsModule.forRoot('api-gateway', { http: false }),
         AdminModule.forRoot(config),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { signWebhookPayload } from '@notionhq/client';
@@ -8,6 +8,7 @@ import { AppConfig } from '@app/config';
 import { Metrics } from '@app/observability';
 import { FIXTURE_NOTION_TOKEN, type TcpProxy, ThrowawayRedis, waitFor } from '@app/testing';
 import { createGatewayApp } from '../src/bootstrap.js';
+import { WebhookCredentialsCache } from '../src/notion-webhooks/webhook-credentials.cache.js';
 import { faultableConfig, testEnv } from '../../../test/jest/test-env.js';
 
 /**
@@ -102,6 +103,17 @@ describe('Notion webhook intake', () => {
     expect((await post(hook, JSON.stringify({ verification_token: token }))).status).toBe(200);
     expect((await api(owner, 'POST', `/projects/${id}/webhook/confirm`)).status).toBe(200);
     return { id, hook, owner, token };
+  };
+
+  /** A verified project whose first event went through, so that this gateway holds its credentials. */
+  const cachedProject = async () => {
+    const project = await verifiedProject();
+    const cache = app.get(WebhookCredentialsCache);
+    const key = new URL(project.hook).pathname.split('/').pop()!;
+    const first = JSON.stringify(event());
+    expect((await post(project.hook, first, await sign(first, project.token))).status).toBe(200);
+    expect(cache.has(key)).toBe(true);
+    return { ...project, cache, key, first };
   };
 
   /** The stored webhook state, as the owner's project row has it. */
@@ -217,6 +229,45 @@ describe('Notion webhook intake', () => {
         (await post(`${url}${new URL(renewed).pathname}`, JSON.stringify({ verification_token: 'secret_again' })))
           .status,
       ).toBe(200);
+    });
+
+    it('stops the old URL at once on reset even where the gateway still holds its credentials', async () => {
+      const { id, hook, owner, token, cache, key, first } = await cachedProject();
+      // The reset is an API call: like one made on another replica, it leaves this gateway's cache as it was.
+      expect((await api(owner, 'DELETE', `/projects/${id}/webhook`)).status).toBe(200);
+      expect(cache.has(key)).toBe(true);
+      const late = JSON.stringify(event());
+      const refused = await post(hook, late, await sign(late, token));
+      expect(refused.status).toBe(404);
+      expect(((await refused.json()) as { detail: string }).detail).toBe('No such webhook');
+      expect(await deliveries(id)).toHaveLength(1);
+      // The re-read dropped the dead URL; a redelivery of the stored event is refused as well.
+      expect(cache.has(key)).toBe(false);
+      expect((await post(hook, first, await sign(first, token))).status).toBe(404);
+    });
+
+    it('follows a new token at once: events under the old one are refused, the new one is read on first use', async () => {
+      const { id, hook, owner, token, first } = await cachedProject();
+      const replaced = `secret_${randomUUID()}`;
+      expect((await api(owner, 'PATCH', `/projects/${id}`, { notionWebhookSecret: replaced })).status).toBe(200);
+      // Signed with the cached (old) token: the conditional insert stores nothing, the re-read refuses it.
+      const stale = JSON.stringify(event());
+      expect((await post(hook, stale, await sign(stale, token))).status).toBe(401);
+      const fresh = JSON.stringify(event());
+      expect((await post(hook, fresh, await sign(fresh, replaced))).status).toBe(200);
+      expect((await deliveries(id)).map((d) => d.payload.id)).toEqual([JSON.parse(first).id, JSON.parse(fresh).id]);
+    });
+
+    it('keeps no trace of URLs that lead nowhere', async () => {
+      const cache = app.get(WebhookCredentialsCache);
+      const before = cache.size;
+      for (let i = 0; i < 20; i++) {
+        const stranger = `whk_${randomBytes(24).toString('base64url')}`;
+        expect((await post(webhooks(stranger), JSON.stringify({ verification_token: 'secret_x' }))).status).toBe(404);
+        expect(cache.has(stranger)).toBe(false);
+      }
+      expect((await post(webhooks(randomUUID()), JSON.stringify(event()))).status).toBe(404);
+      expect(cache.size).toBe(before);
     });
 
     it('keeps a webhook verified before secret URLs at its old URL, for signed events only, until its owner resets', async () => {
@@ -445,6 +496,20 @@ describe('Notion webhook intake', () => {
       expect(refused.status).toBe(413);
       expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       await waitFor(async () => (await tooLarge()) === before + 1, { what: 'the 413 counted' });
+    });
+
+    it("answers without the browser API's security headers (but nosniff), which every other route sends", async () => {
+      const { hook, token } = await verifiedProject();
+      const raw = JSON.stringify(event());
+      const res = await post(hook, raw, await sign(raw, token));
+      expect(res.status).toBe(200);
+      const api = await fetch(`${url}/api/v1/projects`, { headers: bearer('someone') });
+      for (const header of ['content-security-policy', 'strict-transport-security', 'x-frame-options']) {
+        expect(api.headers.get(header)).not.toBeNull();
+        expect(res.headers.get(header)).toBeNull();
+      }
+      // Except the one that still matters for a JSON answer (the API surface spec checks it on every error).
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     });
 
     it('is never rate limited', async () => {

@@ -154,9 +154,11 @@ describe('the webhook key in the built gateway', () => {
     expect(key).toMatch(/^whk_/);
 
     const bodies: string[] = [];
+    const failures: number[] = [];
     const send = async (init: RequestInit, target = hookUrl) => {
       const res = await fetch(target, init);
       bodies.push(await res.text());
+      if (res.status >= 400) failures.push(res.status);
       return res.status;
     };
     const json = { 'content-type': 'application/json' };
@@ -178,6 +180,14 @@ describe('the webhook key in the built gateway', () => {
     await gateway.stop('SIGTERM');
     const output = gateway.output();
     expect(output).toContain('/api/v1/webhooks/notion/[redacted]');
+    // One request line per failed webhook answer, none for the successful handshake.
+    const webhookLines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { req?: { url?: string }; res?: { statusCode: number } })
+      .filter((line) => line.req?.url?.startsWith('/api/v1/webhooks/notion/') && line.res);
+    expect(failures).toHaveLength(8);
+    expect(webhookLines.map((line) => line.res!.statusCode).sort()).toEqual(failures.sort());
     expect(output).not.toContain(key);
     for (const body of bodies) expect(body).not.toContain(key);
   });

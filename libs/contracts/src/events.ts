@@ -6,19 +6,30 @@
  * change one only together with every producer and consumer.
  */
 export enum BusEvent {
-  /** A Notion webhook delivery was committed to the inbox and awaits dispatch. */
-  NotionWebhookReceived = 'notion.webhook.received',
+  /**
+   * Notion webhook deliveries were committed to the inbox and await dispatch:
+   * the gateway gathers a few milliseconds' worth into one message (one
+   * publish per batch, not per event). Replaces `notion.webhook.received`
+   * (one delivery per message): a worker that still listens for that one
+   * hears nothing, and the relay dispatches what it missed.
+   */
+  NotionWebhooksReceived = 'notion.webhooks.received',
   /** A full sync of a project was requested (created, token changed, or asked for); Postgres holds the request. */
   ProjectSyncRequested = 'project.sync.requested',
 }
 
-/** Payload of {@link BusEvent.NotionWebhookReceived} (the plan's `NotionWebhookReceived`). */
+/** One delivery of a {@link NotionWebhooksReceivedEvent}. */
 export interface NotionWebhookReceivedEvent {
   /** Row id in the `webhook_deliveries` inbox. */
   readonly deliveryId: string;
   readonly projectId: string;
   /** Travels from the webhook request through the event and the job into every log line. */
   readonly correlationId: string;
+}
+
+/** Payload of {@link BusEvent.NotionWebhooksReceived}: the deliveries in commit order, at least one. */
+export interface NotionWebhooksReceivedEvent {
+  readonly deliveries: readonly NotionWebhookReceivedEvent[];
 }
 
 /** Payload of {@link BusEvent.ProjectSyncRequested}. */
@@ -29,6 +40,6 @@ export interface ProjectSyncRequestedEvent {
 
 /** Maps each event to its payload, so emitters and handlers cannot disagree. */
 export interface BusEventPayloads {
-  [BusEvent.NotionWebhookReceived]: NotionWebhookReceivedEvent;
+  [BusEvent.NotionWebhooksReceived]: NotionWebhooksReceivedEvent;
   [BusEvent.ProjectSyncRequested]: ProjectSyncRequestedEvent;
 }

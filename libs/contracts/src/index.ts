@@ -2,6 +2,7 @@ export {
   BusEvent,
   type BusEventPayloads,
   type NotionWebhookReceivedEvent,
+  type NotionWebhooksReceivedEvent,
   type ProjectSyncRequestedEvent,
 } from './events.js';
 export {

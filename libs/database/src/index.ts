@@ -4,3 +4,4 @@ export { ensureDatabase, revertLastMigration, runMigrations } from './migrate.js
 export { MIGRATIONS } from './migrations/index.js';
 export { pruneBatch, type PruneQuery } from './prune-batch.js';
 export { exactTimestamp, modifyRows, selectRows, type SqlRunner } from './sql.js';
+export { pgPool, type SqlCondition } from './plain-sql.js';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { pruneBatch } from '@app/database';
+import { pgPool, pruneBatch, type SqlCondition } from '@app/database';
 import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
@@ -47,18 +47,40 @@ export class InboxService {
     payload: Record<string, unknown>,
     correlationId: string,
   ): Promise<RecordedDelivery> {
-    const rows: Array<{ id: string; inserted: boolean }> = await this.db.query(
-      `WITH inserted AS (
+    const recorded = await this.recordIf(undefined, projectId, event, payload, correlationId);
+    if (!recorded) throw new Error('An unconditional inbox insert was refused');
+    return recorded;
+  }
+
+  /**
+   * `record`, only while `condition` holds when the statement runs (the
+   * intake's cached credentials still current): undefined, with nothing
+   * stored, when it does not. One plain `pg` query (the intake's hot path:
+   * no query runner, no entity), and a second only when a concurrent insert
+   * of the same event won.
+   */
+  async recordIf(
+    condition: SqlCondition | undefined,
+    projectId: string,
+    event: NotionWebhookEnvelope,
+    payload: Record<string, unknown>,
+    correlationId: string,
+  ): Promise<RecordedDelivery | undefined> {
+    const pool = pgPool(this.db);
+    const { rows } = await pool.query<{ current: boolean; inserted: string | null; existing: string | null }>(
+      `WITH current AS (SELECT ${condition ? condition.sql(9) : 'true'} AS ok),
+       inserted AS (
          INSERT INTO webhook_deliveries
            (project_id, event_id, event_type, entity_id, entity_type, event_timestamp, payload, correlation_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $7::jsonb, $8::text
+           FROM current WHERE current.ok
          ON CONFLICT (project_id, event_id) DO NOTHING
          RETURNING id
        )
-       SELECT id, true AS inserted FROM inserted
-       UNION ALL
-       SELECT id, false AS inserted FROM webhook_deliveries
-        WHERE project_id = $1 AND event_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`,
+       SELECT (SELECT ok FROM current) AS current,
+              (SELECT id FROM inserted) AS inserted,
+              (SELECT id FROM webhook_deliveries
+                WHERE project_id = $1 AND event_id = $2 AND NOT EXISTS (SELECT 1 FROM inserted)) AS existing`,
       [
         projectId,
         event.id,
@@ -68,18 +90,21 @@ export class InboxService {
         event.timestamp,
         JSON.stringify(payload),
         correlationId,
+        ...(condition?.params ?? []),
       ],
     );
-    const row = rows[0];
-    if (row) return { deliveryId: row.id, duplicate: !row.inserted };
+    const row = rows[0]!;
+    if (!row.current) return undefined;
+    if (row.inserted) return { deliveryId: row.inserted, duplicate: false };
+    if (row.existing) return { deliveryId: row.existing, duplicate: true };
     // A concurrent insert of the same event committed while ours waited on it:
     // our statement's snapshot cannot see that row, a new statement can.
-    const [existing] = (await this.db.query(
+    const { rows: existing } = await pool.query<{ id: string }>(
       'SELECT id FROM webhook_deliveries WHERE project_id = $1 AND event_id = $2',
       [projectId, event.id],
-    )) as Array<{ id: string }>;
-    if (!existing) throw new Error('Inbox insert conflicted but the existing delivery is not visible');
-    return { deliveryId: existing.id, duplicate: true };
+    );
+    if (!existing[0]) throw new Error('Inbox insert conflicted but the existing delivery is not visible');
+    return { deliveryId: existing[0].id, duplicate: true };
   }
 
   /**

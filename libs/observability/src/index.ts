@@ -2,7 +2,7 @@ export { BASIC_AUTH_CHALLENGE, basicAuthMatches, type BasicCredentials } from '.
 export { HealthModule } from './health.module.js';
 export { type HealthOptions } from './health.controller.js';
 export { createFastifyAdapter } from './fastify-adapter.js';
-export { LoggingModule, REQUEST_ID_HEADER } from './logging.module.js';
+export { logFailedRequest, LoggingModule, REQUEST_ID_HEADER } from './logging.module.js';
 export {
   METRICS_PREFIX,
   Metrics,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Module, RequestMethod, type DynamicModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { LoggerModule, PinoLogger, type Params } from 'nestjs-pino';
 import type { Options as HttpLogOptions, StdSerializedResults } from 'pino-http';
 import { AppConfig } from '@app/config';
 
@@ -34,6 +34,12 @@ export interface LoggingOptions {
    * key of webhook URLs. Applied to `req.url`; route params are never logged.
    */
   readonly redactUrl?: (url: string) => string;
+  /**
+   * Routes the request logger skips: hot routes whose successes are counted
+   * in metrics and whose app logs their failures itself (`logFailedRequest`),
+   * since pino-http costs a child logger per request even when nothing is written.
+   */
+  readonly failuresOnly?: NonNullable<Params['exclude']>;
 }
 
 /**
@@ -108,6 +114,27 @@ export function httpLogOptions(appName: string, config: AppConfig, options: Logg
 }
 
 /**
+ * The request line pino-http would have written, for a route it skips
+ * (`LoggingOptions.failuresOnly`), when the answer is a failure: 4xx at info,
+ * 5xx at error, through the same serializers (so the same fields, and the URL
+ * through `redactUrl`). A success writes nothing. Call it once the answer is
+ * sent (Fastify's `onResponse`): the status is read from `res`.
+ */
+export function logFailedRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  responseTime: number,
+): void {
+  if (res.statusCode < 400) return;
+  // pino-http's request serializer reads the id from the request, where pino-http would have put it.
+  (req as IncomingMessage & { id?: string }).id = requestId;
+  const line = { req, res, responseTime: Math.round(responseTime) };
+  if (res.statusCode >= 500) PinoLogger.root.error(line, 'request errored');
+  else PinoLogger.root.info(line, 'request completed');
+}
+
+/**
  * Structured logs: JSON lines in production (and tests), readable lines in
  * development. Every HTTP request gets an id (the caller's `x-request-id`
  * when it is well-formed), logged on each line and echoed in the response.
@@ -126,6 +153,7 @@ export class LoggingModule {
             // Nest applies middleware under the global prefix; health routes
             // sit outside it and are not worth a request log line anyway.
             forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
+            exclude: options.failuresOnly,
           }),
         }),
       ],

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
+import type { SqlCondition } from '@app/database';
 import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
 import type { KeysetPosition } from './keyset-cursor.js';
 import { ProjectEntity } from './project.entity.js';
@@ -40,6 +41,30 @@ export interface WebhookCondition {
   readonly tokenCiphertext?: Buffer;
   /** Only if the project has no webhook key yet. */
   readonly keyMissing?: boolean;
+}
+
+/**
+ * True while the project still has this webhook: its URL (the key's hash, or
+ * the legacy URL of a verified webhook) and its token (the stored ciphertext,
+ * which a handshake, a new secret or a reset replaces). A row read by the
+ * statement's snapshot: a reset committed before the statement began makes
+ * it false.
+ */
+export function webhookStillCurrent(webhook: {
+  readonly projectId: string;
+  readonly keyHash?: Buffer;
+  readonly tokenVersion?: Buffer;
+}): SqlCondition {
+  const { projectId, keyHash, tokenVersion } = webhook;
+  return {
+    sql: (n) =>
+      `EXISTS (SELECT 1 FROM projects WHERE id = $${n}::uuid AND webhook_token_ciphertext = $${n + 1}::bytea AND ${
+        keyHash
+          ? `webhook_key_hash = $${n + 2}::bytea`
+          : `webhook_legacy_url AND webhook_status = '${WebhookStatus.Verified}'`
+      })`,
+    params: keyHash ? [projectId, tokenVersion ?? null, keyHash] : [projectId, tokenVersion ?? null],
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import type { SqlCondition } from '@app/database';
 import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from '@app/notion';
 import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
@@ -14,7 +15,7 @@ import {
   WebhookHandshakeLimitedError,
   WebhookTokenMissingError,
 } from './projects.errors.js';
-import { ProjectsRepository, type WebhookRow } from './projects.repository.js';
+import { ProjectsRepository, webhookStillCurrent, type WebhookRow } from './projects.repository.js';
 import { secretAad } from './sealed-secrets.js';
 import { SecretBox, type SealedSecret } from './secret-box.js';
 import { isWebhookKey, mintWebhookKey, webhookKeyHash } from './webhook-key.js';
@@ -48,6 +49,8 @@ export interface WebhookCredentials {
   readonly verificationToken?: string;
   /** Identifies which stored token `verificationToken` is (opaque). */
   readonly tokenVersion?: Buffer;
+  /** What the URL's key is stored as; absent at a legacy URL. */
+  readonly keyHash?: Buffer;
 }
 
 /** The owner's view of the webhook: the token is shown only while unconfirmed. */
@@ -191,8 +194,9 @@ export class ProjectsService {
   /** For the public webhook route (no user): the webhook whose URL carries `key`, or undefined. */
   async webhookCredentials(key: string): Promise<WebhookCredentials | undefined> {
     if (!isWebhookKey(key)) return undefined;
-    const row = await this.projects.findWebhookByKeyHash(webhookKeyHash(key));
-    return row ? this.credentials(row, false) : undefined;
+    const keyHash = webhookKeyHash(key);
+    const row = await this.projects.findWebhookByKeyHash(keyHash);
+    return row ? { ...this.credentials(row, false), keyHash } : undefined;
   }
 
   /**
@@ -204,6 +208,17 @@ export class ProjectsService {
     const row = await this.projects.findById(projectId);
     if (!row?.webhookLegacyUrl || row.webhookStatus !== WebhookStatus.Verified) return undefined;
     return this.credentials(row, true);
+  }
+
+  /**
+   * A condition (for a statement on another table) that holds while these
+   * credentials are still the project's: the same URL and the same token. A
+   * reset (new key, legacy URL dropped) or a new token makes it false, so a
+   * write under cached credentials can be made exact: see
+   * `InboxService.recordIf`.
+   */
+  webhookStillCurrent(credentials: WebhookCredentials): SqlCondition {
+    return webhookStillCurrent(credentials);
   }
 
   /**

@@ -7,8 +7,8 @@ import {
   NotFoundException,
   UnauthorizedException,
 } from '@nestjs/common';
-import { BusEvent, DomainError, ErrorCode } from '@app/contracts';
-import { InboxService } from '@app/inbox';
+import { DomainError, ErrorCode } from '@app/contracts';
+import { InboxService, type RecordedDelivery } from '@app/inbox';
 import {
   MAX_HANDSHAKE_BYTES,
   parseWebhookBody,
@@ -16,11 +16,17 @@ import {
   verifyNotionSignature,
   type NotionHandshake,
 } from '@app/notion';
-import { EventBus } from '@app/messaging';
 import { Metrics, type DeliveryRejection } from '@app/observability';
-import { ProjectsService, WebhookStatus, type WebhookCredentials } from '@app/projects';
-import { UUID_PATTERN } from '../http/text-rules.js';
+import { ProjectsService, WebhookStatus } from '@app/projects';
 import { IntakeFailureLimiter } from './intake-failure-limiter.js';
+import { WebhookCredentialsCache, type FoundWebhook } from './webhook-credentials.cache.js';
+import { WebhookSignals } from './webhook-signals.js';
+
+/**
+ * Inserts tried per event when the credentials keep changing under it (each
+ * refusal re-reads them); past it, a 503 and Notion retries.
+ */
+const RECORD_ATTEMPTS = 3;
 
 /** Seconds Notion is asked to wait before retrying when we cannot commit. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -72,7 +78,7 @@ export interface IntakeHead {
 
 /** One request to the intake, admitted (see `admit`), with its body. */
 export interface IntakeRequest {
-  readonly credentials: WebhookCredentials;
+  readonly webhook: FoundWebhook;
   readonly raw: Buffer;
   readonly signature: string | undefined;
   readonly ip: string;
@@ -123,30 +129,31 @@ export class WebhookIntakeService {
   constructor(
     private readonly projects: ProjectsService,
     private readonly inbox: InboxService,
-    private readonly bus: EventBus,
+    private readonly signals: WebhookSignals,
     private readonly metrics: Metrics,
     private readonly failures: IntakeFailureLimiter,
+    private readonly webhooks: WebhookCredentialsCache,
   ) {}
 
   /**
    * Finds the webhook a request is for before its body is read, refusing
    * early what can be refused without the body (see the class comment).
    */
-  async admit(head: IntakeHead): Promise<WebhookCredentials> {
+  async admit(head: IntakeHead): Promise<FoundWebhook> {
     return this.counted(head.ip, async () => {
       const { key, signature } = head;
       if (!signature) {
         const blockedFor = this.failures.blockedFor(head.ip);
         if (blockedFor > 0) throw new IntakeFailuresLimitedError(blockedFor);
       }
-      const credentials = await this.durably(() =>
-        UUID_PATTERN.test(key) ? this.projects.legacyWebhookCredentials(key) : this.projects.webhookCredentials(key),
-      );
-      if (!credentials) throw new UnknownWebhookError();
+      const webhook = await this.durably(() => this.webhooks.find(key));
+      if (!webhook) throw new UnknownWebhookError();
       if (!signature && (head.contentLength ?? 0) > MAX_HANDSHAKE_BYTES) {
-        throw credentials.legacy ? new UnknownWebhookError() : new BadSignatureError();
+        // Cached credentials are enough here: the URL led somewhere when they were read, and a stale
+        // entry only turns this 401 into the 404 a re-read might give; nothing is written.
+        throw webhook.credentials.legacy ? new UnknownWebhookError() : new BadSignatureError();
       }
-      return credentials;
+      return webhook;
     });
   }
 
@@ -184,40 +191,80 @@ export class WebhookIntakeService {
   }
 
   private async judge(request: IntakeRequest): Promise<IntakeOutcome> {
-    const { credentials, raw, signature, correlationId } = request;
-    const signed =
-      signature !== undefined &&
-      credentials.verificationToken !== undefined &&
-      (await verifyNotionSignature(raw, signature, credentials.verificationToken));
+    const { raw, signature, correlationId } = request;
+    let webhook = request.webhook;
+    let signed = this.signedFor(webhook, raw, signature);
+    // A cached token may be older than the one Notion now signs with: ask the database before refusing.
+    if (!signed && webhook.cached) {
+      webhook = await this.reread(webhook.key);
+      signed = this.signedFor(webhook, raw, signature);
+    }
     if (!signed) {
-      if (credentials.legacy) throw new UnknownWebhookError();
+      if (webhook.credentials.legacy) throw new UnknownWebhookError();
       const handshake = readHandshake(raw);
       if (!handshake) throw new BadSignatureError();
-      return this.handshake(credentials, handshake, correlationId);
+      return this.handshake(webhook, handshake, correlationId);
     }
 
     const body = parseWebhookBody(raw);
-    if (body.kind === 'handshake') return this.handshake(credentials, body.handshake, correlationId);
+    if (body.kind === 'handshake') {
+      return this.handshake(webhook.cached ? await this.reread(webhook.key) : webhook, body.handshake, correlationId);
+    }
     if (body.kind === 'malformed') throw new MalformedWebhookError(body.reason);
-    const { projectId } = credentials;
-    const { deliveryId, duplicate } = await this.durably(() =>
-      this.inbox.record(projectId, body.event, body.payload, correlationId),
-    );
-    if (credentials.status === WebhookStatus.AwaitingVerification && credentials.tokenVersion) {
+    for (let attempt = 1; ; attempt++) {
+      const { credentials } = webhook;
+      const recorded = await this.durably(() =>
+        this.inbox.recordIf(
+          this.projects.webhookStillCurrent(credentials),
+          credentials.projectId,
+          body.event,
+          body.payload,
+          correlationId,
+        ),
+      );
+      if (recorded) return this.stored(webhook, recorded, body.event.type, correlationId);
+      // The URL or the token changed since the credentials were read (a reset, a handshake, a new
+      // secret): nothing was stored. Judge the event again under what the project has now.
+      if (attempt === RECORD_ATTEMPTS) throw new InboxUnavailableError();
+      webhook = await this.reread(webhook.key);
+      if (!this.signedFor(webhook, raw, signature)) {
+        throw webhook.credentials.legacy ? new UnknownWebhookError() : new BadSignatureError();
+      }
+    }
+  }
+
+  /** An event is in the inbox: verify the webhook if this was its first signed event, and signal it. */
+  private async stored(
+    webhook: FoundWebhook,
+    { deliveryId, duplicate }: RecordedDelivery,
+    type: string,
+    correlationId: string,
+  ): Promise<IntakeOutcome> {
+    const { projectId, status, tokenVersion } = webhook.credentials;
+    if (status === WebhookStatus.AwaitingVerification && tokenVersion) {
       // A correctly signed event proves the token is in Notion.
-      await this.durably(() => this.projects.markWebhookVerifiedBySignedEvent(projectId, credentials.tokenVersion!));
+      await this.durably(() => this.projects.markWebhookVerifiedBySignedEvent(projectId, tokenVersion));
+      this.webhooks.verified(webhook);
     }
     if (!duplicate) {
-      // After the commit, fire and forget: if Redis is down the relay dispatches it.
-      this.bus.emit(BusEvent.NotionWebhookReceived, { deliveryId, projectId, correlationId });
+      // After the commit, fire and forget: if the signal is lost the relay dispatches it.
+      this.signals.received({ deliveryId, projectId, correlationId });
     }
-    this.logger.log({
-      msg: duplicate ? 'Redelivery ignored' : 'Delivery stored',
-      deliveryId,
-      type: body.event.type,
-      correlationId,
-    });
+    this.logger.log({ msg: duplicate ? 'Redelivery ignored' : 'Delivery stored', deliveryId, type, correlationId });
     return { kind: 'event', deliveryId, duplicate };
+  }
+
+  /** Whether the body is signed with the webhook's token. */
+  private signedFor(webhook: FoundWebhook, raw: Buffer, signature: string | undefined): boolean {
+    const token = webhook.credentials.verificationToken;
+    return signature !== undefined && token !== undefined && verifyNotionSignature(raw, signature, token);
+  }
+
+  /** The webhook as the database has it now; 404 when its URL leads nowhere any more (a reset). */
+  private async reread(key: string): Promise<FoundWebhook> {
+    const webhook = await this.durably(() => this.webhooks.reread(key));
+    if (!webhook) throw new UnknownWebhookError();
+    return webhook;
   }
 
   /**
@@ -225,12 +272,17 @@ export class WebhookIntakeService {
    * it): stored while the webhook is pending, a few per minute; 409 once verified.
    */
   private async handshake(
-    credentials: WebhookCredentials,
+    webhook: FoundWebhook,
     handshake: NotionHandshake,
     correlationId: string,
   ): Promise<IntakeOutcome> {
-    const { projectId } = credentials;
-    await this.durably(() => this.projects.acceptHandshake(projectId, handshake.verificationToken));
+    const { projectId } = webhook.credentials;
+    try {
+      await this.durably(() => this.projects.acceptHandshake(projectId, handshake.verificationToken));
+    } finally {
+      // A new token, or a refusal that says the kept status is out of date.
+      this.webhooks.forget(webhook.key);
+    }
     this.logger.log({ msg: 'Webhook handshake stored; awaiting confirmation', projectId, correlationId });
     return { kind: 'handshake' };
   }
