@@ -46,12 +46,12 @@ async function timedFullSync(stack, api, notion, pages, label) {
   await waitFor(
     async () => {
       const { rows } = await stack.query(
-        `SELECT sync_status, sync_page_count, sync_last_synced_at, sync_last_error FROM projects WHERE id = $1`,
+        `SELECT status, page_count, last_synced_at, last_error FROM project_sync WHERE project_id = $1`,
         [project.id],
       );
       const p = rows[0];
-      if (p.sync_status === 'error') throw new Error(`full sync failed: ${p.sync_last_error}`);
-      return p.sync_status === 'idle' && p.sync_last_synced_at && p.sync_page_count === pages;
+      if (p.status === 'error') throw new Error(`full sync failed: ${p.last_error}`);
+      return p.status === 'idle' && p.last_synced_at && p.page_count === pages;
     },
     { timeoutMs: 600_000, intervalMs: 20, what: `the full sync of ${label}` },
   );

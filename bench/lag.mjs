@@ -157,7 +157,7 @@ export async function lagBenchmark() {
     await waitFor(
       async () => {
         const { rows } = await stack.query(
-          `SELECT count(*)::int AS n FROM projects WHERE sync_status = 'idle' AND sync_last_synced_at IS NOT NULL AND sync_page_count = $1`,
+          `SELECT count(*)::int AS n FROM project_sync WHERE status = 'idle' AND last_synced_at IS NOT NULL AND page_count = $1`,
           [cfg.pagesPerProject],
         );
         return rows[0].n === cfg.projects;

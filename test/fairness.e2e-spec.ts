@@ -53,8 +53,8 @@ describe('fairness between tenants (three apps, fake Notion at 3 req/s)', () => 
 
   const syncState = async (projectId: string) =>
     (
-      await pg.query<{ sync_status: string; sync_page_count: number; sync_last_synced_at: Date | null }>(
-        `SELECT sync_status, sync_page_count, sync_last_synced_at FROM projects WHERE id = $1`,
+      await pg.query<{ status: string; page_count: number; last_synced_at: Date | null }>(
+        `SELECT status, page_count, last_synced_at FROM project_sync WHERE project_id = $1`,
         [projectId],
       )
     ).rows[0]!;
@@ -63,7 +63,7 @@ describe('fairness between tenants (three apps, fake Notion at 3 req/s)', () => 
     waitFor(
       async () => {
         const s = await syncState(projectId);
-        return s.sync_status === 'idle' && s.sync_last_synced_at !== null && s.sync_page_count === pages;
+        return s.status === 'idle' && s.last_synced_at !== null && s.page_count === pages;
       },
       { timeoutMs, intervalMs: 50, what: `project ${projectId} imported with ${pages} pages` },
     );

@@ -55,26 +55,24 @@ describe('projects whose token Notion rejects', () => {
   const state = async (projectId: string): Promise<State> => {
     const row = (
       await pg.query<{
-        sync_status: string;
-        sync_last_error: string | null;
-        sync_requested_at: Date | null;
-        sync_token_rejected_at: Date | null;
-        sync_queued: boolean;
-      }>(
-        `SELECT sync_status, sync_last_error, sync_requested_at, sync_token_rejected_at, sync_queued
-         FROM projects WHERE id = $1`,
-        [projectId],
-      )
+        status: string;
+        last_error: string | null;
+        requested_at: Date | null;
+        token_rejected_at: Date | null;
+        queued: boolean;
+      }>(`SELECT status, last_error, requested_at, token_rejected_at, queued FROM project_sync WHERE project_id = $1`, [
+        projectId,
+      ])
     ).rows[0]!;
     const ids = syncIds(projectId);
     return {
-      status: row.sync_status,
-      lastError: row.sync_last_error,
-      queued: row.sync_queued,
+      status: row.status,
+      lastError: row.last_error,
+      queued: row.queued,
       reconcile: await queue.hasScheduler(QueueName.NotionSync, ids.reconcileScheduler),
       fullSync: await queue.hasScheduler(QueueName.NotionSync, ids.fullSyncScheduler),
-      requestedAt: row.sync_requested_at,
-      rejectedAt: row.sync_token_rejected_at,
+      requestedAt: row.requested_at,
+      rejectedAt: row.token_rejected_at,
     };
   };
 

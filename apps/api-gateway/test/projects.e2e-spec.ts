@@ -112,8 +112,10 @@ describe('projects API', () => {
         updatedAt: expect.any(String),
       });
       const row = (await pg.query('SELECT * FROM projects WHERE id = $1', [res.body!.id])).rows[0];
-      // The row itself asks for the first full sync (the event-worker's relay picks it up if the event is lost).
-      expect(row.sync_requested_at).toBeInstanceOf(Date);
+      // Its sync state, born with it, asks for the first full sync (the event-worker's relay picks it up if the
+      // event is lost).
+      const sync = (await pg.query('SELECT * FROM project_sync WHERE project_id = $1', [res.body!.id])).rows[0];
+      expect(sync.requested_at).toBeInstanceOf(Date);
       expect(row.owner_id).toBe(user);
       expect(row.notion_token_key_id).toBe(config.encryption.keys[0]!.id);
       expect(Buffer.isBuffer(row.notion_token_ciphertext)).toBe(true);
@@ -418,7 +420,8 @@ describe('projects API', () => {
       // As the job-worker leaves it after a first full sync.
       const synced = () =>
         pg.query(
-          `UPDATE projects SET sync_started_at = clock_timestamp(), sync_last_synced_at = clock_timestamp() WHERE id = $1`,
+          `UPDATE project_sync SET started_at = clock_timestamp(), last_synced_at = clock_timestamp()
+           WHERE project_id = $1`,
           [id],
         );
       await synced();

@@ -175,8 +175,11 @@ describe('manual sync requests per project', () => {
   const requestSync = (sub: string, projectId: string) =>
     fetch(`${gateway.url}/api/v1/projects/${projectId}/sync`, { method: 'POST', headers: bearer(config, sub) });
   const requestedAt = async (projectId: string) =>
-    (await pg.query<{ at: string }>('SELECT sync_requested_at::text AS at FROM projects WHERE id = $1', [projectId]))
-      .rows[0]!.at;
+    (
+      await pg.query<{ at: string }>('SELECT requested_at::text AS at FROM project_sync WHERE project_id = $1', [
+        projectId,
+      ])
+    ).rows[0]!.at;
 
   it('allows SYNC_REQUEST_LIMIT per project, then 429 with Retry-After, changing nothing', async () => {
     const owner = `owner-${randomUUID()}`;

@@ -35,11 +35,11 @@ interface PageRow {
 }
 
 interface ProjectState {
-  sync_status: string;
-  sync_page_count: number;
-  sync_watermark: Date | null;
-  sync_run: FullSyncRun | null;
-  sync_last_synced_at: Date | null;
+  status: string;
+  page_count: number;
+  watermark: Date | null;
+  run: FullSyncRun | null;
+  last_synced_at: Date | null;
   live: number;
 }
 
@@ -126,9 +126,9 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
   const state = async (projectId: string): Promise<ProjectState> =>
     (
       await pg.query<ProjectState>(
-        `SELECT sync_status, sync_page_count, sync_watermark, sync_run, sync_last_synced_at,
-                (SELECT count(*)::int FROM notion_pages n WHERE n.project_id = p.id AND n.deleted_at IS NULL) AS live
-         FROM projects p WHERE id = $1`,
+        `SELECT status, page_count, watermark, run, last_synced_at,
+                (SELECT count(*)::int FROM notion_pages n WHERE n.project_id = s.project_id AND n.deleted_at IS NULL) AS live
+         FROM project_sync s WHERE project_id = $1`,
         [projectId],
       )
     ).rows[0]!;
@@ -166,14 +166,14 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     );
     const s = await state(projectId);
     expect(s.live).toBe(180);
-    expect(s.sync_page_count).toBe(s.live);
-    expect(s.sync_status).toBe('idle');
-    expect(s.sync_run).toBeNull();
-    expect(s.sync_last_synced_at).not.toBeNull();
+    expect(s.page_count).toBe(s.live);
+    expect(s.status).toBe('idle');
+    expect(s.run).toBeNull();
+    expect(s.last_synced_at).not.toBeNull();
     // The watermark is the run's start, read from the database clock.
-    expect(s.sync_watermark).not.toBeNull();
-    expect(s.sync_watermark!.getTime()).toBeGreaterThanOrEqual(before.getTime());
-    expect(s.sync_watermark!.getTime()).toBeLessThanOrEqual(after.getTime());
+    expect(s.watermark).not.toBeNull();
+    expect(s.watermark!.getTime()).toBeGreaterThanOrEqual(before.getTime());
+    expect(s.watermark!.getTime()).toBeLessThanOrEqual(after.getTime());
   });
 
   it('moves a requested project from queued to syncing when the run begins, and to idle with 0 pages for an empty database', async () => {
@@ -182,7 +182,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     notion.share(FIXTURE_NOTION_TOKEN, databaseId);
     const projectId = await insertProject(pg, owner, databaseId);
     // As creating it through the API does: its first full sync is asked for.
-    await pg.query(`UPDATE projects SET sync_requested_at = now() WHERE id = $1`, [projectId]);
+    await pg.query(`UPDATE project_sync SET requested_at = now() WHERE project_id = $1`, [projectId]);
     const sync = async () => await syncOf(store, projectId);
     expect(await sync()).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
 
@@ -229,13 +229,13 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(answered).toBeGreaterThanOrEqual(3);
     expect(answered).toBeLessThan(10); // really cut short
     const interrupted = await state(projectId);
-    expect(interrupted.sync_status).toBe('syncing');
-    expect(interrupted.sync_run).toMatchObject({ done: [small], current: { dataSourceId: big } });
+    expect(interrupted.status).toBe('syncing');
+    expect(interrupted.run).toMatchObject({ done: [small], current: { dataSourceId: big } });
     // Each answered query (100 rows) was written, then checkpointed at its last row's created_time.
-    const checkpoint = interrupted.sync_run!.current!.createdFrom;
+    const checkpoint = interrupted.run!.current!.createdFrom;
     expect(new Date(checkpoint).toISOString()).toBe(createdTimeOf(answered * 100));
     expect((await rows(projectId)).filter((r) => r.data_source_id === big)).toHaveLength(answered * 100);
-    expect(interrupted.sync_page_count).toBe(5 + answered * 100);
+    expect(interrupted.page_count).toBe(5 + answered * 100);
 
     // Second run: resumes Big where the checkpoint says, skips Small.
     const from2 = notion.requests.length;
@@ -251,10 +251,10 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     // From the checkpoint's row (re-read) to the end, 100 rows a query.
     expect(resumedQueries).toHaveLength(Math.ceil((1000 - answered * 100 + 1) / 100));
     const done = await state(projectId);
-    expect(done.sync_status).toBe('idle');
-    expect(done.sync_run).toBeNull();
+    expect(done.status).toBe('idle');
+    expect(done.run).toBeNull();
     expect(done.live).toBe(1005);
-    expect(done.sync_page_count).toBe(1005);
+    expect(done.page_count).toBe(1005);
     const big1000 = (await rows(projectId)).filter((r) => r.data_source_id === big);
     expect(big1000).toHaveLength(1000);
     expect(new Set(big1000.map((r) => r.created_time.toISOString())).size).toBe(1000);
@@ -293,9 +293,9 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(tomb.version).toBeGreaterThan(first.get(gone)!);
     const swept2 = await state(projectId);
     // The sweep runs at the end of the run: after its start (the new watermark).
-    expect(tomb.deleted_at!.getTime()).toBeGreaterThanOrEqual(swept2.sync_watermark!.getTime());
+    expect(tomb.deleted_at!.getTime()).toBeGreaterThanOrEqual(swept2.watermark!.getTime());
     expect(swept2.live).toBe(19);
-    expect(swept2.sync_page_count).toBe(19);
+    expect(swept2.page_count).toBe(19);
     // Unchanged rows keep their versions: the change feed gets the tombstone only.
     for (const r of afterSweep) if (r.page_id !== gone) expect(r.version).toBe(first.get(r.page_id));
     expect(afterSweep.filter((r) => r.version > maxFirst).map((r) => r.page_id)).toEqual([gone]);
@@ -311,7 +311,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(afterRestore.filter((r) => r.version > maxSwept).map((r) => r.page_id)).toEqual([gone]);
     const s = await state(projectId);
     expect(s.live).toBe(20);
-    expect(s.sync_page_count).toBe(20);
+    expect(s.page_count).toBe(20);
   });
 
   describe('syncPage', () => {
@@ -339,7 +339,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
         .slice(from)
         .filter((r) => r.method === 'GET' && r.path.endsWith(`/properties/${encodeURIComponent(propertyId)}`));
       expect(propertyRequests.length).toBeGreaterThanOrEqual(1);
-      expect((await state(projectId)).sync_page_count).toBe(1);
+      expect((await state(projectId)).page_count).toBe(1);
     });
 
     it('tombstones an existing row when Notion answers 404; a page never mirrored stays absent', async () => {
@@ -348,7 +348,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       await writer.upsert(projectId, [mirrorRow(unknown, 'Was here')], await writer.now());
       const before = (await row(projectId, unknown))!;
       expect(before.deleted_at).toBeNull();
-      expect((await state(projectId)).sync_page_count).toBe(1);
+      expect((await state(projectId)).page_count).toBe(1);
       const from = notion.requests.length;
 
       const outcome = await engine.syncPage(projectId, unknown, randomUUID());
@@ -359,7 +359,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       expect(after.deleted_at).not.toBeNull();
       expect(after.version).toBeGreaterThan(before.version);
       expect(after.title).toBe('Was here'); // a tombstone keeps its last state
-      expect((await state(projectId)).sync_page_count).toBe(0);
+      expect((await state(projectId)).page_count).toBe(0);
 
       const never = randomUUID();
       expect(await engine.syncPage(projectId, never, randomUUID())).toEqual({
@@ -389,7 +389,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       const moved = await engine.syncPage(projectId, stranger.id, randomUUID());
       expect(moved.tombstoned).toBe(1);
       expect((await row(projectId, stranger.id))?.deleted_at).not.toBeNull();
-      expect((await state(projectId)).sync_page_count).toBe(0);
+      expect((await state(projectId)).page_count).toBe(0);
     });
 
     it('stores a trashed page as a tombstone in the trash, and brings it back when restored', async () => {
@@ -407,7 +407,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       expect(trashed.deleted_at).not.toBeNull();
       expect(trashed.title).toBe('Short-lived');
       expect(trashed.version).toBeGreaterThan(live.version);
-      expect((await state(projectId)).sync_page_count).toBe(0);
+      expect((await state(projectId)).page_count).toBe(0);
 
       notion.restorePage(page.id);
       expect((await engine.syncPage(projectId, page.id, randomUUID())).pagesWritten).toBe(1);
@@ -415,7 +415,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       expect(restored.in_trash).toBe(false);
       expect(restored.deleted_at).toBeNull();
       expect(restored.version).toBeGreaterThan(trashed.version);
-      expect((await state(projectId)).sync_page_count).toBe(1);
+      expect((await state(projectId)).page_count).toBe(1);
     });
   });
 
@@ -468,7 +468,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(notion.requests.length).toBe(from0);
 
     await engine.full(projectId, randomUUID());
-    const watermark = (await state(projectId)).sync_watermark!;
+    const watermark = (await state(projectId)).watermark!;
     const edited = pages[4]!.id;
     const before = (await row(projectId, edited))!;
     notion.editPage(edited, { title: 'Edited' });
@@ -489,8 +489,8 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       expect(filterOf(queries[0])).toEqual({ timestamp: 'last_edited_time', last_edited_time: { on_or_after: since } });
     }
     const s = await state(projectId);
-    expect(s.sync_watermark!.getTime()).toBeGreaterThan(watermark.getTime());
-    expect(s.sync_status).toBe('idle');
+    expect(s.watermark!.getTime()).toBeGreaterThan(watermark.getTime());
+    expect(s.status).toBe('idle');
     expect(s.live).toBe(20);
   });
 
@@ -555,7 +555,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
       done: [],
       current: { dataSourceId: ds, createdFrom: '2025-01-01T00:10:00.000Z' },
     };
-    await pg.query(`UPDATE projects SET sync_run = $2::jsonb, sync_requested_at = now() WHERE id = $1`, [
+    await pg.query(`UPDATE project_sync SET run = $2::jsonb, requested_at = now() WHERE project_id = $1`, [
       projectId,
       JSON.stringify(checkpoint),
     ]);
@@ -576,7 +576,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect(outcomes.map((o) => o.skipped ?? 'ran').sort()).toEqual([SKIPPED_LOCKED, 'ran'].sort());
     expect(outcomes.find((o) => !o.skipped)?.pagesWritten).toBe(5);
     const s = await state(projectId);
-    expect(s.sync_status).toBe('idle');
+    expect(s.status).toBe('idle');
     expect(s.live).toBe(5);
     // The lock was released: the next run goes ahead.
     expect((await engine.full(projectId, randomUUID())).skipped).toBeUndefined();
@@ -661,8 +661,8 @@ describe('a full-sync job that fails before its run begins', () => {
     // The worker stored the failure: the job is over, and no run took the request up.
     await waitFor(
       async () =>
-        (await pg.query(`SELECT 1 FROM projects WHERE id = $1 AND sync_status = 'error'`, [projectId])).rowCount ||
-        undefined,
+        (await pg.query(`SELECT 1 FROM project_sync WHERE project_id = $1 AND status = 'error'`, [projectId]))
+          .rowCount || undefined,
       { timeoutMs: 15_000, what: 'the job to fail for good' },
     );
     expect(await sync()).toMatchObject({ status: 'error', lastError: 'connect ECONNREFUSED 127.0.0.1:5432' });

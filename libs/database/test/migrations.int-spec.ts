@@ -42,6 +42,7 @@ describe('migrations', () => {
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await tables()).toEqual([
       'notion_pages',
+      'project_sync',
       'projects',
       'sync_failures',
       'typeorm_migrations',
@@ -71,27 +72,61 @@ describe('migrations', () => {
       webhook_status: 'text',
       created_at: 'timestamp with time zone',
       updated_at: 'timestamp with time zone',
-      sync_status: 'text',
-      sync_last_synced_at: 'timestamp with time zone?',
-      sync_page_count: 'integer',
-      sync_last_error: 'text?',
-      sync_requested_at: 'timestamp with time zone?',
-      sync_enqueued_at: 'timestamp with time zone?',
-      sync_watermark: 'timestamp with time zone?',
-      sync_run: 'jsonb?',
-      sync_schemas: 'jsonb?',
       webhook_key_ciphertext: 'bytea?',
       webhook_key_key_id: 'text?',
       webhook_key_hash: 'bytea?',
       webhook_legacy_url: 'boolean',
       webhook_handshake_window_at: 'timestamp with time zone?',
       webhook_handshakes: 'integer',
-      sync_purged_version: 'bigint',
-      sync_token_rejected_at: 'timestamp with time zone?',
-      sync_started_at: 'timestamp with time zone?',
-      sync_queued: 'boolean',
-      sync_failed_at: 'timestamp with time zone?',
     });
+  });
+
+  it('keeps the sync state in project_sync: one row per project, deleted with it', async () => {
+    const { rows } = await pg.query<{ column_name: string; data_type: string; is_nullable: string }>(
+      `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = 'project_sync' ORDER BY ordinal_position`,
+    );
+    expect(
+      Object.fromEntries(rows.map((r) => [r.column_name, `${r.data_type}${r.is_nullable === 'YES' ? '?' : ''}`])),
+    ).toEqual({
+      project_id: 'uuid',
+      status: 'text',
+      last_synced_at: 'timestamp with time zone?',
+      page_count: 'integer',
+      last_error: 'text?',
+      requested_at: 'timestamp with time zone?',
+      enqueued_at: 'timestamp with time zone?',
+      started_at: 'timestamp with time zone?',
+      failed_at: 'timestamp with time zone?',
+      watermark: 'timestamp with time zone?',
+      run: 'jsonb?',
+      schemas: 'jsonb?',
+      token_rejected_at: 'timestamp with time zone?',
+      purged_version: 'bigint',
+      queued: 'boolean',
+    });
+    const {
+      rows: [project],
+    } = await pg.query<{ id: string }>(
+      `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, webhook_status)
+       VALUES ('sync-owner', 'n', gen_random_uuid(), '\\x00', 'k', 'verified') RETURNING id`,
+    );
+    await expect(pg.query(`INSERT INTO project_sync (project_id) VALUES (gen_random_uuid())`)).rejects.toThrow(
+      /project_sync_project_id_fkey/,
+    );
+    // A new row asks for the first full sync, which is queued until a run begins.
+    const {
+      rows: [created],
+    } = await pg.query<{ requested: boolean; queued: boolean; page_count: number; status: string }>(
+      `INSERT INTO project_sync (project_id) VALUES ($1)
+       RETURNING requested_at IS NOT NULL AS requested, queued, page_count, status`,
+      [project!.id],
+    );
+    expect(created).toEqual({ requested: true, queued: true, page_count: 0, status: 'idle' });
+    await expect(
+      pg.query(`UPDATE project_sync SET status = 'bogus' WHERE project_id = $1`, [project!.id]),
+    ).rejects.toThrow(/project_sync_status_check/);
+    await pg.query('DELETE FROM projects WHERE id = $1', [project!.id]);
+    expect((await pg.query('SELECT 1 FROM project_sync')).rowCount).toBe(0);
   });
 
   it('builds the retention indexes, valid (they are built concurrently, outside a transaction)', async () => {
@@ -106,6 +141,9 @@ describe('migrations', () => {
       { name: 'webhook_deliveries_settled_idx', valid: true },
     ]);
   });
+
+  /** Projects with their sync state, as the migrations after `CreateProjectSync1765180800000` keep it. */
+  const WITH_SYNC = `projects JOIN project_sync ON project_sync.project_id = projects.id`;
 
   /** Reverts migrations (the latest first) until `name` is no longer applied, as a database before it was. */
   const revertThrough = async (name: string) => {
@@ -158,10 +196,10 @@ describe('migrations', () => {
     );
     await insert('before-requested-again', `'idle', ${t(10)}, ${t(10)}, ${t(5)}, NULL`);
     await runMigrations(config);
-    const { rows } = await pg.query<{ owner_id: string; sync_queued: boolean }>(
-      `SELECT owner_id, sync_queued FROM projects WHERE owner_id LIKE 'before-%' ORDER BY owner_id`,
+    const { rows } = await pg.query<{ owner_id: string; queued: boolean }>(
+      `SELECT owner_id, queued FROM ${WITH_SYNC} WHERE owner_id LIKE 'before-%' ORDER BY owner_id`,
     );
-    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.sync_queued]))).toEqual({
+    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.queued]))).toEqual({
       'before-created': true,
       'before-failed': false,
       'before-requested-again': true,
@@ -188,28 +226,93 @@ describe('migrations', () => {
     await insert('idle-requested', `'idle', ${t(10)}, ${t(10)}, ${t(0)}`);
     await insert('failed-then-begun', `'error', ${t(5)}, ${t(5)}, ${t(10)}`);
     await runMigrations(config);
-    const { rows } = await pg.query<{ owner_id: string; sync_queued: boolean }>(
-      `SELECT owner_id, sync_queued FROM projects
+    const { rows } = await pg.query<{ owner_id: string; queued: boolean }>(
+      `SELECT owner_id, queued FROM ${WITH_SYNC}
        WHERE owner_id IN ('failed-before-start', 'failed-request-pending', 'idle-requested', 'failed-then-begun')`,
     );
-    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.sync_queued]))).toEqual({
+    expect(Object.fromEntries(rows.map((r) => [r.owner_id, r.queued]))).toEqual({
       'failed-before-start': false,
       'failed-request-pending': true,
       'idle-requested': true,
       'failed-then-begun': false,
     });
     // The generated column follows later writes: a newer request is queued again.
-    await pg.query(`UPDATE projects SET sync_requested_at = now() WHERE owner_id = 'failed-before-start'`);
+    await pg.query(
+      `UPDATE project_sync SET requested_at = now()
+       WHERE project_id = (SELECT id FROM projects WHERE owner_id = 'failed-before-start')`,
+    );
     const {
       rows: [again],
-    } = await pg.query<{ sync_queued: boolean }>(
-      `SELECT sync_queued FROM projects WHERE owner_id = 'failed-before-start'`,
-    );
-    expect(again?.sync_queued).toBe(true);
+    } = await pg.query<{ queued: boolean }>(`SELECT queued FROM ${WITH_SYNC} WHERE owner_id = 'failed-before-start'`);
+    expect(again?.queued).toBe(true);
     await pg.query(
       `DELETE FROM projects
        WHERE owner_id IN ('failed-before-start', 'failed-request-pending', 'idle-requested', 'failed-then-begun')`,
     );
+  });
+
+  it('moves the sync state of every project to project_sync and back, unchanged', async () => {
+    await revertThrough('CreateProjectSync1765180800000');
+    const columns = `sync_status, sync_last_synced_at, sync_page_count, sync_last_error, sync_requested_at,
+      sync_enqueued_at, sync_started_at, sync_failed_at, sync_watermark, sync_run, sync_schemas,
+      sync_token_rejected_at, sync_purged_version`;
+    const insert = (owner: string, values: string) =>
+      pg.query(
+        `INSERT INTO projects (owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id,
+           webhook_status, ${columns})
+         SELECT $1, 'n', gen_random_uuid(), '\\x00', 'k', 'verified', ${values}`,
+        [owner],
+      );
+    // Microseconds matter: request, enqueue and start times are compared exactly.
+    const t = (us: number) => `'2026-01-02T03:04:05.000000Z'::timestamptz + interval '${us} microseconds'`;
+    await insert(
+      'kept-syncing',
+      `'syncing', ${t(1)}, 42, NULL, ${t(3)}, ${t(3)}, ${t(4)}, NULL, ${t(2)},
+       '{"startedAt": "2026-01-02T03:04:05.000004Z", "done": ["a"]}', '{"a": "x"}', NULL, 7`,
+    );
+    await insert(
+      'kept-error',
+      `'error', NULL, 0, 'Notion said no', ${t(9)}, ${t(9)}, ${t(5)}, ${t(10)}, NULL, NULL, NULL, ${t(8)}, 0`,
+    );
+    await insert('kept-new', `'idle', NULL, 0, NULL, ${t(11)}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0`);
+    await insert('kept-nothing-asked', `'idle', ${t(12)}, 3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 2`);
+    // As text, so that a microsecond lost (a JS Date keeps milliseconds) would show.
+    const names = columns.split(',').map((c) => c.trim().slice('sync_'.length));
+    const state = names.map((c) => `${c}::text AS ${c}`).join(', ');
+    const aliased = names.map((c) => `sync_${c}::text AS ${c}`).join(', ');
+    const before = (
+      await pg.query(
+        `SELECT owner_id, ${aliased}, sync_queued AS queued FROM projects WHERE owner_id LIKE 'kept-%' ORDER BY owner_id`,
+      )
+    ).rows;
+    expect(before.map((r: { owner_id: string; queued: boolean }) => [r.owner_id, r.queued])).toEqual([
+      ['kept-error', false],
+      ['kept-new', true],
+      ['kept-nothing-asked', false],
+      ['kept-syncing', false],
+    ]);
+
+    await runMigrations(config);
+    const after = (
+      await pg.query(
+        `SELECT owner_id, ${state}, queued FROM ${WITH_SYNC} WHERE owner_id LIKE 'kept-%' ORDER BY owner_id`,
+      )
+    ).rows;
+    expect(after).toEqual(before);
+    // The relay's index of requests not yet enqueued moved with them.
+    expect((await pg.query(`SELECT 1 FROM pg_indexes WHERE indexname = 'project_sync_requested_idx'`)).rowCount).toBe(
+      1,
+    );
+
+    await revertThrough('CreateProjectSync1765180800000');
+    const reverted = (
+      await pg.query(
+        `SELECT owner_id, ${aliased}, sync_queued AS queued FROM projects WHERE owner_id LIKE 'kept-%' ORDER BY owner_id`,
+      )
+    ).rows;
+    expect(reverted).toEqual(before);
+    await pg.query(`DELETE FROM projects WHERE owner_id LIKE 'kept-%'`);
+    await runMigrations(config);
   });
 
   it('gives every write to a mirrored row a new, increasing version, and drops the mirror with its project', async () => {

@@ -8,6 +8,9 @@ import type { EntityManager } from 'typeorm';
  * (Nest cannot resolve `ProjectsService`), never silently.
  */
 export abstract class ProjectHooks {
+  /** The project was just inserted (its row is visible to `manager` only until the commit). */
+  abstract created(projectId: string, manager: EntityManager): Promise<void>;
+
   /** The project's Notion token was replaced. */
   abstract notionTokenChanged(projectId: string, manager: EntityManager): Promise<void>;
 }

@@ -83,11 +83,13 @@ export class ProjectsRepository {
   /**
    * Inserts the row unless its owner already has `limit` projects. The owner's
    * advisory lock makes count and insert one step: two creates racing for the
-   * last place cannot both win.
+   * last place cannot both win. `created` runs in the same transaction, after
+   * the insert (what belongs to the project commits with it, or neither does).
    */
   async insert(
     row: Omit<ProjectEntity, 'createdAt' | 'updatedAt' | 'webhookLegacyUrl'>,
     limit: number,
+    created: (manager: EntityManager) => Promise<void>,
   ): Promise<ProjectEntity> {
     try {
       await this.repo.manager.transaction(async (m) => {
@@ -97,6 +99,7 @@ export class ProjectsRepository {
         ])) as [{ n: number }];
         if (n >= limit) throw new ProjectQuotaExceededError(limit);
         await m.getRepository(ProjectEntity).insert(row);
+        await created(m);
       });
     } catch (err) {
       if (

@@ -112,6 +112,7 @@ export class ProjectsService {
         ...this.sealedKey(id, webhookKey),
       },
       this.config.projects.perUserLimit,
+      (manager) => this.hooks.created(id, manager),
     );
     return { project: toView(row), webhookKey };
   }

@@ -74,8 +74,8 @@ describe('secrets:rotate and the gateway startup check', () => {
       const id = randomUUID();
       const token = box.seal(plaintextOf(id, 'notion-token'), `${id}:notion-token`);
       await pg.query(
-        `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, sync_requested_at)
-         VALUES ($1, 'rotation-owner', 'rotation', $2, $3, $4, NULL)`,
+        `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id)
+         VALUES ($1, 'rotation-owner', 'rotation', $2, $3, $4)`,
         [id, randomUUID(), token.ciphertext, token.keyId],
       );
       for (const column of SEALED_COLUMNS) {

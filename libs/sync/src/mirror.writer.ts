@@ -67,9 +67,17 @@ export class MirrorWriter {
       })),
     );
     return this.locked(projectId, async (m) => {
-      const written = await selectRows<unknown>(
+      // `old` reads the rows as they were before the statement (one snapshot for
+      // every part of it): how many written rows were live before and after gives
+      // the page count's change, with no count(*). Exact because every writer of
+      // the project's live rows holds its advisory lock (see `locked`).
+      const [written] = await selectRows<{ written: number; delta: number }>(
         m,
-        `INSERT INTO notion_pages AS p (project_id, page_id, data_source_id, title, properties, url, icon,
+        `WITH old AS (
+           SELECT page_id, deleted_at IS NULL AS live FROM notion_pages
+           WHERE project_id = $1 AND page_id = ANY($4::uuid[])
+         ), written AS (
+         INSERT INTO notion_pages AS p (project_id, page_id, data_source_id, title, properties, url, icon,
            created_time, last_edited_time, in_trash, deleted_at, fetched_at, synced_at)
          SELECT $1, r.page_id, r.data_source_id, coalesce(r.title, ''), coalesce(r.properties, '{}'::jsonb), r.url, r.icon,
            r.created_time, r.last_edited_time, coalesce(r.in_trash, false), CASE WHEN r.in_trash THEN now() END, $3, $3
@@ -90,8 +98,12 @@ export class MirrorWriter {
            -- newer edit seen by a fetch that started before the absence was observed
            -- must not bring it back: only a later fetch can.
            AND NOT (p.deleted_at IS NOT NULL AND NOT p.in_trash AND EXCLUDED.fetched_at <= p.fetched_at)
-         RETURNING 1`,
-        [projectId, input, fetchStartedAt],
+         RETURNING p.page_id, p.deleted_at IS NULL AS live
+         )
+         SELECT count(*)::int AS written,
+           (count(*) FILTER (WHERE w.live) - count(*) FILTER (WHERE o.live))::int AS delta
+         FROM written w LEFT JOIN old o USING (page_id)`,
+        [projectId, input, fetchStartedAt, unique.map((r) => r.pageId)],
       );
       // Rows not replaced (an equal or newer state is stored) were still seen by this fetch.
       await m.query(
@@ -99,7 +111,7 @@ export class MirrorWriter {
          WHERE project_id = $1 AND page_id = ANY($2::uuid[]) AND synced_at < $3`,
         [projectId, unique.map((r) => r.pageId), fetchStartedAt],
       );
-      return { written: written.length };
+      return { result: { written: written!.written }, delta: written!.delta };
     });
   }
 
@@ -110,7 +122,7 @@ export class MirrorWriter {
    */
   async tombstone(projectId: string, pageId: string, fetchStartedAt: Date): Promise<boolean> {
     return this.locked(projectId, async (m) => {
-      const { affected: affected } = await modifyRows(
+      const { affected } = await modifyRows(
         m,
         `UPDATE notion_pages SET fetched_at = $3,
            version = CASE WHEN deleted_at IS NULL THEN nextval('notion_pages_version_seq') ELSE version END,
@@ -118,7 +130,7 @@ export class MirrorWriter {
          WHERE project_id = $1 AND page_id = $2 AND fetched_at < $3 AND deleted_at IS NULL`,
         [projectId, pageId, fetchStartedAt],
       );
-      return affected > 0;
+      return { result: affected > 0, delta: -affected };
     });
   }
 
@@ -157,46 +169,40 @@ export class MirrorWriter {
     let total = 0;
     for (;;) {
       const swept = await this.locked(projectId, async (m) => {
-        const { affected: affected } = await modifyRows(
+        // Only live rows, each counted once: the page count drops by `affected`.
+        const { affected } = await modifyRows(
           m,
           `UPDATE notion_pages SET deleted_at = now(), fetched_at = greatest(fetched_at, $2),
              version = nextval('notion_pages_version_seq')
-           WHERE project_id = $1 AND page_id IN (
+           WHERE project_id = $1 AND deleted_at IS NULL AND page_id IN (
              SELECT page_id FROM notion_pages
              WHERE project_id = $1 AND deleted_at IS NULL AND ${condition}
              LIMIT ${SWEEP_CHUNK})`,
           [projectId, ...params],
         );
-        return affected;
+        return { result: affected, delta: -affected };
       });
       total += swept;
       if (swept < SWEEP_CHUNK) return total;
     }
   }
 
-  /** Live pages of a project. */
-  async count(projectId: string): Promise<number> {
-    const [row] = await selectRows<{ n: number }>(
-      this.dataSource,
-      `SELECT count(*)::int AS n FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL`,
-      [projectId],
-    );
-    return row!.n;
-  }
-
   /**
    * Runs `work` in a transaction that holds the project's change-feed lock,
-   * and keeps the project's page count exact in the same transaction (the
-   * sync state's own store writes it).
+   * and moves the project's page count by the `delta` of live pages it
+   * reports, in the same transaction (the sync state's own store writes it).
    */
-  private locked<T>(projectId: string, work: (m: EntityManager) => Promise<T>): Promise<T> {
+  private locked<T>(projectId: string, work: (m: EntityManager) => Promise<{ result: T; delta: number }>): Promise<T> {
     return this.dataSource.transaction(async (m) => {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('notion_pages:' || $1, 0))`, [projectId]);
-      // Lock the project row before any mirror row: deleting a project locks it
-      // first too (then cascades), so the two can never deadlock.
-      await m.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
-      const result = await work(m);
-      await this.syncState.recordPageCount(projectId, m);
+      // Hold off the project's deletion before taking any mirror or sync row:
+      // a deletion locks the project row first, then cascades to notion_pages
+      // and project_sync in an order of its own, so a writer that held one of
+      // those rows could deadlock with it. KEY SHARE blocks only the deletion
+      // (and key changes): edits of the project do not wait for mirror writes.
+      await m.query(`SELECT 1 FROM projects WHERE id = $1 FOR KEY SHARE`, [projectId]);
+      const { result, delta } = await work(m);
+      await this.syncState.addPages(projectId, delta, m);
       return result;
     });
   }

@@ -18,10 +18,13 @@ function sources(dir: string): string[] {
   });
 }
 
-/** SQL that writes a `sync_*` column of `projects` (an UPDATE naming one, or an INSERT listing one). */
+/** SQL that writes `project_sync` (an UPDATE, INSERT, DELETE or TRUNCATE of it, or a lock for one). */
 const SYNC_WRITES = [
-  /\bUPDATE\s+projects\b[^`;]*?\bsync_[a-z_]+\s*=(?!=)/gis,
-  /\bINSERT\s+INTO\s+projects\b[^`;]*?\bsync_[a-z_]+/gis,
+  /\bUPDATE\s+project_sync\b/gi,
+  /\bINSERT\s+INTO\s+project_sync\b/gi,
+  /\bDELETE\s+FROM\s+project_sync\b/gi,
+  /\bTRUNCATE\s+(TABLE\s+)?project_sync\b/gi,
+  /\bFROM\s+project_sync\b[^`;]*?\bFOR\s+(NO\s+KEY\s+)?UPDATE\b/gis,
 ];
 
 function syncWritesIn(text: string): string[] {
@@ -29,19 +32,22 @@ function syncWritesIn(text: string): string[] {
 }
 
 /**
- * Sync state changes only through ProjectSyncStore, so it can move to a table
- * of its own without a hunt through the code base.
+ * Sync state (`project_sync`) changes only through ProjectSyncStore: the
+ * rules about what may change it, and in which transaction, live in one file.
  */
 describe('sync state is written only by ProjectSyncStore', () => {
   it('finds the writes it looks for (the patterns are not blind)', () => {
-    expect(syncWritesIn('`UPDATE projects SET sync_page_count = 3 WHERE id = $1`')).toHaveLength(1);
-    expect(syncWritesIn("`UPDATE projects\n SET name = 'x', sync_requested_at = now()`")).toHaveLength(1);
-    expect(syncWritesIn('`INSERT INTO projects (id, sync_requested_at) VALUES ($1, NULL)`')).toHaveLength(1);
+    expect(syncWritesIn('`UPDATE project_sync SET page_count = 3 WHERE project_id = $1`')).toHaveLength(1);
+    expect(syncWritesIn("`update\n  project_sync SET status = 'idle'`")).toHaveLength(1);
+    expect(syncWritesIn('`INSERT INTO project_sync (project_id) VALUES ($1)`')).toHaveLength(1);
+    expect(syncWritesIn('`DELETE FROM project_sync WHERE project_id = $1`')).toHaveLength(1);
+    expect(syncWritesIn('`SELECT 1 FROM project_sync WHERE project_id = $1 FOR NO KEY UPDATE`')).toHaveLength(1);
     expect(syncWritesIn('`UPDATE sync_failures SET retried_at = $2 WHERE id = $1`')).toEqual([]);
-    expect(syncWritesIn('`SELECT sync_status FROM projects WHERE id = $1`')).toEqual([]);
+    expect(syncWritesIn('`UPDATE projects SET name = $2 WHERE id = $1`')).toEqual([]);
+    expect(syncWritesIn('`SELECT status FROM project_sync WHERE project_id = $1`')).toEqual([]);
   });
 
-  it('has no SQL outside the store that writes a sync_* column of projects', () => {
+  it('has no SQL outside the store that writes project_sync', () => {
     const roots = ['apps', 'libs'].flatMap((top) => readdirSync(join(ROOT, top)).map((name) => `${top}/${name}/src`));
     const files = roots
       .flatMap(sources)

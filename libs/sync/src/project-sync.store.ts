@@ -12,16 +12,19 @@ import {
   type SyncState,
 } from './project-sync.js';
 
-/**
- * A project's sync state, and its only writer. Not owner-scoped (jobs act for
- * the system, identified by project id): the gateway asks only after checking
- * that the project is the caller's. Request times travel as exact text
- * (exactTimestamp): a JS Date keeps milliseconds, and a request marked enqueued
- * with a truncated time would stay pending forever.
- */
 /** Notion rejected the token and nobody asked for a full sync since: scheduled syncs stay off. */
-const HALTED = `sync_token_rejected_at IS NOT NULL
-  AND (sync_requested_at IS NULL OR sync_requested_at <= sync_token_rejected_at)`;
+const HALTED = `token_rejected_at IS NOT NULL
+  AND (requested_at IS NULL OR requested_at <= token_rejected_at)`;
+
+/**
+ * A project with its sync state. Every project has a row in `project_sync`
+ * (the migration copied them, `created` adds one in the project's own
+ * transaction, the foreign key deletes it with the project); reads still join
+ * from `projects`, so that a project without one would read as never synced,
+ * never as deleted (the engine would drop its schedules). Writes to a missing
+ * row change nothing.
+ */
+const PROJECT_WITH_SYNC = `projects p LEFT JOIN project_sync s ON s.project_id = p.id`;
 
 interface StateRow {
   watermark: Date | null;
@@ -39,6 +42,14 @@ interface ViewRow {
   queued: boolean;
 }
 
+/**
+ * A project's sync state (`project_sync`), and its only writer. Not
+ * owner-scoped (jobs act for the system, identified by project id): the
+ * gateway asks only after checking that the project is the caller's. Request
+ * times travel as exact text (exactTimestamp): a JS Date keeps milliseconds,
+ * and a request marked enqueued with a truncated time would stay pending
+ * forever.
+ */
 @Injectable()
 export class ProjectSyncStore implements ProjectHooks {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -47,9 +58,7 @@ export class ProjectSyncStore implements ProjectHooks {
   async state(projectId: string): Promise<SyncState | undefined> {
     const [row] = await selectRows<StateRow>(
       this.db,
-      `SELECT sync_watermark AS watermark, sync_run AS run, sync_requested_at AS requested_at,
-         sync_schemas AS schemas
-       FROM projects WHERE id = $1`,
+      `SELECT s.watermark, s.run, s.requested_at, s.schemas FROM ${PROJECT_WITH_SYNC} WHERE p.id = $1`,
       [projectId],
     );
     if (!row) return undefined;
@@ -76,9 +85,9 @@ export class ProjectSyncStore implements ProjectHooks {
     if (projectIds.length === 0) return new Map();
     const rows = await selectRows<ViewRow>(
       this.db,
-      `SELECT id AS project_id, sync_status AS status, sync_last_synced_at AS last_synced_at,
-         sync_page_count AS page_count, sync_last_error AS last_error, sync_queued AS queued
-       FROM projects WHERE id = ANY($1::uuid[])`,
+      `SELECT p.id AS project_id, coalesce(s.status, 'idle') AS status, s.last_synced_at,
+         coalesce(s.page_count, 0) AS page_count, s.last_error, coalesce(s.queued, false) AS queued
+       FROM ${PROJECT_WITH_SYNC} WHERE p.id = ANY($1::uuid[])`,
       [projectIds],
     );
     return new Map(
@@ -96,25 +105,25 @@ export class ProjectSyncStore implements ProjectHooks {
 
   /** Requested full syncs not yet enqueued, requested before `requestedBefore` (oldest first). */
   async pendingRequests(requestedBefore: Date, limit: number): Promise<SyncRequest[]> {
-    const rows = await selectRows<{ id: string; requested_at: string }>(
+    const rows = await selectRows<{ project_id: string; requested_at: string }>(
       this.db,
-      `SELECT id, ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
-       WHERE sync_requested_at IS NOT NULL
-         AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)
-         AND sync_requested_at < $1
-       ORDER BY sync_requested_at LIMIT $2`,
+      `SELECT project_id, ${exactTimestamp('requested_at')} AS requested_at FROM project_sync
+       WHERE requested_at IS NOT NULL
+         AND (enqueued_at IS NULL OR enqueued_at < requested_at)
+         AND requested_at < $1
+       ORDER BY requested_at LIMIT $2`,
       [requestedBefore, limit],
     );
-    return rows.map((r) => ({ projectId: r.id, requestedAt: r.requested_at }));
+    return rows.map((r) => ({ projectId: r.project_id, requestedAt: r.requested_at }));
   }
 
   /** The request of `projectId` as it stands, if one is waiting to be enqueued. */
   async pendingRequest(projectId: string): Promise<SyncRequest | undefined> {
     const [row] = await selectRows<{ requested_at: string }>(
       this.db,
-      `SELECT ${exactTimestamp('sync_requested_at')} AS requested_at FROM projects
-       WHERE id = $1 AND sync_requested_at IS NOT NULL
-         AND (sync_enqueued_at IS NULL OR sync_enqueued_at < sync_requested_at)`,
+      `SELECT ${exactTimestamp('requested_at')} AS requested_at FROM project_sync
+       WHERE project_id = $1 AND requested_at IS NOT NULL
+         AND (enqueued_at IS NULL OR enqueued_at < requested_at)`,
       [projectId],
     );
     return row ? { projectId, requestedAt: row.requested_at } : undefined;
@@ -123,8 +132,8 @@ export class ProjectSyncStore implements ProjectHooks {
   /** The request up to `requestedAt` is in the queue (a newer request stays pending). */
   async markEnqueued(request: SyncRequest): Promise<void> {
     await this.db.query(
-      `UPDATE projects SET sync_enqueued_at = $2::timestamptz
-       WHERE id = $1 AND (sync_enqueued_at IS NULL OR sync_enqueued_at < $2::timestamptz)`,
+      `UPDATE project_sync SET enqueued_at = $2::timestamptz
+       WHERE project_id = $1 AND (enqueued_at IS NULL OR enqueued_at < $2::timestamptz)`,
       [request.projectId, request.requestedAt],
     );
   }
@@ -137,9 +146,9 @@ export class ProjectSyncStore implements ProjectHooks {
   async scheduledProjectIds(after: string | null, limit: number): Promise<string[]> {
     const rows = await selectRows<{ id: string }>(
       this.db,
-      `SELECT id FROM projects
-       WHERE ($1::uuid IS NULL OR id > $1::uuid) AND NOT (${HALTED})
-       ORDER BY id LIMIT $2`,
+      `SELECT p.id FROM ${PROJECT_WITH_SYNC}
+       WHERE ($1::uuid IS NULL OR p.id > $1::uuid) AND NOT (${HALTED})
+       ORDER BY p.id LIMIT $2`,
       [after, limit],
     );
     return rows.map((r) => r.id);
@@ -147,7 +156,7 @@ export class ProjectSyncStore implements ProjectHooks {
 
   /**
    * A full sync begins (or resumes), under the project's full-sync lock: status
-   * `syncing`, and `sync_started_at` now, which takes up the requests dated
+   * `syncing`, and `started_at` now, which takes up the requests dated
    * before it (the project no longer reads `queued`); then the project as the
    * run works from it, read after the stamp so that it holds every request the
    * stamp took up (see `requestFullSync`). A request dated later stays `queued`
@@ -156,7 +165,7 @@ export class ProjectSyncStore implements ProjectHooks {
    * Undefined once the project is deleted.
    */
   async beginFullSync(projectId: string): Promise<SyncState | undefined> {
-    await this.db.query(`UPDATE projects SET sync_status = $2, sync_started_at = now() WHERE id = $1`, [
+    await this.db.query(`UPDATE project_sync SET status = $2, started_at = now() WHERE project_id = $1`, [
       projectId,
       SyncStatus.Syncing,
     ]);
@@ -176,9 +185,9 @@ export class ProjectSyncStore implements ProjectHooks {
   async requestedSinceStart(projectId: string): Promise<boolean> {
     const [row] = await selectRows<{ requested: boolean }>(
       this.db,
-      `SELECT sync_requested_at IS NOT NULL
-         AND (sync_started_at IS NULL OR sync_started_at < sync_requested_at) AS requested
-       FROM projects WHERE id = $1`,
+      `SELECT requested_at IS NOT NULL
+         AND (started_at IS NULL OR started_at < requested_at) AS requested
+       FROM project_sync WHERE project_id = $1`,
       [projectId],
     );
     return row?.requested ?? false;
@@ -186,7 +195,7 @@ export class ProjectSyncStore implements ProjectHooks {
 
   /** A full sync's checkpoint: status `syncing`, where to resume stored. */
   async saveRun(projectId: string, run: FullSyncRun): Promise<void> {
-    await this.db.query(`UPDATE projects SET sync_status = $2, sync_run = $3::jsonb WHERE id = $1`, [
+    await this.db.query(`UPDATE project_sync SET status = $2, run = $3::jsonb WHERE project_id = $1`, [
       projectId,
       SyncStatus.Syncing,
       JSON.stringify(run),
@@ -202,21 +211,21 @@ export class ProjectSyncStore implements ProjectHooks {
    */
   async completed(projectId: string, coveredFrom: Date, fullRunDone: boolean): Promise<void> {
     await this.db.query(
-      `UPDATE projects SET
-         sync_status = CASE WHEN $3 OR sync_run IS NULL THEN 'idle' ELSE sync_status END,
-         sync_last_error = CASE WHEN $3 OR sync_run IS NULL THEN NULL ELSE sync_last_error END,
-         sync_last_synced_at = now(),
-         sync_token_rejected_at = NULL,
-         sync_watermark = greatest(sync_watermark, $2),
-         sync_run = CASE WHEN $3 THEN NULL ELSE sync_run END
-       WHERE id = $1`,
+      `UPDATE project_sync SET
+         status = CASE WHEN $3 OR run IS NULL THEN 'idle' ELSE status END,
+         last_error = CASE WHEN $3 OR run IS NULL THEN NULL ELSE last_error END,
+         last_synced_at = now(),
+         token_rejected_at = NULL,
+         watermark = greatest(watermark, $2),
+         run = CASE WHEN $3 THEN NULL ELSE run END
+       WHERE project_id = $1`,
       [projectId, coveredFrom, fullRunDone],
     );
   }
 
   /** Remembers the schema fingerprints of the project's data sources. */
   async saveSchemas(projectId: string, schemas: Readonly<Record<string, string>>): Promise<void> {
-    await this.db.query(`UPDATE projects SET sync_schemas = $2::jsonb WHERE id = $1`, [
+    await this.db.query(`UPDATE project_sync SET schemas = $2::jsonb WHERE project_id = $1`, [
       projectId,
       JSON.stringify(schemas),
     ]);
@@ -224,7 +233,7 @@ export class ProjectSyncStore implements ProjectHooks {
 
   /** The sync failed for good: status `error` with a message for people (never a stack trace). */
   async failed(projectId: string, message: string): Promise<void> {
-    await this.db.query(`UPDATE projects SET sync_status = 'error', sync_last_error = $2 WHERE id = $1`, [
+    await this.db.query(`UPDATE project_sync SET status = 'error', last_error = $2 WHERE project_id = $1`, [
       projectId,
       message.slice(0, 500),
     ]);
@@ -232,7 +241,7 @@ export class ProjectSyncStore implements ProjectHooks {
 
   /**
    * A full-sync job failed for good, whether its run began or not (its lock
-   * connection refused, say): as `failed`, and `sync_failed_at` now, which
+   * connection refused, say): as `failed`, and `failed_at` now, which
    * answers the requests dated before it: the project reads `error`, not
    * `queued` (nothing would take them up), until a newer request. A request
    * made while the job ran left a follow-up job: it reads `error` too, until
@@ -241,7 +250,7 @@ export class ProjectSyncStore implements ProjectHooks {
    */
   async fullSyncFailed(projectId: string, message: string): Promise<void> {
     await this.db.query(
-      `UPDATE projects SET sync_status = 'error', sync_last_error = $2, sync_failed_at = now() WHERE id = $1`,
+      `UPDATE project_sync SET status = 'error', last_error = $2, failed_at = now() WHERE project_id = $1`,
       [projectId, message.slice(0, 500)],
     );
   }
@@ -250,17 +259,20 @@ export class ProjectSyncStore implements ProjectHooks {
    * Asks for a full sync from now (the database clock). Pass the manager of a
    * transaction that changes what the sync would see (a new token), so the
    * request commits with it. Dated by `clock_timestamp()`, not by the
-   * transaction's start: callers hold the project's row by then (their
-   * transaction updated it first), so a run whose start (`beginFullSync`) is
+   * transaction's start, and after the sync row is locked (until the
+   * commit): a run whose start (`beginFullSync`, an update of that row) is
    * dated later waited for this transaction and reads what it committed. A
-   * request is never taken up by a run that did not see it. Without a
-   * manager, the row is locked first in a transaction of its own, for the
-   * same reason.
+   * request is never taken up by a run that did not see it.
    */
   async requestFullSync(projectId: string, manager?: EntityManager): Promise<void> {
     if (!manager) return this.db.transaction((m) => this.requestFullSync(projectId, m));
-    await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR NO KEY UPDATE`, [projectId]);
-    await manager.query(`UPDATE projects SET sync_requested_at = clock_timestamp() WHERE id = $1`, [projectId]);
+    await manager.query(`SELECT 1 FROM project_sync WHERE project_id = $1 FOR NO KEY UPDATE`, [projectId]);
+    await manager.query(`UPDATE project_sync SET requested_at = clock_timestamp() WHERE project_id = $1`, [projectId]);
+  }
+
+  /** A new project: its sync state, asking for its first full sync, commits with it. */
+  async created(projectId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`INSERT INTO project_sync (project_id) VALUES ($1)`, [projectId]);
   }
 
   /** A new Notion token may see more (or less): a full sync under it, in the token's transaction. */
@@ -269,18 +281,16 @@ export class ProjectSyncStore implements ProjectHooks {
   }
 
   /**
-   * Sets the project's live page count from its mirrored rows, in the mirror's
-   * transaction that changed them (which holds the project's row lock, so
-   * counts of one project commit in order). One statement: it runs on every
-   * mirror write.
+   * Moves the project's live page count by `delta` (pages the write made live,
+   * less those it tombstoned), in the mirror's transaction that changed them:
+   * a count(*) per write would cost a scan of the project's mirror.
    */
-  async recordPageCount(projectId: string, manager: EntityManager): Promise<void> {
-    await manager.query(
-      `UPDATE projects SET sync_page_count =
-         (SELECT count(*) FROM notion_pages WHERE project_id = $1 AND deleted_at IS NULL)
-       WHERE id = $1`,
-      [projectId],
-    );
+  async addPages(projectId: string, delta: number, manager: EntityManager): Promise<void> {
+    if (delta === 0) return;
+    await manager.query(`UPDATE project_sync SET page_count = page_count + $2 WHERE project_id = $1`, [
+      projectId,
+      delta,
+    ]);
   }
 
   /**
@@ -295,9 +305,9 @@ export class ProjectSyncStore implements ProjectHooks {
   async tokenRejected(projectId: string, message: string, jobStartedAt: Date): Promise<boolean> {
     const { rows } = await modifyRows<{ halted: boolean }>(
       this.db,
-      `UPDATE projects SET sync_status = 'error', sync_last_error = $2,
-         sync_token_rejected_at = greatest(sync_token_rejected_at, $3)
-       WHERE id = $1
+      `UPDATE project_sync SET status = 'error', last_error = $2,
+         token_rejected_at = greatest(token_rejected_at, $3)
+       WHERE project_id = $1
        RETURNING ${HALTED} AS halted`,
       [projectId, message.slice(0, 500), jobStartedAt],
     );
@@ -312,8 +322,8 @@ export class ProjectSyncStore implements ProjectHooks {
    */
   async advancePurgeWatermark(projectId: string, version: string): Promise<void> {
     await this.db.query(
-      `UPDATE projects SET sync_purged_version = greatest(sync_purged_version, $2::bigint)
-       WHERE id = $1 AND sync_purged_version < $2::bigint`,
+      `UPDATE project_sync SET purged_version = greatest(purged_version, $2::bigint)
+       WHERE project_id = $1 AND purged_version < $2::bigint`,
       [projectId, version],
     );
   }
@@ -328,7 +338,7 @@ export class ProjectSyncStore implements ProjectHooks {
   async purgeWatermark(projectId: string): Promise<string> {
     const [row] = await selectRows<{ version: string }>(
       this.db,
-      `SELECT sync_purged_version::text AS version FROM projects WHERE id = $1`,
+      `SELECT purged_version::text AS version FROM project_sync WHERE project_id = $1`,
       [projectId],
     );
     return row?.version ?? '0';

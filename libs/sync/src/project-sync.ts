@@ -69,6 +69,6 @@ export interface SyncTarget extends SyncState {
 /** A project whose requested full sync was not handed to the queue yet. */
 export interface SyncRequest {
   readonly projectId: string;
-  /** Exact (microseconds) UTC text of `sync_requested_at`. */
+  /** Exact (microseconds) UTC text of `project_sync.requested_at`. */
   readonly requestedAt: string;
 }

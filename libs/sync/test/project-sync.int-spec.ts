@@ -166,7 +166,7 @@ describe('ProjectSyncStore', () => {
     const owner = randomUUID();
     const project = await create(service, owner);
     const startAt = (offset: string) =>
-      db.query(`UPDATE projects SET sync_started_at = sync_requested_at + $2::interval WHERE id = $1`, [
+      db.query(`UPDATE project_sync SET started_at = requested_at + $2::interval WHERE project_id = $1`, [
         project.id,
         offset,
       ]);

@@ -19,8 +19,11 @@ export async function insertProject(
   const id = randomUUID();
   const token = new SecretBox(loadConfig({})).seal(FIXTURE_NOTION_TOKEN, `${id}:notion-token`);
   await pg.query(
-    `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id, sync_requested_at)
-     VALUES ($1, $2, 'fixture', $3, $4, $5, NULL)`,
+    `WITH project AS (
+       INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id)
+       VALUES ($1, $2, 'fixture', $3, $4, $5) RETURNING id
+     )
+     INSERT INTO project_sync (project_id, requested_at) SELECT id, NULL FROM project`,
     [id, ownerId, notionDatabaseId, token.ciphertext, token.keyId],
   );
   return id;

@@ -9,6 +9,7 @@ import { AddSyncTokenRejectedAt1764835200000 } from './1764835200000-add-sync-to
 import { AddRetention1764921600000 } from './1764921600000-add-retention.js';
 import { AddSyncStartedAt1765008000000 } from './1765008000000-add-sync-started-at.js';
 import { AddSyncFailedAt1765094400000 } from './1765094400000-add-sync-failed-at.js';
+import { CreateProjectSync1765180800000 } from './1765180800000-create-project-sync.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -26,4 +27,5 @@ export const MIGRATIONS = [
   AddRetention1764921600000,
   AddSyncStartedAt1765008000000,
   AddSyncFailedAt1765094400000,
+  CreateProjectSync1765180800000,
 ];
