@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { redisConnectionOptions } from './redis-connection.js';
+import { bullConnection, redisConnectionOptions } from './redis-connection.js';
 
 describe('redisConnectionOptions', () => {
   it('reads host and port, defaulting the port', () => {
@@ -20,5 +20,14 @@ describe('redisConnectionOptions', () => {
 
   it('unwraps IPv6 hosts', () => {
     expect(redisConnectionOptions('redis://[::1]:6379').host).toBe('::1');
+  });
+});
+
+describe('bullConnection', () => {
+  it('carries the key prefix and retries Redis at most a second apart, however long it was down', () => {
+    const { prefix, connection } = bullConnection({ url: 'redis://127.0.0.1:6390', keyPrefix: 'ns' });
+    expect(prefix).toBe('ns');
+    expect(connection).toMatchObject({ host: '127.0.0.1', port: 6390 });
+    expect([1, 2, 3, 4, 10, 1000].map(connection.retryStrategy)).toEqual([250, 500, 750, 1000, 1000, 1000]);
   });
 });

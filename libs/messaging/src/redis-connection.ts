@@ -25,15 +25,26 @@ export function redisConnectionOptions(url: string): RedisEndpoint {
   };
 }
 
+/** Longest wait between two reconnection attempts to Redis, for BullMQ's connections. */
+export const BULL_RECONNECT_MAX_MS = 1000;
+
 /**
  * What every BullMQ queue and worker of the app shares: its key prefix and its
  * Redis. No `maxRetriesPerRequest: null` here: BullMQ sets it on its blocking
  * (worker) connections itself, and producers must fail rather than wait forever
- * while Redis is down.
+ * while Redis is down. The reconnect delay is capped at a second: BullMQ's own
+ * grows to 20 s, so after a long Redis outage a worker sat idle up to 20 s
+ * with Redis back (the Redis transport retries every second too).
  */
 export function bullConnection(redis: { readonly url: string; readonly keyPrefix: string }): {
   prefix: string;
-  connection: RedisEndpoint;
+  connection: RedisEndpoint & { retryStrategy: (attempt: number) => number };
 } {
-  return { prefix: redis.keyPrefix, connection: redisConnectionOptions(redis.url) };
+  return {
+    prefix: redis.keyPrefix,
+    connection: {
+      ...redisConnectionOptions(redis.url),
+      retryStrategy: (attempt) => Math.min(250 * attempt, BULL_RECONNECT_MAX_MS),
+    },
+  };
 }
