@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { pgPool, pruneBatch, type SqlCondition } from '@app/database';
+import { modifyRows, pgPool, pruneBatch, selectRows, type SqlCondition } from '@app/database';
 import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
@@ -120,7 +120,8 @@ export class InboxService {
     leaseMs: number,
     staleEnqueuedMs: number,
   ): Promise<ClaimedDelivery | undefined> {
-    const [rows] = (await this.db.query(
+    const { rows } = await modifyRows<Record<string, string>>(
+      this.db,
       `UPDATE webhook_deliveries
           SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
               dispatch_attempts = dispatch_attempts + 1
@@ -129,7 +130,7 @@ export class InboxService {
           AND (lease_expires_at IS NULL OR lease_expires_at < now())
         RETURNING id, project_id, event_type, entity_id, entity_type, correlation_id, status`,
       [deliveryId, owner, leaseMs, staleEnqueuedMs],
-    )) as [Array<Record<string, string>>, number];
+    );
     const row = rows[0];
     return row
       ? {
@@ -174,7 +175,7 @@ export class InboxService {
 
   /** The database's clock: jobs compare it with `received_at`, never with a process clock. */
   async now(): Promise<Date> {
-    const [row] = (await this.db.query('SELECT now() AS now')) as Array<{ now: Date }>;
+    const [row] = await selectRows<{ now: Date }>(this.db, 'SELECT now() AS now');
     return row!.now;
   }
 
@@ -195,7 +196,8 @@ export class InboxService {
    * `enqueued` for longer than `staleEnqueuedMs` (the job was lost). Oldest first.
    */
   async findStalled(receivedGraceMs: number, staleEnqueuedMs: number, limit: number): Promise<string[]> {
-    const rows = (await this.db.query(
+    const rows = await selectRows<{ id: string }>(
+      this.db,
       `SELECT id FROM webhook_deliveries
         WHERE ((status = 'received' AND received_at < now() - make_interval(secs => $1::double precision / 1000))
             OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $2::double precision / 1000)))
@@ -205,7 +207,7 @@ export class InboxService {
         ORDER BY received_at
         LIMIT $3`,
       [receivedGraceMs, staleEnqueuedMs, limit],
-    )) as Array<{ id: string }>;
+    );
     return rows.map((r) => r.id);
   }
 
@@ -229,14 +231,15 @@ export class InboxService {
    * flight again, so the retry's success marks them processed. Returns their ids.
    */
   async reopenFailedFor(projectId: string, entityId: string): Promise<string[]> {
-    const rows = (await this.db.query(
+    const { rows } = await modifyRows<{ id: string }>(
+      this.db,
       `UPDATE webhook_deliveries
           SET status = 'enqueued', reason = NULL, processed_at = NULL, enqueued_at = now()
         WHERE project_id = $1 AND entity_id = $2 AND status = 'failed' AND pending_handlers = 0
         RETURNING id`,
       [projectId, entityId],
-    )) as [Array<{ id: string }>, number];
-    return rows[0].map((r) => r.id);
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Ends the in-flight deliveries about one entity received up to `before`; returns them with their lag. */
@@ -247,15 +250,16 @@ export class InboxService {
     before: Date,
     reason: string | null,
   ): Promise<ProcessedDelivery[]> {
-    const rows = (await this.db.query(
+    const { rows } = await modifyRows<{ id: string; lag_seconds: number }>(
+      this.db,
       `UPDATE webhook_deliveries
           SET status = $4, reason = COALESCE($5, reason), processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
         WHERE project_id = $1 AND entity_id = $2
           AND status IN ('received', 'enqueued') AND received_at <= $3
         RETURNING id, extract(epoch FROM processed_at - received_at)::float8 AS lag_seconds`,
       [projectId, entityId, before, status, reason],
-    )) as [Array<{ id: string; lag_seconds: number }>, number];
-    return rows[0].map((r) => ({ id: r.id, lagSeconds: r.lag_seconds }));
+    );
+    return rows.map((r) => ({ id: r.id, lagSeconds: r.lag_seconds }));
   }
 
   /** Handler jobs were added for a delivery no sync job covers: it waits for them. */

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import type { SqlCondition } from '@app/database';
 import { QueryFailedError, type EntityManager, type Repository } from 'typeorm';
+import { exactTimestamp, modifyRows, selectRows, type SqlCondition } from '@app/database';
 import type { KeysetPosition } from './keyset-cursor.js';
 import { ProjectEntity } from './project.entity.js';
 import { WebhookStatus } from './project.js';
 import { ProjectAlreadyBoundError, ProjectQuotaExceededError } from './projects.errors.js';
 
 /** Exact UTC text of created_at (microseconds), for keyset cursors. */
-const CREATED_AT_TEXT = `to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const CREATED_AT_TEXT = exactTimestamp('p.created_at');
 
 type ProjectPatch = Partial<
   Pick<
@@ -94,9 +94,11 @@ export class ProjectsRepository {
     try {
       await this.repo.manager.transaction(async (m) => {
         await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('projects-of:' || $1, 0))`, [row.ownerId]);
-        const [{ n }] = (await m.query(`SELECT count(*)::int AS n FROM projects WHERE owner_id = $1`, [
-          row.ownerId,
-        ])) as [{ n: number }];
+        const [{ n }] = await selectRows<{ n: number }>(
+          m,
+          `SELECT count(*)::int AS n FROM projects WHERE owner_id = $1`,
+          [row.ownerId],
+        );
         if (n >= limit) throw new ProjectQuotaExceededError(limit);
         await m.getRepository(ProjectEntity).insert(row);
         await created(m);
@@ -157,17 +159,18 @@ export class ProjectsRepository {
    * too, makes it: no query builder or entity mapping).
    */
   async findWebhookByKeyHash(hash: Buffer): Promise<WebhookRow | undefined> {
-    const [row] = (await this.repo.query(
-      `SELECT id, webhook_status, webhook_legacy_url, webhook_token_ciphertext, webhook_token_key_id
-       FROM projects WHERE webhook_key_hash = $1`,
-      [hash],
-    )) as Array<{
+    const [row] = await selectRows<{
       id: string;
       webhook_status: WebhookStatus;
       webhook_legacy_url: boolean;
       webhook_token_ciphertext: Buffer | null;
       webhook_token_key_id: string | null;
-    }>;
+    }>(
+      this.repo,
+      `SELECT id, webhook_status, webhook_legacy_url, webhook_token_ciphertext, webhook_token_key_id
+       FROM projects WHERE webhook_key_hash = $1`,
+      [hash],
+    );
     return (
       row && {
         id: row.id,
@@ -193,7 +196,8 @@ export class ProjectsRepository {
     { outcome: 'stored' } | { outcome: 'limited'; retryAfterSeconds: number } | { outcome: 'verified' | 'missing' }
   > {
     const fresh = `(webhook_handshake_window_at IS NULL OR webhook_handshake_window_at <= now() - interval '1 minute')`;
-    const [, stored] = (await this.repo.query(
+    const { affected: stored } = await modifyRows(
+      this.repo,
       `UPDATE projects SET
          webhook_token_ciphertext = $2, webhook_token_key_id = $3, webhook_status = $4,
          webhook_handshakes = CASE WHEN ${fresh} THEN 1 ELSE webhook_handshakes + 1 END,
@@ -201,14 +205,15 @@ export class ProjectsRepository {
          updated_at = now()
        WHERE id = $1 AND webhook_status IN ($5, $4) AND (${fresh} OR webhook_handshakes < $6)`,
       [id, sealed.ciphertext, sealed.keyId, WebhookStatus.AwaitingVerification, WebhookStatus.AwaitingHandshake, limit],
-    )) as [unknown, number];
+    );
     if (stored > 0) return { outcome: 'stored' };
-    const [row] = (await this.repo.query(
+    const [row] = await selectRows<{ status: WebhookStatus; wait: number | null }>(
+      this.repo,
       `SELECT webhook_status AS status,
          ceil(extract(epoch FROM webhook_handshake_window_at + interval '1 minute' - now()))::int AS wait
        FROM projects WHERE id = $1`,
       [id],
-    )) as Array<{ status: WebhookStatus; wait: number | null }>;
+    );
     if (!row) return { outcome: 'missing' };
     if (row.status === WebhookStatus.Verified) return { outcome: 'verified' };
     return { outcome: 'limited', retryAfterSeconds: Math.max(1, row.wait ?? 1) };
