@@ -26,7 +26,13 @@ export {
   type WebhookSetup,
 } from './projects.service.js';
 export { isWebhookKey } from './webhook-key.js';
-export { SecretBox, SecretUnreadableError, type SealedSecret } from './secret-box.js';
+export {
+  SecretBox,
+  SecretUnreadableError,
+  type SealedSecret,
+  type SecretOwner,
+  type SecretPurpose,
+} from './secret-box.js';
 export {
   assertSealingKeysPresent,
   describeRotation,

@@ -16,7 +16,6 @@ import {
   WebhookTokenMissingError,
 } from './projects.errors.js';
 import { ProjectsRepository, webhookStillCurrent, type WebhookRow } from './projects.repository.js';
-import { secretAad } from './sealed-secrets.js';
 import { SecretBox, type SealedSecret } from './secret-box.js';
 import { isWebhookKey, mintWebhookKey, webhookKeyHash } from './webhook-key.js';
 
@@ -92,9 +91,9 @@ export class ProjectsService {
 
   async create(ownerId: string, input: CreateProjectInput): Promise<NewProject> {
     const id = randomUUID();
-    const token = this.secrets.seal(input.notionToken, secretAad(id, 'notion-token'));
+    const token = this.secrets.seal(input.notionToken, { projectId: id, purpose: 'notion-token' });
     const webhook = input.notionWebhookSecret
-      ? this.secrets.seal(input.notionWebhookSecret, secretAad(id, 'webhook-token'))
+      ? this.secrets.seal(input.notionWebhookSecret, { projectId: id, purpose: 'webhook-token' })
       : null;
     const webhookKey = mintWebhookKey();
     const row = await this.projects.insert(
@@ -137,11 +136,11 @@ export class ProjectsService {
     const patch: Parameters<ProjectsRepository['updateOwned']>[2] = {};
     if (input.name !== undefined) patch.name = this.name(input.name);
     if (input.notionToken !== undefined) {
-      const token = this.secrets.seal(input.notionToken, secretAad(id, 'notion-token'));
+      const token = this.secrets.seal(input.notionToken, { projectId: id, purpose: 'notion-token' });
       Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
     }
     if (input.notionWebhookSecret !== undefined) {
-      const webhook = this.secrets.seal(input.notionWebhookSecret, secretAad(id, 'webhook-token'));
+      const webhook = this.secrets.seal(input.notionWebhookSecret, { projectId: id, purpose: 'webhook-token' });
       Object.assign(patch, {
         webhookTokenCiphertext: webhook.ciphertext,
         webhookTokenKeyId: webhook.keyId,
@@ -178,7 +177,7 @@ export class ProjectsService {
       notionDatabaseId: row.notionDatabaseId,
       notionToken: this.secrets.open(
         { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-        secretAad(projectId, 'notion-token'),
+        { projectId: projectId, purpose: 'notion-token' },
       ),
     };
   }
@@ -188,7 +187,7 @@ export class ProjectsService {
     const row = await this.owned(ownerId, id);
     return this.secrets.open(
       { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-      secretAad(id, 'notion-token'),
+      { projectId: id, purpose: 'notion-token' },
     );
   }
 
@@ -228,7 +227,7 @@ export class ProjectsService {
    * verified: whoever holds the URL must not be able to replace a working token.
    */
   async acceptHandshake(projectId: string, verificationToken: string): Promise<void> {
-    const sealed = this.secrets.seal(verificationToken, secretAad(projectId, 'webhook-token'));
+    const sealed = this.secrets.seal(verificationToken, { projectId: projectId, purpose: 'webhook-token' });
     const result = await this.projects.storeHandshake(projectId, sealed, WEBHOOK_HANDSHAKES_PER_MINUTE);
     if (result.outcome === 'stored') return;
     if (result.outcome === 'limited') throw new WebhookHandshakeLimitedError(result.retryAfterSeconds);
@@ -321,7 +320,7 @@ export class ProjectsService {
     projectId: string,
     key: string,
   ): Pick<ProjectEntity, 'webhookKeyCiphertext' | 'webhookKeyKeyId' | 'webhookKeyHash'> {
-    const sealed: SealedSecret = this.secrets.seal(key, secretAad(projectId, 'webhook-key'));
+    const sealed: SealedSecret = this.secrets.seal(key, { projectId: projectId, purpose: 'webhook-key' });
     return {
       webhookKeyCiphertext: sealed.ciphertext,
       webhookKeyKeyId: sealed.keyId,
@@ -333,7 +332,7 @@ export class ProjectsService {
     if (!row.webhookKeyCiphertext || !row.webhookKeyKeyId) return null;
     return this.secrets.open(
       { keyId: row.webhookKeyKeyId, ciphertext: row.webhookKeyCiphertext },
-      secretAad(row.id, 'webhook-key'),
+      { projectId: row.id, purpose: 'webhook-key' },
     );
   }
 
@@ -343,7 +342,7 @@ export class ProjectsService {
     if (!row.webhookTokenCiphertext || !row.webhookTokenKeyId) return undefined;
     return this.secrets.open(
       { keyId: row.webhookTokenKeyId, ciphertext: row.webhookTokenCiphertext },
-      secretAad(row.id, 'webhook-token'),
+      { projectId: row.id, purpose: 'webhook-token' },
     );
   }
 

@@ -1,17 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig, type EncryptionKey } from '@app/config';
-import { SecretBox, SecretUnreadableError } from './secret-box.js';
-
-/** The secrets of a project, by the name they carry in their associated data. */
-export type SecretPurpose = 'notion-token' | 'webhook-token' | 'webhook-key';
-
-/** The associated data that binds a sealed secret to its row and kind: a ciphertext copied elsewhere does not open. */
-export const secretAad = (projectId: string, purpose: SecretPurpose): string => `${projectId}:${purpose}`;
+import { SecretBox, SecretUnreadableError, type SecretPurpose } from './secret-box.js';
 
 /** One column pair of `projects` that holds a secret sealed by `SecretBox`. */
 export interface SealedColumn {
-  /** The secret's name in its associated data (`secretAad`) and in reports. */
+  /** The secret's name in its associated data (see SecretBox) and in reports. */
   readonly purpose: SecretPurpose;
   readonly ciphertextColumn: string;
   readonly keyIdColumn: string;
@@ -163,9 +157,9 @@ export async function rotateSealedSecrets(
       after = rows.at(-1)!.id;
       const resealed = new Map<string, { keyId: string; old: Buffer; sealed: Buffer }>();
       for (const row of rows) {
-        const aad = secretAad(row.id, purpose);
+        const owner = { projectId: row.id, purpose };
         try {
-          const sealed = box.seal(box.open({ keyId: row.key_id, ciphertext: row.ciphertext }, aad), aad);
+          const sealed = box.seal(box.open({ keyId: row.key_id, ciphertext: row.ciphertext }, owner), owner);
           resealed.set(row.id, { keyId: row.key_id, old: row.ciphertext, sealed: sealed.ciphertext });
         } catch (err) {
           if (!(err instanceof SecretUnreadableError)) throw err;

@@ -12,6 +12,7 @@ import {
   SEALED_COLUMNS,
   SecretBox,
   type SealedColumn,
+  type SecretPurpose,
 } from '@app/projects';
 import { AppProcess, freePort, REPO_ROOT, waitFor } from '@app/testing';
 import { processEnv, testEnv } from '../../../test/jest/test-env.js';
@@ -72,7 +73,7 @@ describe('secrets:rotate and the gateway startup check', () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       const id = randomUUID();
-      const token = box.seal(plaintextOf(id, 'notion-token'), `${id}:notion-token`);
+      const token = box.seal(plaintextOf(id, 'notion-token'), { projectId: id, purpose: 'notion-token' });
       await pg.query(
         `INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id)
          VALUES ($1, 'rotation-owner', 'rotation', $2, $3, $4)`,
@@ -89,7 +90,7 @@ describe('secrets:rotate and the gateway startup check', () => {
 
   const setSecret = async (id: string, column: SealedColumn, box: SecretBox) => {
     const plaintext = plaintextOf(id, column.purpose);
-    const sealed = box.seal(plaintext, `${id}:${column.purpose}`);
+    const sealed = box.seal(plaintext, { projectId: id, purpose: column.purpose });
     // A secret looked up by its hash keeps the hash beside it (unchanged by a re-seal).
     const hash = column.hashColumn ? [createHash('sha256').update(plaintext).digest()] : [];
     await pg.query(
@@ -101,7 +102,7 @@ describe('secrets:rotate and the gateway startup check', () => {
 
   interface StoredSecret {
     id: string;
-    purpose: string;
+    purpose: SecretPurpose;
     keyId: string | null;
     ciphertext: Buffer | null;
   }
@@ -183,7 +184,7 @@ describe('secrets:rotate and the gateway startup check', () => {
         continue;
       }
       expect({ purpose: s.purpose, keyId: s.keyId }).toEqual({ purpose: s.purpose, keyId: 'k2' });
-      expect(box.open({ keyId: s.keyId, ciphertext: s.ciphertext! }, `${s.id}:${s.purpose}`)).toBe(
+      expect(box.open({ keyId: s.keyId, ciphertext: s.ciphertext! }, { projectId: s.id, purpose: s.purpose })).toBe(
         plaintextOf(s.id, s.purpose),
       );
     }
@@ -248,7 +249,7 @@ describe('secrets:rotate and the gateway startup check', () => {
       expect(
         boxWith(K2).open(
           { keyId: 'k2', ciphertext: (await stored([first!]))[0]!.ciphertext! },
-          `${first}:notion-token`,
+          { projectId: first!, purpose: 'notion-token' },
         ),
       ).toBe(plaintextOf(first!, 'notion-token'));
     });

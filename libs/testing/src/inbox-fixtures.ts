@@ -17,7 +17,7 @@ export async function insertProject(
   notionDatabaseId: string = randomUUID(),
 ): Promise<string> {
   const id = randomUUID();
-  const token = new SecretBox(loadConfig({})).seal(FIXTURE_NOTION_TOKEN, `${id}:notion-token`);
+  const token = new SecretBox(loadConfig({})).seal(FIXTURE_NOTION_TOKEN, { projectId: id, purpose: 'notion-token' });
   await pg.query(
     `WITH project AS (
        INSERT INTO projects (id, owner_id, name, notion_database_id, notion_token_ciphertext, notion_token_key_id)
