@@ -67,14 +67,16 @@ export class AppProcess {
 
   /** Waits until `GET /health/ready` on `port` answers 200. */
   async waitForReady(port: number, timeoutMs = 30_000): Promise<void> {
-    await waitFor(
+    // An exit ends the wait at once (waitFor would take a thrown error for "not yet").
+    const outcome = await waitFor(
       async () => {
-        if (!this.running) throw new Error(`${this.name} exited:\n${this.output()}`);
+        if (!this.running) return 'exited' as const;
         const res = await fetch(`http://127.0.0.1:${port}/health/ready`);
-        return res.status === 200;
+        return res.status === 200 ? ('ready' as const) : false;
       },
       { timeoutMs, intervalMs: 200, what: `${this.name} ready on port ${port}` },
     );
+    if (outcome === 'exited') throw new Error(`${this.name} exited before it was ready:\n${this.output()}`);
   }
 
   /** Sends `signal` and resolves with the exit; SIGKILLs after `timeoutMs`. */
