@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { withAppNodeOptions } from '../../scripts/stack.mjs';
+import { APPS, entry, MIGRATE, withAppNodeOptions } from '../../scripts/stack.mjs';
 import { CPU_PROF_DIR, inheritedEnv, KEEP_DATABASE, SERVER_URLS } from './env.mjs';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,12 +65,9 @@ export function removeBuildSnapshot() {
 /** A built file (`dist/...`) of the build this run measures. */
 export const builtPath = (path) => join(buildRoot, path);
 
-export const APP_ENTRY = {
-  'api-gateway': 'dist/apps/api-gateway/apps/api-gateway/src/main.js',
-  'event-worker': 'dist/apps/event-worker/apps/event-worker/src/main.js',
-  'job-worker': 'dist/apps/job-worker/apps/job-worker/src/main.js',
-};
-export const MIGRATE_ENTRY = 'dist/apps/cli/apps/cli/src/migrate.js';
+// The built entry points, named once in scripts/stack.mjs (npm start runs the same files).
+export const APP_ENTRY = Object.fromEntries(APPS.map((app) => [app, entry(app)]));
+export const MIGRATE_ENTRY = MIGRATE;
 
 const DB_PREFIX = 'notion_sync_bench_';
 /** Bench databases left by killed runs are dropped once older than this. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChaosProject, ChaosStack, report, stream } from './chaos-stack.js';
-import { balanceLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * `kill -9` of the event-worker while webhooks arrive: the gateway needs only
@@ -56,13 +56,11 @@ describe('chaos: kill -9 of the event-worker while webhooks arrive', () => {
         `(${Math.round(settleMs / 1000)} s after the restart)`,
     );
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: EVENTS, byStatus: { processed: EVENTS }, pagesChecked: PAGES });
   }, 150_000);
 });

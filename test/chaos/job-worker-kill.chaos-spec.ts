@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/testing';
 import { type ChaosProject, ChaosStack, report } from './chaos-stack.js';
-import { balanceLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * `kill -9` of the job-worker while it runs jobs: nothing completes them, their
@@ -76,13 +76,11 @@ describe('chaos: kill -9 of the job-worker in the middle of jobs', () => {
     expect(Math.max(...restarted)).toBeLessThanOrEqual(15_000);
     expect(await stack.queue.getActiveCount()).toBe(0);
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: PAGES, byStatus: { processed: PAGES }, pagesChecked: PAGES });
   }, 120_000);
 });

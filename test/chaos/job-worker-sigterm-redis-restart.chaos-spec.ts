@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ThrowawayRedis, waitFor } from '@app/testing';
 import { type ChaosProject, ChaosStack, report } from './chaos-stack.js';
-import { balanceLedger, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * SIGTERM of the job-worker just after Redis came back (empty) from an outage,
@@ -59,13 +59,11 @@ describe('chaos: SIGTERM of the job-worker while it reconnects to a restarted Re
     await stack.startApp('job-worker');
     const settleMs = await waitForSettled(stack.pg, stack.queue, project.id, PAGES, { timeoutMs: 60_000 });
     report(`job-worker SIGTERM after a Redis restart: all settled ${Math.round(settleMs / 1000)} s after the restart`);
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: PAGES, byStatus: { processed: PAGES }, pagesChecked: PAGES });
   }, 150_000);
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/testing';
 import { type ChaosProject, ChaosStack, report } from './chaos-stack.js';
-import { balanceLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * SIGTERM of the job-worker with jobs active: it stops taking jobs, lets the
@@ -72,13 +72,11 @@ describe('chaos: SIGTERM of the job-worker with jobs active', () => {
     );
     expect(jobs.filter((j) => j.stalledCounter > 0).map((j) => j.id)).toEqual([]);
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: PAGES, byStatus: { processed: PAGES }, pagesChecked: PAGES });
   }, 150_000);
 });

@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { Client } from 'pg';
 import type { FakeNotion } from '@app/testing';
 import { waitFor } from '@app/testing';
-import { report } from './chaos-stack.js';
+import { report, type ChaosStack } from './chaos-stack.js';
 
 /**
  * The ledger that proves "nothing lost" after a chaos scenario: every event the
@@ -95,6 +95,15 @@ export async function deliveryCounts(pg: Client, projectId: string): Promise<Rec
  * `waitForSettled`), prints the summary and returns it for the spec's
  * assertions.
  */
+/** `balanceLedger` of one project of a chaos stack, with the stack's own clients. */
+export function balanceStackLedger(
+  stack: Pick<ChaosStack, 'pg' | 'queue' | 'notion'>,
+  projectId: string,
+  accepted: Iterable<string>,
+): Promise<LedgerSummary> {
+  return balanceLedger({ pg: stack.pg, queue: stack.queue, notion: stack.notion, projectId, accepted });
+}
+
 export async function balanceLedger({
   pg,
   queue,

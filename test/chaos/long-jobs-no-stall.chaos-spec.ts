@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { waitFor } from '@app/testing';
 import { type ChaosProject, ChaosStack, report } from './chaos-stack.js';
-import { balanceLedger, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * The other side of a short lock (JOB_LOCK_DURATION_MS, 8 s by default): a
@@ -48,13 +48,11 @@ describe('chaos: a saturated job-worker with jobs longer than the lock', () => {
     expect(jobs.filter((j) => j.stalledCounter > 0).map((j) => j.id)).toEqual([]);
     expect(jobWorker.lines.filter((l) => l.includes('Job stalled'))).toEqual([]);
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: PAGES, byStatus: { processed: PAGES }, pagesChecked: PAGES });
   }, 150_000);
 });

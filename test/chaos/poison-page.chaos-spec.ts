@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ChaosProject, ChaosStack, report, stream } from './chaos-stack.js';
-import { balanceLedger, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * A poison page: Notion answers 500 to every fetch of it. Its jobs fail after
@@ -67,13 +67,11 @@ describe('chaos: a poison page that always fails', () => {
     );
     expect(rows.map((r) => r.reason)).toEqual([expect.stringMatching(/^sync-page failed: \S/)]);
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, {
       accepted: EVENTS,
       byStatus: { processed: EVENTS - poisoned, failed: poisoned },

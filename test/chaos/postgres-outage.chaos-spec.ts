@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TcpProxy } from '@app/testing';
 import { type ChaosProject, ChaosStack, report, type SentEvent, stream } from './chaos-stack.js';
-import { balanceLedger, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * Postgres taken away from the gateway during intake, twice: stopped
@@ -109,13 +109,11 @@ describe('chaos: Postgres stopped during intake', () => {
 
     const settleMs = await waitForSettled(stack.pg, stack.queue, project.id, EVENTS, { timeoutMs: 90_000 });
     report(`postgres outage: all settled ${Math.round(settleMs / 1000)} s after the last retry`);
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: all.filter((s) => s.status === 200).map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      all.filter((s) => s.status === 200).map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: EVENTS, byStatus: { processed: EVENTS }, pagesChecked: PAGES });
   }, 150_000);
 });

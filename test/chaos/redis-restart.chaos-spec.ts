@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ThrowawayRedis } from '@app/testing';
 import { type ChaosProject, ChaosStack, report, stream } from './chaos-stack.js';
-import { balanceLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
+import { balanceStackLedger, deliveryCounts, expectBalanced, waitForSettled } from './ledger.js';
 
 /**
  * Redis restarted (empty: the throwaway server keeps nothing on disk) during
@@ -72,13 +72,11 @@ describe('chaos: Redis restarted during a steady webhook stream', () => {
     );
     expect(relayed).toBeGreaterThan(0);
 
-    const ledger = await balanceLedger({
-      pg: stack.pg,
-      queue: stack.queue,
-      notion: stack.notion,
-      projectId: project.id,
-      accepted: sent.map((s) => s.eventId),
-    });
+    const ledger = await balanceStackLedger(
+      stack,
+      project.id,
+      sent.map((s) => s.eventId),
+    );
     expectBalanced(ledger, { accepted: EVENTS, byStatus: { processed: EVENTS }, pagesChecked: PAGES });
   }, 150_000);
 });

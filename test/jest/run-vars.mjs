@@ -17,4 +17,4 @@ export const SERVER_URLS = {
 };
 
 /** The built migration runner (`npm run build`). */
-export const MIGRATE_ENTRY = 'dist/apps/cli/apps/cli/src/migrate.js';
+export { MIGRATE as MIGRATE_ENTRY } from '../../scripts/stack.mjs';

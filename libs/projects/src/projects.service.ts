@@ -173,21 +173,18 @@ export class ProjectsService {
   async notionBinding(projectId: string): Promise<NotionBinding | undefined> {
     const row = await this.projects.findById(projectId);
     if (!row) return undefined;
-    return {
-      notionDatabaseId: row.notionDatabaseId,
-      notionToken: this.secrets.open(
-        { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-        { projectId: projectId, purpose: 'notion-token' },
-      ),
-    };
+    return { notionDatabaseId: row.notionDatabaseId, notionToken: this.openNotionToken(row) };
   }
 
   /** The decrypted integration token, for the code that calls Notion. Never returned by the API. */
   async revealNotionToken(ownerId: string, id: string): Promise<string> {
-    const row = await this.owned(ownerId, id);
+    return this.openNotionToken(await this.owned(ownerId, id));
+  }
+
+  private openNotionToken(row: ProjectEntity): string {
     return this.secrets.open(
       { keyId: row.notionTokenKeyId, ciphertext: row.notionTokenCiphertext },
-      { projectId: id, purpose: 'notion-token' },
+      { projectId: row.id, purpose: 'notion-token' },
     );
   }
 
