@@ -32,6 +32,16 @@ export type WebhookRow = Pick<
   'id' | 'webhookStatus' | 'webhookLegacyUrl' | 'webhookTokenCiphertext' | 'webhookTokenKeyId'
 >;
 
+/** See `ProjectsRepository.syncBinding`. */
+export type SyncBindingRow =
+  | { readonly now: Date; readonly current: true }
+  | {
+      readonly now: Date;
+      readonly current: false;
+      readonly notionDatabaseId: string;
+      readonly notionToken: { readonly ciphertext: Buffer; readonly keyId: string };
+    };
+
 /** When `updateWebhookIf` may apply its patch. */
 export interface WebhookCondition {
   readonly statuses: readonly WebhookStatus[];
@@ -151,6 +161,39 @@ export class ProjectsRepository {
   /** Not owner-scoped: for the system (the webhook intake, the workers). */
   findById(id: string): Promise<ProjectEntity | null> {
     return this.repo.findOneBy({ id });
+  }
+
+  /**
+   * For a sync job, in one round trip: the database clock (the fetch start
+   * the mirror orders writes by) and the project's Notion binding, its token
+   * sealed, or only `current: true` when the token is still `knownCiphertext`.
+   * Undefined when the project is gone.
+   */
+  async syncBinding(id: string, knownCiphertext: Buffer | null): Promise<SyncBindingRow | undefined> {
+    const [row] = await selectRows<{
+      now: Date;
+      found: boolean;
+      current: boolean;
+      database_id: string | null;
+      ciphertext: Buffer | null;
+      key_id: string | null;
+    }>(
+      this.repo,
+      `SELECT clock_timestamp() AS now, p.id IS NOT NULL AS found,
+         coalesce(p.notion_token_ciphertext = $2, false) AS current, p.notion_database_id AS database_id,
+         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM $2 THEN p.notion_token_ciphertext END AS ciphertext,
+         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM $2 THEN p.notion_token_key_id END AS key_id
+       FROM (SELECT 1) AS one LEFT JOIN projects p ON p.id = $1`,
+      [id, knownCiphertext],
+    );
+    if (!row?.found) return undefined;
+    if (row.current) return { now: row.now, current: true };
+    return {
+      now: row.now,
+      current: false,
+      notionDatabaseId: row.database_id!,
+      notionToken: { ciphertext: row.ciphertext!, keyId: row.key_id! },
+    };
   }
 
   /**

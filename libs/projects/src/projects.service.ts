@@ -71,6 +71,9 @@ export interface NotionBinding {
   readonly notionToken: string;
 }
 
+/** Projects whose Notion binding a process keeps decrypted (`notionBindingNow`); past it the oldest goes. */
+const MAX_KEPT_BINDINGS = 10_000;
+
 /** Handshakes accepted per webhook per minute: Notion sends one per subscription it creates. */
 export const WEBHOOK_HANDSHAKES_PER_MINUTE = 5;
 
@@ -81,6 +84,9 @@ export interface ProjectPage {
 
 @Injectable()
 export class ProjectsService {
+  /** Decrypted bindings by project, with the ciphertext they came from (see `notionBindingNow`). */
+  private readonly bindings = new Map<string, { ciphertext: Buffer; binding: NotionBinding }>();
+
   constructor(
     private readonly projects: ProjectsRepository,
     private readonly secrets: SecretBox,
@@ -174,6 +180,34 @@ export class ProjectsService {
     const row = await this.projects.findById(projectId);
     if (!row) return undefined;
     return { notionDatabaseId: row.notionDatabaseId, notionToken: this.openNotionToken(row) };
+  }
+
+  /**
+   * The project's binding as of now, with the database clock read in the same
+   * round trip (a page job's fetch start), or undefined once the project was
+   * deleted. Bindings are kept decrypted per project and are exact: each call
+   * asks whether the stored token is still the one kept (a new token or a
+   * re-seal by `secrets:rotate` changes its ciphertext, on any replica), and
+   * a changed one comes back in the same answer. So a page job costs one
+   * indexed read here, with no entity mapping and no AES open.
+   */
+  async notionBindingNow(projectId: string): Promise<{ binding: NotionBinding; clock: Date } | undefined> {
+    const kept = this.bindings.get(projectId);
+    const found = await this.projects.syncBinding(projectId, kept?.ciphertext ?? null);
+    if (!found) {
+      this.bindings.delete(projectId);
+      return undefined;
+    }
+    if (found.current) return { binding: kept!.binding, clock: found.now };
+    const binding = {
+      notionDatabaseId: found.notionDatabaseId,
+      notionToken: this.secrets.open(found.notionToken, { projectId, purpose: 'notion-token' }),
+    };
+    this.bindings.delete(projectId);
+    this.bindings.set(projectId, { ciphertext: found.notionToken.ciphertext, binding });
+    // Map order is insertion order: the first entry is the one re-read longest ago.
+    if (this.bindings.size > MAX_KEPT_BINDINGS) this.bindings.delete(this.bindings.keys().next().value!);
+    return { binding, clock: found.now };
   }
 
   /** The decrypted integration token, for the code that calls Notion. Never returned by the API. */

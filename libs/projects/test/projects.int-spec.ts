@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource } from 'typeorm';
 import { ConfigModule, type AppConfig } from '@app/config';
@@ -10,6 +10,7 @@ import {
   ProjectQuotaExceededError,
   ProjectsModule,
   ProjectsService,
+  SecretBox,
   SecretUnreadableError,
   WEBHOOK_HANDSHAKES_PER_MINUTE,
   WebhookAlreadyVerifiedError,
@@ -75,6 +76,39 @@ describe('ProjectsService', () => {
     const after = await create(rotated, owner, 'secret_after_rotation');
     const [row] = await db.query('SELECT notion_token_key_id FROM projects WHERE id = $1', [after.id]);
     expect(row.notion_token_key_id).toBe('k2');
+  });
+
+  it("keeps a project's Notion binding for sync jobs, exact across a new token, a re-seal and a deletion", async () => {
+    const owner = randomUUID();
+    const project = await create(service, owner, 'secret_first');
+    const opens = jest.spyOn(oldKeyModule.get(SecretBox), 'open');
+    try {
+      const first = await service.notionBindingNow(project.id);
+      expect(first?.binding).toEqual({ notionDatabaseId: project.notionDatabaseId, notionToken: 'secret_first' });
+      const again = await service.notionBindingNow(project.id);
+      expect(again?.binding.notionToken).toBe('secret_first');
+      // The database clock, read on every call.
+      expect(again!.clock.getTime()).toBeGreaterThanOrEqual(first!.clock.getTime());
+      expect(opens).toHaveBeenCalledTimes(1);
+
+      // A new token: the cache is never told (another replica may have made the change).
+      await service.update(owner, project.id, { notionToken: 'secret_second' });
+      expect((await service.notionBindingNow(project.id))?.binding.notionToken).toBe('secret_second');
+      expect(opens).toHaveBeenCalledTimes(2);
+      // Re-sealed with the same token (a key rotation): read again, same token.
+      await db.query(`UPDATE projects SET notion_token_ciphertext = $2, notion_token_key_id = 'k1' WHERE id = $1`, [
+        project.id,
+        oldKeyModule.get(SecretBox).seal('secret_second', { projectId: project.id, purpose: 'notion-token' })
+          .ciphertext,
+      ]);
+      expect((await service.notionBindingNow(project.id))?.binding.notionToken).toBe('secret_second');
+      expect(opens).toHaveBeenCalledTimes(3);
+
+      await service.remove(owner, project.id);
+      expect(await service.notionBindingNow(project.id)).toBeUndefined();
+    } finally {
+      opens.mockRestore();
+    }
   });
 
   it('does not decrypt a ciphertext copied to another row', async () => {

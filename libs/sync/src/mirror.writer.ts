@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { modifyRows, selectRows } from '@app/database';
+import { normalizeNotionId } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 import { ProjectSyncStore } from './project-sync.store.js';
 
@@ -11,17 +12,46 @@ export interface MirrorWrite {
   readonly written: number;
 }
 
-// Rows of one call, as one jsonb parameter: one statement per batch, however large.
-const INPUT = `jsonb_to_recordset($2::jsonb) AS r(
-  page_id uuid, data_source_id uuid, title text, properties jsonb, url text, icon jsonb,
-  created_time timestamptz, last_edited_time timestamptz, in_trash boolean)`;
+/** What a page job's write did (see `MirrorWriter.writePage`). */
+export interface PageWrite {
+  /** The project is gone: nothing was written. */
+  readonly projectDeleted: boolean;
+  readonly written: boolean;
+  readonly tombstoned: boolean;
+  /** The lag of each delivery about the page that the write settled (`processed`). */
+  readonly lagSeconds: readonly number[];
+}
+
+/** One page's part of a `mirror_write` call. */
+interface Item {
+  readonly pageId: string;
+  /** The page as fetched, or undefined when the fetch found it gone. */
+  readonly row?: MirrorRow;
+  readonly fetchStartedAt: Date;
+  /** Settle the page's deliveries received up to the fetch start (page jobs). */
+  readonly settle: boolean;
+}
+
+/** What `mirror_write` answers (see the migration AddMirrorWriteFunctions). */
+interface WriteResult {
+  readonly deleted?: true;
+  readonly written?: string[];
+  readonly tombstoned?: string[];
+  readonly settled?: Array<{ entityId: string; lagSeconds: number }>;
+}
+
+/** A page job's write waiting for the project's next call. */
+interface Queued {
+  readonly item: Item;
+  readonly resolve: (write: PageWrite) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Page writes of one project sent in one call at most. */
+const MAX_BATCH = 100;
 
 /** Rows one sweep statement tombstones at most. */
 const SWEEP_CHUNK = 2000;
-
-// The content a client sees; a write that leaves it equal takes no new version.
-const CONTENT = (t: string) =>
-  `(${t}.data_source_id, ${t}.title, ${t}.properties, ${t}.url, ${t}.icon, ${t}.created_time, ${t}.last_edited_time, ${t}.in_trash)`;
 
 /**
  * Writes the mirror. Every method is idempotent and safe to race:
@@ -32,11 +62,21 @@ const CONTENT = (t: string) =>
  *   a slow, older fetch never replaces a newer one.
  * - The fetch start must be read from the database clock (`now()`) before the
  *   request to Notion goes out, so that all writers compare one clock.
- * - Each call runs in one transaction holding the project's advisory lock, so
- *   versions of one project commit in increasing order (see the migration).
+ * - Each write is one transaction holding the project's advisory lock, so
+ *   versions of one project commit in increasing order (see the migrations).
+ *
+ * Upserts, tombstones and page jobs' writes are one call of the SQL function
+ * `mirror_write` each (one round trip, one commit: lock, upsert, seen-marks,
+ * tombstones, page count by delta, and the deliveries' `processed` marks).
+ * Page jobs of one project are micro-batched: the first write goes at once,
+ * and writes that arrive while it runs go together in the next call, so
+ * concurrent jobs of a busy project do not queue one by one on its lock.
  */
 @Injectable()
 export class MirrorWriter {
+  /** Per project: page writes waiting for the call in flight to end. */
+  private readonly queues = new Map<string, Queued[]>();
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly syncState: ProjectSyncStore,
@@ -51,68 +91,13 @@ export class MirrorWriter {
   /** Inserts or replaces pages seen by a fetch that started at `fetchStartedAt`. */
   async upsert(projectId: string, rows: readonly MirrorRow[], fetchStartedAt: Date): Promise<MirrorWrite> {
     if (rows.length === 0) return { written: 0 };
-    // One row per page: ON CONFLICT cannot touch a row twice in one statement.
-    const unique = [...new Map(rows.map((r) => [r.pageId, r])).values()];
-    const input = JSON.stringify(
-      unique.map((r) => ({
-        page_id: r.pageId,
-        data_source_id: r.dataSourceId,
-        title: r.title,
-        properties: r.properties,
-        url: r.url,
-        icon: r.icon ?? null,
-        created_time: r.createdTime,
-        last_edited_time: r.lastEditedTime,
-        in_trash: r.inTrash,
-      })),
+    // One row per page (the last one given): ON CONFLICT cannot touch a row twice in one statement.
+    const unique = [...new Map(rows.map((row) => [row.pageId, row])).values()];
+    const result = await this.call(
+      projectId,
+      unique.map((row) => ({ pageId: row.pageId, row, fetchStartedAt, settle: false })),
     );
-    return this.locked(projectId, async (m) => {
-      // `old` reads the rows as they were before the statement (one snapshot for
-      // every part of it): how many written rows were live before and after gives
-      // the page count's change, with no count(*). Exact because every writer of
-      // the project's live rows holds its advisory lock (see `locked`).
-      const [written] = await selectRows<{ written: number; delta: number }>(
-        m,
-        `WITH old AS (
-           SELECT page_id, deleted_at IS NULL AS live FROM notion_pages
-           WHERE project_id = $1 AND page_id = ANY($4::uuid[])
-         ), written AS (
-         INSERT INTO notion_pages AS p (project_id, page_id, data_source_id, title, properties, url, icon,
-           created_time, last_edited_time, in_trash, deleted_at, fetched_at, synced_at)
-         SELECT $1, r.page_id, r.data_source_id, coalesce(r.title, ''), coalesce(r.properties, '{}'::jsonb), r.url, r.icon,
-           r.created_time, r.last_edited_time, coalesce(r.in_trash, false), CASE WHEN r.in_trash THEN now() END, $3, $3
-         FROM ${INPUT}
-         ON CONFLICT (project_id, page_id) DO UPDATE SET
-           data_source_id = EXCLUDED.data_source_id, title = EXCLUDED.title, properties = EXCLUDED.properties,
-           url = EXCLUDED.url, icon = EXCLUDED.icon, created_time = EXCLUDED.created_time,
-           last_edited_time = EXCLUDED.last_edited_time, in_trash = EXCLUDED.in_trash,
-           deleted_at = CASE WHEN EXCLUDED.in_trash THEN coalesce(p.deleted_at, now()) END,
-           fetched_at = EXCLUDED.fetched_at,
-           synced_at = greatest(p.synced_at, EXCLUDED.synced_at),
-           version = CASE
-             WHEN ${CONTENT('p')} IS DISTINCT FROM ${CONTENT('EXCLUDED')}
-               OR (p.deleted_at IS NOT NULL) IS DISTINCT FROM EXCLUDED.in_trash
-             THEN nextval('notion_pages_version_seq') ELSE p.version END
-         WHERE (EXCLUDED.last_edited_time, EXCLUDED.fetched_at) > (p.last_edited_time, p.fetched_at)
-           -- A page found gone (404, moved out, swept) keeps its last edit time, so a
-           -- newer edit seen by a fetch that started before the absence was observed
-           -- must not bring it back: only a later fetch can.
-           AND NOT (p.deleted_at IS NOT NULL AND NOT p.in_trash AND EXCLUDED.fetched_at <= p.fetched_at)
-         RETURNING p.page_id, p.deleted_at IS NULL AS live
-         )
-         SELECT count(*)::int AS written,
-           (count(*) FILTER (WHERE w.live) - count(*) FILTER (WHERE o.live))::int AS delta
-         FROM written w LEFT JOIN old o USING (page_id)`,
-        [projectId, input, fetchStartedAt, unique.map((r) => r.pageId)],
-      );
-      // Rows not replaced (an equal or newer state is stored) were still seen by this fetch.
-      await m.query(
-        `UPDATE notion_pages SET synced_at = $3
-         WHERE project_id = $1 AND page_id = ANY($2::uuid[]) AND synced_at < $3`,
-        [projectId, unique.map((r) => r.pageId), fetchStartedAt],
-      );
-      return { result: { written: written!.written }, delta: written!.delta };
-    });
+    return { written: result.written?.length ?? 0 };
   }
 
   /**
@@ -121,17 +106,105 @@ export class MirrorWriter {
    * on it. Returns true when the row changed. A page never mirrored stays absent.
    */
   async tombstone(projectId: string, pageId: string, fetchStartedAt: Date): Promise<boolean> {
-    return this.locked(projectId, async (m) => {
-      const { affected } = await modifyRows(
-        m,
-        `UPDATE notion_pages SET fetched_at = $3,
-           version = CASE WHEN deleted_at IS NULL THEN nextval('notion_pages_version_seq') ELSE version END,
-           deleted_at = coalesce(deleted_at, now())
-         WHERE project_id = $1 AND page_id = $2 AND fetched_at < $3 AND deleted_at IS NULL`,
-        [projectId, pageId, fetchStartedAt],
-      );
-      return { result: affected > 0, delta: -affected };
+    const result = await this.call(projectId, [{ pageId, fetchStartedAt, settle: false }]);
+    return (result.tombstoned?.length ?? 0) > 0;
+  }
+
+  /**
+   * A page job's result: the page as fetched (`row`), or gone (undefined),
+   * written or tombstoned as `upsert` and `tombstone` do, and the page's
+   * deliveries received up to `fetchStartedAt` marked `processed` in the same
+   * commit. Batched with the project's other page writes (see the class).
+   */
+  writePage(projectId: string, pageId: string, row: MirrorRow | undefined, fetchStartedAt: Date): Promise<PageWrite> {
+    return new Promise<PageWrite>((resolve, reject) => {
+      const item: Item = { pageId, row, fetchStartedAt, settle: true };
+      const queue = this.queues.get(projectId);
+      if (queue) {
+        queue.push({ item, resolve, reject });
+        return;
+      }
+      this.queues.set(projectId, [{ item, resolve, reject }]);
+      void this.drain(projectId);
     });
+  }
+
+  /** Sends the project's queued page writes, a batch per call, until none are left. */
+  private async drain(projectId: string): Promise<void> {
+    const queue = this.queues.get(projectId)!;
+    while (queue.length > 0) {
+      // Each page at most once per call (one row per page in the upsert); a
+      // second write of a page waits for the next call, in arrival order.
+      const batch: Queued[] = [];
+      const pages = new Set<string>();
+      for (let i = 0; i < queue.length && batch.length < MAX_BATCH;) {
+        const queued = queue[i]!;
+        if (pages.has(queued.item.pageId)) {
+          i++;
+          continue;
+        }
+        pages.add(queued.item.pageId);
+        batch.push(queued);
+        queue.splice(i, 1);
+      }
+      await this.send(projectId, batch);
+    }
+    this.queues.delete(projectId);
+  }
+
+  /**
+   * One call for the batch. When it fails with several writes in it, each is
+   * tried alone, so that one write's failure (a row Postgres refuses) fails
+   * only its own job.
+   */
+  private async send(projectId: string, batch: readonly Queued[]): Promise<void> {
+    try {
+      const result = await this.call(
+        projectId,
+        batch.map((q) => q.item),
+      );
+      for (const queued of batch) queued.resolve(pageWrite(queued.item.pageId, result));
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]!.reject(err);
+        return;
+      }
+      for (const queued of batch) await this.send(projectId, [queued]);
+    }
+  }
+
+  /** One `mirror_write` call: one round trip and one commit (see the migration). */
+  private async call(projectId: string, items: readonly Item[]): Promise<WriteResult> {
+    const rows = items.flatMap(({ row, fetchStartedAt }) =>
+      row
+        ? [
+            {
+              page_id: row.pageId,
+              data_source_id: row.dataSourceId,
+              title: row.title,
+              properties: row.properties,
+              url: row.url,
+              icon: row.icon ?? null,
+              created_time: row.createdTime,
+              last_edited_time: row.lastEditedTime,
+              in_trash: row.inTrash,
+              fetched_at: fetchStartedAt.toISOString(),
+            },
+          ]
+        : [],
+    );
+    const gone = items
+      .filter((item) => !item.row)
+      .map((item) => ({ page_id: item.pageId, fetched_at: item.fetchStartedAt.toISOString() }));
+    const settle = items
+      .filter((item) => item.settle)
+      .map((item) => ({ entity_id: item.pageId, before: item.fetchStartedAt.toISOString() }));
+    const [answer] = await selectRows<{ result: WriteResult }>(
+      this.dataSource,
+      `SELECT mirror_write($1, $2::jsonb, $3::jsonb, $4::jsonb) AS result`,
+      [projectId, JSON.stringify(rows), JSON.stringify(gone), JSON.stringify(settle)],
+    );
+    return answer!.result;
   }
 
   /**
@@ -206,4 +279,17 @@ export class MirrorWriter {
       return result;
     });
   }
+}
+
+/** One page's share of a `mirror_write` answer. */
+function pageWrite(pageId: string, result: WriteResult): PageWrite {
+  // Postgres answers uuids in its own spelling; the job's id may be spelled otherwise.
+  const page = normalizeNotionId(pageId);
+  const has = (ids: string[] | undefined) => ids?.some((id) => normalizeNotionId(id) === page) ?? false;
+  return {
+    projectDeleted: result.deleted === true,
+    written: has(result.written),
+    tombstoned: has(result.tombstoned),
+    lagSeconds: (result.settled ?? []).filter((s) => s.entityId === pageId).map((s) => s.lagSeconds),
+  };
 }

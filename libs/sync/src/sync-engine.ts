@@ -86,16 +86,17 @@ export class SyncEngine {
 
   /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
   async syncPage(projectId: string, pageId: string, correlationId: string): Promise<SyncOutcome> {
-    const target = await this.target(projectId);
-    if (!target) return PROJECT_DELETED;
-    const client = this.notion.forToken(target.notionToken);
-    // Read before the request leaves: deliveries received until now are covered,
-    // and the mirror orders this write by it.
-    const fetchStartedAt = await this.mirror.now();
+    // The binding (kept per project, exact) and the fetch start in one round
+    // trip: read before the request leaves, so deliveries received until now
+    // are covered, and the mirror orders this write by it.
+    const bound = await this.projects.notionBindingNow(projectId);
+    if (!bound) return PROJECT_DELETED;
+    const { binding, clock: fetchStartedAt } = bound;
+    const client = this.notion.forToken(binding.notionToken);
     let row: MirrorRow | undefined;
     try {
       const found = await client.pages.retrieve({ page_id: pageId });
-      if (isFullPage(found) && isInDatabase(found, target.notionDatabaseId)) {
+      if (isFullPage(found) && isInDatabase(found, binding.notionDatabaseId)) {
         row = toMirrorRow(found, await this.completeProperties(client, found));
       }
     } catch (err) {
@@ -103,17 +104,14 @@ export class SyncEngine {
       // longer shared with the integration.
       if (classifyNotionError(err, { object: 'page' }).kind !== 'not_shared') throw err;
     }
-    let written = 0;
-    let tombstoned = 0;
-    if (row) {
-      written = (await this.mirror.upsert(projectId, [row], fetchStartedAt)).written;
-    } else if (await this.mirror.tombstone(projectId, pageId, fetchStartedAt)) {
-      tombstoned = 1;
-    }
-    const processed = await this.inbox.markProcessedFor(projectId, pageId, fetchStartedAt);
-    this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
+    // Written or tombstoned, and the page's deliveries marked processed, in one commit.
+    const write = await this.mirror.writePage(projectId, pageId, row, fetchStartedAt);
+    if (write.projectDeleted) return PROJECT_DELETED;
+    this.metrics.webhookLag(write.lagSeconds);
+    const written = write.written ? 1 : 0;
+    const tombstoned = write.tombstoned ? 1 : 0;
     this.logger.log({ msg: 'Page synced', projectId, pageId, written, tombstoned, correlationId });
-    return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
+    return { processedDeliveries: write.lagSeconds.length, pagesWritten: written, tombstoned };
   }
 
   /**

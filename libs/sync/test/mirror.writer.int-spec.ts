@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { ConfigModule } from '@app/config';
@@ -134,6 +134,106 @@ describe('MirrorWriter', () => {
     expect(kept).toBe(live);
   });
 
+  /** A delivery about `pageId`, received now (the database clock), in flight. */
+  const deliver = async (projectId: string, pageId: string): Promise<string> => {
+    const [row] = await selectRows<{ id: string }>(
+      db,
+      `INSERT INTO webhook_deliveries (project_id, event_id, event_type, entity_id, payload, correlation_id, status)
+       VALUES ($1, $2, 'page.properties_updated', $3, '{}', $2, 'enqueued') RETURNING id`,
+      [projectId, randomUUID(), pageId],
+    );
+    return row!.id;
+  };
+  const statuses = async (ids: string[]) =>
+    (
+      await selectRows<{ status: string }>(db, `SELECT status FROM webhook_deliveries WHERE id = ANY($1) ORDER BY id`, [
+        ids,
+      ])
+    ).map((r) => r.status);
+
+  /** Counts the `mirror_write` calls made while `work` runs. */
+  const callsDuring = async <T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> => {
+    const spy = jest.spyOn(db, 'query');
+    try {
+      const result = await work();
+      const calls = spy.mock.calls.filter(([sql]) => String(sql).startsWith('SELECT mirror_write(')).length;
+      return { result, calls };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it("batches a project's page writes that arrive while one is in flight, settling each page's deliveries", async () => {
+    const projectId = await create();
+    const pages = Array.from({ length: 20 }, () => randomUUID());
+    const gone = randomUUID();
+    await writer.upsert(projectId, [page(gone, 1)], await writer.now());
+    const covered = await Promise.all([...pages, gone].map((p) => deliver(projectId, p)));
+    const fetchStartedAt = await writer.now();
+    // Received after the fetch began: the fetch may not have seen its edit.
+    const later = await deliver(projectId, pages[0]!);
+
+    const { result: writes, calls } = await callsDuring(() =>
+      Promise.all([
+        ...pages.map((p) => writer.writePage(projectId, p, page(p, 2), fetchStartedAt)),
+        writer.writePage(projectId, gone, undefined, fetchStartedAt),
+      ]),
+    );
+
+    // The first goes alone at once; the other 20 arrive while it runs and go together.
+    expect(calls).toBe(2);
+    expect(writes.slice(0, 20).every((w) => w.written && !w.tombstoned && w.lagSeconds.length === 1)).toBe(true);
+    expect(writes[20]).toMatchObject({ projectDeleted: false, written: false, tombstoned: true });
+    expect(writes[20]!.lagSeconds).toHaveLength(1);
+    expect(await statuses(covered)).toEqual(covered.map(() => 'processed'));
+    expect(await statuses([later])).toEqual(['enqueued']);
+    expect(await counts(projectId)).toEqual({ kept: 20, live: 20 });
+  });
+
+  it('sends two writes of one page in separate calls, in arrival order, the newer fetch winning', async () => {
+    const projectId = await create();
+    const [first, other] = [randomUUID(), randomUUID()];
+    const older = await writer.now();
+    const newer = new Date(older.getTime() + 1000);
+    const { result: writes, calls } = await callsDuring(() =>
+      Promise.all([
+        writer.writePage(projectId, first, page(first, 1), older),
+        writer.writePage(projectId, other, page(other, 1, { title: 'older fetch' }), older),
+        writer.writePage(projectId, other, page(other, 1, { title: 'newer fetch' }), newer),
+      ]),
+    );
+    expect(calls).toBe(3);
+    expect(writes.map((w) => w.written)).toEqual([true, true, true]);
+    const [row] = await selectRows<{ title: string }>(
+      db,
+      `SELECT title FROM notion_pages WHERE project_id = $1 AND page_id = $2`,
+      [projectId, other],
+    );
+    expect(row!.title).toBe('newer fetch');
+  });
+
+  it("fails only the write Postgres refuses when a batch fails, and a deleted project's write is no error", async () => {
+    const projectId = await create();
+    const [first, bad, good] = [randomUUID(), randomUUID(), randomUUID()];
+    const at = await writer.now();
+    const [, refused, accepted] = await Promise.allSettled([
+      writer.writePage(projectId, first, page(first, 1), at),
+      writer.writePage(projectId, bad, page(bad, 1, { dataSourceId: 'not-a-uuid' }), at),
+      writer.writePage(projectId, good, page(good, 1), at),
+    ]);
+    expect(refused.status).toBe('rejected');
+    expect(accepted).toMatchObject({ status: 'fulfilled', value: { written: true } });
+    expect(await counts(projectId)).toEqual({ kept: 2, live: 2 });
+
+    await db.query(`DELETE FROM projects WHERE id = $1`, [projectId]);
+    await expect(writer.writePage(projectId, good, page(good, 3), await writer.now())).resolves.toEqual({
+      projectDeleted: true,
+      written: false,
+      tombstoned: false,
+      lagSeconds: [],
+    });
+  });
+
   /** Whether a connection of this suite waits on a lock in a statement that starts with `sql`. */
   const waiting = async (sql: string) =>
     (
@@ -145,7 +245,8 @@ describe('MirrorWriter', () => {
         [sql],
       )
     )[0]!.n > 0;
-  const PAGE_COUNT = 'UPDATE project_sync SET page_count';
+  /** A write (one call of the SQL function: its page count comes after its mirror rows). */
+  const PAGE_COUNT = 'SELECT mirror_write(';
 
   /**
    * Holds the project's sync row from another connection, so that a writer

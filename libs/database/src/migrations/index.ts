@@ -10,6 +10,7 @@ import { AddRetention1764921600000 } from './1764921600000-add-retention.js';
 import { AddSyncStartedAt1765008000000 } from './1765008000000-add-sync-started-at.js';
 import { AddSyncFailedAt1765094400000 } from './1765094400000-add-sync-failed-at.js';
 import { CreateProjectSync1765180800000 } from './1765180800000-create-project-sync.js';
+import { AddMirrorWriteFunctions1765267200000 } from './1765267200000-add-mirror-write-functions.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -28,4 +29,5 @@ export const MIGRATIONS = [
   AddSyncStartedAt1765008000000,
   AddSyncFailedAt1765094400000,
   CreateProjectSync1765180800000,
+  AddMirrorWriteFunctions1765267200000,
 ];
