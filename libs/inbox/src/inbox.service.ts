@@ -180,8 +180,9 @@ export class InboxService {
    * by `owner` and in one of `statuses`, releasing their leases: one statement
    * for the batch, which skips rows locked at that instant, then one per
    * skipped row, which waits for its lock. A statement never waits on two
-   * rows: a job marking one entity's deliveries processed locks them in
-   * `received_at` order, a batch in another, and the two would deadlock.
+   * rows: a job settling deliveries (`markProcessedFor`, and whatever settles
+   * them inside a sync transaction) locks them in an order of its own, and a
+   * batch waiting in another would deadlock with it.
    */
   private async markLeased(
     marks: readonly { id: string; reason: string | null }[],
