@@ -65,14 +65,14 @@ describe('coalescing around a running job', () => {
     const projectId = await insertProject(pg);
     const first = await insertDelivery(pg, projectId);
     const pageId = first.entityId;
-    expect(await dispatcher.dispatch(first.deliveryId)).toBe('enqueued');
+    expect(await dispatcher.dispatchMany([first.deliveryId])).toEqual(['enqueued']);
     await waitFor(() => runs.length === 1, { what: 'the first run to start' });
 
     // Three more edits of the same page while the first run is busy fetching.
     const later: Array<{ deliveryId: string }> = [];
     for (let i = 0; i < 3; i++) {
       const d = await insertDelivery(pg, projectId, { entityId: pageId });
-      expect(await dispatcher.dispatch(d.deliveryId)).toBe('enqueued');
+      expect(await dispatcher.dispatchMany([d.deliveryId])).toEqual(['enqueued']);
       later.push(d);
     }
     releaseFirstRun();

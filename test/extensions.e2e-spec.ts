@@ -75,7 +75,7 @@ describe('extension handlers', () => {
   it('runs a handler for an event no sync job covers, then marks the delivery processed', async () => {
     const projectId = await insertProject(pg);
     const d = await insertDelivery(pg, projectId, { type: 'comment.created', entityType: 'comment' });
-    expect(await dispatcher.dispatch(d.deliveryId)).toBe('enqueued');
+    expect(await dispatcher.dispatchMany([d.deliveryId])).toEqual(['enqueued']);
     await waitFor(async () => (await deliveryStatus(pg, d.deliveryId)) === 'processed');
     expect(seen).toEqual([
       expect.objectContaining({
@@ -93,7 +93,7 @@ describe('extension handlers', () => {
     const projectId = await insertProject(pg);
     const bystander = await insertDelivery(pg, projectId, { type: 'page.created' });
     const d = await insertDelivery(pg, projectId, { type: 'comment.deleted', entityType: 'comment' });
-    await dispatcher.dispatch(d.deliveryId);
+    await dispatcher.dispatchMany([d.deliveryId]);
     await waitFor(async () => (await deliveryStatus(pg, d.deliveryId)) === 'failed', { what: 'the delivery to fail' });
     const { rows } = await pg.query('SELECT reason FROM webhook_deliveries WHERE id = $1', [d.deliveryId]);
     expect(rows[0].reason).toBe('run-event-handler failed: cannot handle deletions');
@@ -104,7 +104,7 @@ describe('extension handlers', () => {
   it('does not let a failing handler hold back the sync; its job ends failed with the reason', async () => {
     const projectId = await insertProject(pg);
     const d = await insertDelivery(pg, projectId, { type: 'page.created' });
-    await dispatcher.dispatch(d.deliveryId);
+    await dispatcher.dispatchMany([d.deliveryId]);
     await waitFor(async () => (await deliveryStatus(pg, d.deliveryId)) === 'processed', {
       what: 'the sync to process it',
     });

@@ -6,6 +6,9 @@ import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
 
+/** A uuid as Postgres prints it: nothing else can be a delivery id. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** A delivery claimed for dispatch: what routing needs. */
 export interface ClaimedDelivery {
   readonly id: string;
@@ -108,61 +111,107 @@ export class InboxService {
   }
 
   /**
-   * Claims a delivery for dispatch with a short lease, so that of several
-   * event-worker replicas (all of which hear every event) one dispatches it.
-   * Claimable: `received`, or `enqueued` longer ago than `staleEnqueuedMs`
-   * (its job was lost), and no live lease. Returns undefined when another
-   * replica holds it or there is nothing to do.
+   * Claims deliveries for dispatch with a short lease, so that of several
+   * event-worker replicas (all of which hear every event) one dispatches each,
+   * in one statement for the batch. Claimable: `received`, or `enqueued`
+   * longer ago than `staleEnqueuedMs` (its job was lost), and no live lease.
+   * Returns the deliveries claimed; an id left out is another replica's, done,
+   * or not in the inbox.
    */
-  async claim(
-    deliveryId: string,
+  async claimMany(
+    deliveryIds: readonly string[],
     owner: string,
     leaseMs: number,
     staleEnqueuedMs: number,
-  ): Promise<ClaimedDelivery | undefined> {
+  ): Promise<ClaimedDelivery[]> {
+    // Only a UUID names a delivery, and one malformed id would fail the array cast for the whole batch.
+    const ids = deliveryIds.filter((id) => UUID.test(id));
+    if (ids.length === 0) return [];
     const { rows } = await modifyRows<Record<string, string>>(
       this.db,
-      `UPDATE webhook_deliveries
+      `WITH claimable AS (
+         SELECT id FROM webhook_deliveries
+          WHERE id = ANY($1::uuid[])
+            AND (status = 'received' OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $4::double precision / 1000)))
+            AND (lease_expires_at IS NULL OR lease_expires_at < now())
+          -- A row another statement holds (another replica's claim, a job marking it
+          -- processed) is theirs: skipped, never waited for. Waiting on many rows, in
+          -- whatever order the plan takes them, could deadlock with another batch.
+          FOR NO KEY UPDATE SKIP LOCKED
+       )
+       UPDATE webhook_deliveries d
           SET lease_owner = $2, lease_expires_at = now() + make_interval(secs => $3::double precision / 1000),
-              dispatch_attempts = dispatch_attempts + 1
-        WHERE id = $1
-          AND (status = 'received' OR (status = 'enqueued' AND enqueued_at < now() - make_interval(secs => $4::double precision / 1000)))
-          AND (lease_expires_at IS NULL OR lease_expires_at < now())
-        RETURNING id, project_id, event_type, entity_id, entity_type, correlation_id, status`,
-      [deliveryId, owner, leaseMs, staleEnqueuedMs],
+              dispatch_attempts = d.dispatch_attempts + 1
+         FROM claimable
+        WHERE d.id = claimable.id
+        RETURNING d.id, d.project_id, d.event_type, d.entity_id, d.entity_type, d.correlation_id, d.status`,
+      [ids, owner, leaseMs, staleEnqueuedMs],
     );
-    const row = rows[0];
-    return row
-      ? {
-          id: row.id!,
-          projectId: row.project_id!,
-          eventType: row.event_type!,
-          entityId: row.entity_id ?? null,
-          entityType: row.entity_type ?? null,
-          correlationId: row.correlation_id!,
-          status: row.status as DeliveryStatus,
-        }
-      : undefined;
+    return rows.map((row) => ({
+      id: row.id!,
+      projectId: row.project_id!,
+      eventType: row.event_type!,
+      entityId: row.entity_id ?? null,
+      entityType: row.entity_type ?? null,
+      correlationId: row.correlation_id!,
+      status: row.status as DeliveryStatus,
+    }));
   }
 
-  /** After its job was added: `enqueued`, lease released. Only the lease holder may do it. */
-  async markEnqueued(deliveryId: string, owner: string): Promise<void> {
-    await this.db.query(
-      `UPDATE webhook_deliveries
-          SET status = 'enqueued', enqueued_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND lease_owner = $2 AND status IN ('received', 'enqueued')`,
-      [deliveryId, owner],
+  /** After their jobs were added: `enqueued`, leases released. Only the lease holder may do it. */
+  async markEnqueuedMany(deliveryIds: readonly string[], owner: string): Promise<void> {
+    await this.markLeased(
+      deliveryIds.map((id) => ({ id, reason: null })),
+      owner,
+      `status = 'enqueued', enqueued_at = now()`,
+      [DeliveryStatus.Received, DeliveryStatus.Enqueued],
     );
   }
 
-  /** No job applies: the delivery ends here, with the reason. */
-  async markIgnored(deliveryId: string, owner: string, reason: string): Promise<void> {
-    await this.db.query(
-      `UPDATE webhook_deliveries
-          SET status = 'ignored', reason = $3, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE id = $1 AND lease_owner = $2 AND status = 'received'`,
-      [deliveryId, owner, reason],
-    );
+  /** No job applies: each delivery ends here, with its reason. Only the lease holder may do it. */
+  async markIgnoredMany(deliveries: readonly { id: string; reason: string }[], owner: string): Promise<void> {
+    await this.markLeased(deliveries, owner, `status = 'ignored', reason = marks.reason, processed_at = now()`, [
+      DeliveryStatus.Received,
+    ]);
+  }
+
+  /**
+   * Sets `set` (which may read `marks.reason`) on the deliveries still leased
+   * by `owner` and in one of `statuses`, releasing their leases: one statement
+   * for the batch, which skips rows locked at that instant, then one per
+   * skipped row, which waits for its lock. A statement never waits on two
+   * rows: a job settling deliveries (`markProcessedFor`, and whatever settles
+   * them inside a sync transaction) locks them in an order of its own, and a
+   * batch waiting in another would deadlock with it.
+   */
+  private async markLeased(
+    marks: readonly { id: string; reason: string | null }[],
+    owner: string,
+    set: string,
+    statuses: readonly DeliveryStatus[],
+  ): Promise<void> {
+    const run = async (batch: readonly { id: string; reason: string | null }[], skipLocked: boolean) => {
+      const { rows } = await modifyRows<{ id: string }>(
+        this.db,
+        `WITH marks AS (
+           SELECT d.id, m.reason FROM webhook_deliveries d
+             JOIN unnest($1::uuid[], $3::text[]) AS m (id, reason) ON d.id = m.id
+            WHERE d.lease_owner = $2 AND d.status = ANY($4::text[])
+            FOR NO KEY UPDATE OF d${skipLocked ? ' SKIP LOCKED' : ''}
+         )
+         UPDATE webhook_deliveries d
+            SET ${set}, lease_owner = NULL, lease_expires_at = NULL
+           FROM marks
+          WHERE d.id = marks.id
+          RETURNING d.id`,
+        [batch.map((m) => m.id), owner, batch.map((m) => m.reason), statuses],
+      );
+      return rows.map((r) => r.id);
+    };
+    if (marks.length === 0) return;
+    const marked = new Set(await run(marks, true));
+    // Left out: locked a moment ago, or no longer ours (then this changes nothing either).
+    await Promise.all(marks.filter((m) => !marked.has(m.id)).map((m) => run([m], false)));
   }
 
   /** Releases a lease early (the dispatch failed), so the relay can retry at once. */

@@ -11,8 +11,20 @@ import { routeFor } from './event-routes.js';
 
 export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
 
+/** Where one claimed delivery stands once its jobs are added: the batch writes the marks together. */
+type Routed = { readonly delivery: ClaimedDelivery } & (
+  | { readonly mark: 'enqueued'; readonly job: JobName; readonly jobId: string | undefined }
+  | { readonly mark: 'ignored'; readonly reason: string }
+  /** Settled on its own already: waiting for handler jobs, or failed and released. */
+  | { readonly mark: 'none'; readonly outcome: DispatchOutcome }
+);
+type RoutedAs<M extends Routed['mark']> = Extract<Routed, { readonly mark: M }>;
+
+/** What a log line about a delivery names. */
+type DeliveryLog = Readonly<Record<string, unknown>>;
+
 /**
- * Turns one inbox delivery into its job. Every step is idempotent: the claim
+ * Turns inbox deliveries into their jobs. Every step is idempotent: the claim
  * (a short lease in Postgres) lets one replica of several do it, jobs are
  * coalesced per entity by BullMQ deduplication, and a lost step is redone by
  * the relay.
@@ -32,41 +44,82 @@ export class DeliveryDispatcher {
     private readonly metrics: Metrics,
   ) {}
 
-  /** Dispatches one delivery (see `claimAndRoute`), counting the outcome in `dispatches_total`. */
-  async dispatch(deliveryId: string): Promise<DispatchOutcome> {
-    let outcome: DispatchOutcome = 'failed';
+  /**
+   * Dispatches a batch of deliveries: one claim for all of them, then each
+   * claimed delivery's jobs (all at once), then one `enqueued` mark and one
+   * `ignored` mark for the batch. A delivery whose jobs or mark fail is
+   * released and left `received` for the relay; the others go on. Returns
+   * each id's outcome, in order, each also counted in `dispatches_total`: an
+   * id not claimed (another replica's, done, or listed twice) is `skipped`.
+   * Rejects only when the claim fails (every id then counts as `failed`).
+   */
+  async dispatchMany(deliveryIds: readonly string[]): Promise<DispatchOutcome[]> {
+    let outcomes: ReadonlyMap<string, DispatchOutcome>;
     try {
-      outcome = await this.claimAndRoute(deliveryId);
-      return outcome;
-    } finally {
-      this.metrics.dispatched(outcome);
+      outcomes = await this.claimAndRoute([...new Set(deliveryIds)]);
+    } catch (err) {
+      for (let i = 0; i < deliveryIds.length; i++) this.metrics.dispatched('failed');
+      throw err;
     }
+    const seen = new Set<string>();
+    return deliveryIds.map((id) => {
+      // A second copy of an id fares as a second dispatch of it would: the first took it.
+      const outcome = seen.has(id) ? 'skipped' : (outcomes.get(id) ?? 'skipped');
+      seen.add(id);
+      this.metrics.dispatched(outcome);
+      return outcome;
+    });
   }
 
-  private async claimAndRoute(deliveryId: string): Promise<DispatchOutcome> {
+  /** The outcome of each delivery claimed; ids left out were not. */
+  private async claimAndRoute(deliveryIds: readonly string[]): Promise<Map<string, DispatchOutcome>> {
+    if (deliveryIds.length === 0) return new Map();
     const { leaseMs, relayStaleEnqueuedMs } = this.config.eventWorker;
-    const delivery = await this.inbox.claim(deliveryId, this.owner, leaseMs, relayStaleEnqueuedMs);
-    if (!delivery) return 'skipped'; // another replica has it, or it is done
-    const log = { deliveryId, correlationId: delivery.correlationId, type: delivery.eventType };
+    const claimed = await this.inbox.claimMany(deliveryIds, this.owner, leaseMs, relayStaleEnqueuedMs);
+    const routed = await Promise.all(claimed.map((delivery) => this.route(delivery)));
+    const settled = routed.filter((r): r is RoutedAs<'none'> => r.mark === 'none');
+    const toEnqueue = routed.filter((r): r is RoutedAs<'enqueued'> => r.mark === 'enqueued');
+    const toIgnore = routed.filter((r): r is RoutedAs<'ignored'> => r.mark === 'ignored');
+    const marked = await Promise.all([
+      this.mark(
+        toEnqueue,
+        'enqueued',
+        () =>
+          this.inbox.markEnqueuedMany(
+            toEnqueue.map((r) => r.delivery.id),
+            this.owner,
+          ),
+        (r) => ({ msg: 'Delivery enqueued', job: r.job, jobId: r.jobId }),
+      ),
+      this.mark(
+        toIgnore,
+        'ignored',
+        () =>
+          this.inbox.markIgnoredMany(
+            toIgnore.map((r) => ({ id: r.delivery.id, reason: r.reason })),
+            this.owner,
+          ),
+        (r) => ({ msg: 'Delivery ignored', reason: r.reason }),
+      ),
+    ]);
+    return new Map([...settled.map((r): [string, DispatchOutcome] => [r.delivery.id, r.outcome]), ...marked.flat()]);
+  }
+
+  /**
+   * One claimed delivery: its handler jobs, then its sync job, or why it is
+   * ignored. Never rejects: a failure releases the delivery for the relay.
+   */
+  private async route(delivery: ClaimedDelivery): Promise<Routed> {
     const route = routeFor(delivery.eventType, delivery.entityId);
-    let handlers: string[];
     try {
-      handlers = await this.enqueueHandlers(delivery);
-    } catch (err) {
-      return this.failDispatch(deliveryId, err as Error, log);
-    }
-    if ('ignore' in route && handlers.length > 0) {
-      // No sync job covers it: it is done when its handler jobs are.
-      await this.inbox.markAwaitingHandlers(deliveryId, this.owner, handlers.length);
-      this.logger.log({ msg: 'Delivery enqueued for extension handlers', handlers, ...log });
-      return 'enqueued';
-    }
-    if ('ignore' in route) {
-      await this.inbox.markIgnored(deliveryId, this.owner, route.ignore);
-      this.logger.log({ msg: 'Delivery ignored', reason: route.ignore, ...log });
-      return 'ignored';
-    }
-    try {
+      const handlers = await this.enqueueHandlers(delivery);
+      if ('ignore' in route && handlers.length > 0) {
+        // No sync job covers it: it is done when its handler jobs are.
+        await this.inbox.markAwaitingHandlers(delivery.id, this.owner, handlers.length);
+        this.logger.log({ msg: 'Delivery enqueued for extension handlers', handlers, ...logOf(delivery) });
+        return { delivery, mark: 'none', outcome: 'enqueued' };
+      }
+      if ('ignore' in route) return { delivery, mark: 'ignored', reason: route.ignore };
       const { projectId, correlationId } = delivery;
       const entityId = delivery.entityId!;
       // One waiting job per entity; an event during a running job leaves exactly
@@ -80,12 +133,37 @@ export class DeliveryDispatcher {
               await this.pageFetches.delayFor(projectId, entityId),
             )
           : await this.jobs.addDeduplicated(JobName.SyncDatabase, { projectId, entityId, correlationId });
-      await this.inbox.markEnqueued(deliveryId, this.owner);
-      this.logger.log({ msg: 'Delivery enqueued', job: route.job, jobId, ...log });
-      return 'enqueued';
+      return { delivery, mark: 'enqueued', job: route.job, jobId };
     } catch (err) {
-      return this.failDispatch(deliveryId, err as Error, log);
+      return { delivery, mark: 'none', outcome: await this.failDispatch(delivery, err as Error) };
     }
+  }
+
+  /**
+   * Writes one mark for a batch of routed deliveries and logs each of them;
+   * when the mark fails, each is released for the relay. Returns the outcomes.
+   */
+  private async mark<R extends Routed>(
+    routed: readonly R[],
+    outcome: 'enqueued' | 'ignored',
+    write: () => Promise<void>,
+    line: (r: R) => DeliveryLog,
+  ): Promise<Array<[string, DispatchOutcome]>> {
+    if (routed.length === 0) return [];
+    try {
+      await write();
+    } catch (err) {
+      return Promise.all(
+        routed.map(async (r): Promise<[string, DispatchOutcome]> => [
+          r.delivery.id,
+          await this.failDispatch(r.delivery, err as Error),
+        ]),
+      );
+    }
+    return routed.map((r) => {
+      this.logger.log({ ...line(r), ...logOf(r.delivery) });
+      return [r.delivery.id, outcome];
+    });
   }
 
   /**
@@ -104,10 +182,16 @@ export class DeliveryDispatcher {
     return handlers;
   }
 
-  private async failDispatch(deliveryId: string, err: Error, log: Record<string, unknown>): Promise<DispatchOutcome> {
+  private async failDispatch(delivery: ClaimedDelivery, err: Error): Promise<DispatchOutcome> {
     // Left `received` for the relay; free the lease so it need not wait.
-    this.logger.warn({ msg: 'Dispatch failed; the relay will retry', reason: err.message, ...log });
-    await this.inbox.release(deliveryId, this.owner).catch(() => undefined);
+    this.logger.warn({ msg: 'Dispatch failed; the relay will retry', reason: err.message, ...logOf(delivery) });
+    await this.inbox.release(delivery.id, this.owner).catch(() => undefined);
     return 'failed';
   }
 }
+
+const logOf = (delivery: ClaimedDelivery): DeliveryLog => ({
+  deliveryId: delivery.id,
+  correlationId: delivery.correlationId,
+  type: delivery.eventType,
+});

@@ -10,21 +10,22 @@ export class NotionEventsService {
   constructor(private readonly dispatcher: DeliveryDispatcher) {}
 
   /**
-   * Dispatches each delivery of the signal, all at once as if each had come
-   * alone; one that fails stays `received`, for the relay, and spoils none of the others.
+   * Dispatches the signal's deliveries as one batch (one claim, one mark);
+   * one that fails stays `received`, for the relay, and spoils none of the others.
    */
   async dispatch(event: NotionWebhooksReceivedEvent): Promise<void> {
     const deliveries = Array.isArray(event?.deliveries) ? event.deliveries : [];
-    const results = await Promise.allSettled(deliveries.map((d) => this.dispatcher.dispatch(d.deliveryId)));
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') {
-        const { deliveryId, correlationId } = deliveries[i]!;
+    try {
+      await this.dispatcher.dispatchMany(deliveries.map((d) => d.deliveryId));
+    } catch (err) {
+      // The claim failed: nothing was taken, so the relay finds all of them.
+      for (const { deliveryId, correlationId } of deliveries) {
         this.logger.warn({
-          msg: `Dispatch failed, left to the relay: ${(result.reason as Error)?.message}`,
+          msg: `Dispatch failed, left to the relay: ${(err as Error)?.message}`,
           deliveryId,
           correlationId,
         });
       }
-    });
+    }
   }
 }

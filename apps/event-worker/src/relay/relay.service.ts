@@ -38,8 +38,8 @@ export class RelayService implements OnApplicationBootstrap, OnApplicationShutdo
   async pass(): Promise<number> {
     const { relayReceivedGraceMs, relayStaleEnqueuedMs } = this.config.eventWorker;
     const ids = await this.inbox.findStalled(relayReceivedGraceMs, relayStaleEnqueuedMs, BATCH);
-    let enqueued = 0;
-    for (const id of ids) if ((await this.dispatcher.dispatch(id)) === 'enqueued') enqueued++;
+    const outcomes = await this.dispatcher.dispatchMany(ids);
+    const enqueued = outcomes.filter((outcome) => outcome === 'enqueued').length;
     this.metrics.relayed('deliveries', enqueued);
     if (enqueued) this.logger.log({ msg: 'Relay dispatched deliveries', enqueued, candidates: ids.length });
     return enqueued;
