@@ -5,3 +5,4 @@ export { MIGRATIONS } from './migrations/index.js';
 export { pruneBatch, type PruneQuery } from './prune-batch.js';
 export { exactTimestamp, modifyRows, selectRows, type SqlRunner } from './sql.js';
 export { pgPool, type SqlCondition } from './plain-sql.js';
+export { InFlightBatcher, type InFlightBatchOptions } from './in-flight-batcher.js';

@@ -32,7 +32,7 @@ export type WebhookRow = Pick<
   'id' | 'webhookStatus' | 'webhookLegacyUrl' | 'webhookTokenCiphertext' | 'webhookTokenKeyId'
 >;
 
-/** See `ProjectsRepository.syncBinding`. */
+/** See `ProjectsRepository.syncBindings`. */
 export type SyncBindingRow =
   | { readonly now: Date; readonly current: true }
   | {
@@ -164,13 +164,15 @@ export class ProjectsRepository {
   }
 
   /**
-   * For a sync job, in one round trip: the database clock (the fetch start
-   * the mirror orders writes by) and the project's Notion binding, its token
-   * sealed, or only `current: true` when the token is still `knownCiphertext`.
-   * Undefined when the project is gone.
+   * For sync jobs, in one round trip: per project, the database clock (the
+   * fetch start the mirror orders writes by) and its Notion binding, the token
+   * sealed, or only `current: true` when its token is still the known
+   * ciphertext; undefined when the project is gone. One answer per id, in order.
    */
-  async syncBinding(id: string, knownCiphertext: Buffer | null): Promise<SyncBindingRow | undefined> {
-    const [row] = await selectRows<{
+  async syncBindings(
+    projects: ReadonlyArray<{ readonly id: string; readonly knownCiphertext: Buffer | null }>,
+  ): Promise<Array<SyncBindingRow | undefined>> {
+    const rows = await selectRows<{
       now: Date;
       found: boolean;
       current: boolean;
@@ -180,20 +182,24 @@ export class ProjectsRepository {
     }>(
       this.repo,
       `SELECT clock_timestamp() AS now, p.id IS NOT NULL AS found,
-         coalesce(p.notion_token_ciphertext = $2, false) AS current, p.notion_database_id AS database_id,
-         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM $2 THEN p.notion_token_ciphertext END AS ciphertext,
-         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM $2 THEN p.notion_token_key_id END AS key_id
-       FROM (SELECT 1) AS one LEFT JOIN projects p ON p.id = $1`,
-      [id, knownCiphertext],
+         coalesce(p.notion_token_ciphertext = k.known, false) AS current, p.notion_database_id AS database_id,
+         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM k.known THEN p.notion_token_ciphertext END AS ciphertext,
+         CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM k.known THEN p.notion_token_key_id END AS key_id
+       FROM unnest($1::uuid[], $2::bytea[]) WITH ORDINALITY AS k(id, known, n)
+       LEFT JOIN projects p ON p.id = k.id
+       ORDER BY k.n`,
+      [projects.map((p) => p.id), projects.map((p) => p.knownCiphertext)],
     );
-    if (!row?.found) return undefined;
-    if (row.current) return { now: row.now, current: true };
-    return {
-      now: row.now,
-      current: false,
-      notionDatabaseId: row.database_id!,
-      notionToken: { ciphertext: row.ciphertext!, keyId: row.key_id! },
-    };
+    return rows.map((row): SyncBindingRow | undefined => {
+      if (!row.found) return undefined;
+      if (row.current) return { now: row.now, current: true };
+      return {
+        now: row.now,
+        current: false,
+        notionDatabaseId: row.database_id!,
+        notionToken: { ciphertext: row.ciphertext!, keyId: row.key_id! },
+      };
+    });
   }
 
   /**

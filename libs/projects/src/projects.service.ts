@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import type { SqlCondition } from '@app/database';
+import { InFlightBatcher, type SqlCondition } from '@app/database';
 import { KeysetCursorCodec } from './keyset-cursor.js';
 import { normalizeNotionDatabaseId } from '@app/notion';
 import { normalizeProjectName, WebhookStatus, type ProjectView } from './project.js';
@@ -86,6 +86,10 @@ export interface ProjectPage {
 export class ProjectsService {
   /** Decrypted bindings by project, with the ciphertext they came from (see `notionBindingNow`). */
   private readonly bindings = new Map<string, { ciphertext: Buffer; binding: NotionBinding }>();
+  /** Page jobs' binding reads, one query for those asked for while one runs. */
+  private readonly bindingReads = new InFlightBatcher((ids: readonly string[]) => this.readBindings(ids), {
+    max: 100,
+  });
 
   constructor(
     private readonly projects: ProjectsRepository,
@@ -189,25 +193,39 @@ export class ProjectsService {
    * asks whether the stored token is still the one kept (a new token or a
    * re-seal by `secrets:rotate` changes its ciphertext, on any replica), and
    * a changed one comes back in the same answer. So a page job costs one
-   * indexed read here, with no entity mapping and no AES open.
+   * indexed read here, with no entity mapping and no AES open, and reads asked
+   * for while one runs share the next query (each clock is still read before
+   * its job's request to Notion leaves).
    */
-  async notionBindingNow(projectId: string): Promise<{ binding: NotionBinding; clock: Date } | undefined> {
-    const kept = this.bindings.get(projectId);
-    const found = await this.projects.syncBinding(projectId, kept?.ciphertext ?? null);
-    if (!found) {
+  notionBindingNow(projectId: string): Promise<{ binding: NotionBinding; clock: Date } | undefined> {
+    return this.bindingReads.submit(projectId);
+  }
+
+  /** One query for the bindings asked for while the previous query ran (see `notionBindingNow`). */
+  private async readBindings(
+    projectIds: readonly string[],
+  ): Promise<Array<{ binding: NotionBinding; clock: Date } | undefined>> {
+    const kept = projectIds.map((id) => this.bindings.get(id));
+    const found = await this.projects.syncBindings(
+      projectIds.map((id, i) => ({ id, knownCiphertext: kept[i]?.ciphertext ?? null })),
+    );
+    return projectIds.map((projectId, i) => {
+      const row = found[i];
+      if (!row) {
+        this.bindings.delete(projectId);
+        return undefined;
+      }
+      if (row.current) return { binding: kept[i]!.binding, clock: row.now };
+      const binding = {
+        notionDatabaseId: row.notionDatabaseId,
+        notionToken: this.secrets.open(row.notionToken, { projectId, purpose: 'notion-token' }),
+      };
       this.bindings.delete(projectId);
-      return undefined;
-    }
-    if (found.current) return { binding: kept!.binding, clock: found.now };
-    const binding = {
-      notionDatabaseId: found.notionDatabaseId,
-      notionToken: this.secrets.open(found.notionToken, { projectId, purpose: 'notion-token' }),
-    };
-    this.bindings.delete(projectId);
-    this.bindings.set(projectId, { ciphertext: found.notionToken.ciphertext, binding });
-    // Map order is insertion order: the first entry is the one re-read longest ago.
-    if (this.bindings.size > MAX_KEPT_BINDINGS) this.bindings.delete(this.bindings.keys().next().value!);
-    return { binding, clock: found.now };
+      this.bindings.set(projectId, { ciphertext: row.notionToken.ciphertext, binding });
+      // Map order is insertion order: the first entry is the one re-read longest ago.
+      if (this.bindings.size > MAX_KEPT_BINDINGS) this.bindings.delete(this.bindings.keys().next().value!);
+      return { binding, clock: row.now };
+    });
   }
 
   /** The decrypted integration token, for the code that calls Notion. Never returned by the API. */

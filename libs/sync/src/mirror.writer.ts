@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { modifyRows, selectRows } from '@app/database';
+import { InFlightBatcher, modifyRows, selectRows } from '@app/database';
 import { normalizeNotionId } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 import { ProjectSyncStore } from './project-sync.store.js';
@@ -40,14 +40,7 @@ interface WriteResult {
   readonly settled?: Array<{ entityId: string; lagSeconds: number }>;
 }
 
-/** A page job's write waiting for the project's next call. */
-interface Queued {
-  readonly item: Item;
-  readonly resolve: (write: PageWrite) => void;
-  readonly reject: (err: unknown) => void;
-}
-
-/** Page writes of one project sent in one call at most. */
+/** Page writes sent in one call at most. */
 const MAX_BATCH = 100;
 
 /** Rows one sweep statement tombstones at most. */
@@ -68,14 +61,19 @@ const SWEEP_CHUNK = 2000;
  * Upserts, tombstones and page jobs' writes are one call of the SQL function
  * `mirror_write` each (one round trip, one commit: lock, upsert, seen-marks,
  * tombstones, page count by delta, and the deliveries' `processed` marks).
- * Page jobs of one project are micro-batched: the first write goes at once,
- * and writes that arrive while it runs go together in the next call, so
- * concurrent jobs of a busy project do not queue one by one on its lock.
+ * Page jobs' writes are micro-batched across projects (`mirror_write_batch`):
+ * the first goes at once, and writes that arrive while it runs go together in
+ * the next call, so concurrent jobs make one round trip and one commit, and
+ * jobs of a busy project do not queue one by one on its lock.
  */
 @Injectable()
 export class MirrorWriter {
-  /** Per project: page writes waiting for the call in flight to end. */
-  private readonly queues = new Map<string, Queued[]>();
+  /** Page jobs' writes, sent together while a call is in flight (see the class). */
+  private readonly pages = new InFlightBatcher<ProjectItem, PageWrite>((items) => this.writePages(items), {
+    max: MAX_BATCH,
+    // One row per page in each project's upsert.
+    keyOf: ({ projectId, item }) => `${projectId}:${normalizeNotionId(item.pageId)}`,
+  });
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -117,88 +115,26 @@ export class MirrorWriter {
    * commit. Batched with the project's other page writes (see the class).
    */
   writePage(projectId: string, pageId: string, row: MirrorRow | undefined, fetchStartedAt: Date): Promise<PageWrite> {
-    return new Promise<PageWrite>((resolve, reject) => {
-      const item: Item = { pageId, row, fetchStartedAt, settle: true };
-      const queue = this.queues.get(projectId);
-      if (queue) {
-        queue.push({ item, resolve, reject });
-        return;
-      }
-      this.queues.set(projectId, [{ item, resolve, reject }]);
-      void this.drain(projectId);
-    });
+    return this.pages.submit({ projectId, item: { pageId, row, fetchStartedAt, settle: true } });
   }
 
-  /** Sends the project's queued page writes, a batch per call, until none are left. */
-  private async drain(projectId: string): Promise<void> {
-    const queue = this.queues.get(projectId)!;
-    while (queue.length > 0) {
-      // Each page at most once per call (one row per page in the upsert); a
-      // second write of a page waits for the next call, in arrival order.
-      const batch: Queued[] = [];
-      const pages = new Set<string>();
-      for (let i = 0; i < queue.length && batch.length < MAX_BATCH;) {
-        const queued = queue[i]!;
-        if (pages.has(queued.item.pageId)) {
-          i++;
-          continue;
-        }
-        pages.add(queued.item.pageId);
-        batch.push(queued);
-        queue.splice(i, 1);
-      }
-      await this.send(projectId, batch);
-    }
-    this.queues.delete(projectId);
-  }
-
-  /**
-   * One call for the batch. When it fails with several writes in it, each is
-   * tried alone, so that one write's failure (a row Postgres refuses) fails
-   * only its own job.
-   */
-  private async send(projectId: string, batch: readonly Queued[]): Promise<void> {
-    try {
-      const result = await this.call(
-        projectId,
-        batch.map((q) => q.item),
-      );
-      for (const queued of batch) queued.resolve(pageWrite(queued.item.pageId, result));
-    } catch (err) {
-      if (batch.length === 1) {
-        batch[0]!.reject(err);
-        return;
-      }
-      for (const queued of batch) await this.send(projectId, [queued]);
-    }
+  /** One `mirror_write_batch` call for page writes of any projects. */
+  private async writePages(items: readonly ProjectItem[]): Promise<PageWrite[]> {
+    const byProject = new Map<string, Item[]>();
+    for (const { projectId, item } of items) byProject.set(projectId, [...(byProject.get(projectId) ?? []), item]);
+    const [answer] = await selectRows<{ result: Record<string, WriteResult> }>(
+      this.dataSource,
+      `SELECT mirror_write_batch($1::jsonb) AS result`,
+      [JSON.stringify([...byProject].map(([project, projectItems]) => ({ project, ...callInput(projectItems) })))],
+    );
+    // Keyed by the project id as Postgres spells a uuid.
+    const results = new Map(Object.entries(answer!.result).map(([id, result]) => [normalizeNotionId(id), result]));
+    return items.map(({ projectId, item }) => pageWrite(item.pageId, results.get(normalizeNotionId(projectId)) ?? {}));
   }
 
   /** One `mirror_write` call: one round trip and one commit (see the migration). */
   private async call(projectId: string, items: readonly Item[]): Promise<WriteResult> {
-    const rows = items.flatMap(({ row, fetchStartedAt }) =>
-      row
-        ? [
-            {
-              page_id: row.pageId,
-              data_source_id: row.dataSourceId,
-              title: row.title,
-              properties: row.properties,
-              url: row.url,
-              icon: row.icon ?? null,
-              created_time: row.createdTime,
-              last_edited_time: row.lastEditedTime,
-              in_trash: row.inTrash,
-              fetched_at: fetchStartedAt.toISOString(),
-            },
-          ]
-        : [],
-    );
-    const gone = items
-      .filter((item) => !item.row)
-      .map((item) => ({ page_id: item.pageId, fetched_at: item.fetchStartedAt.toISOString() }));
-    const settle = items
-      .filter((item) => item.settle)
-      .map((item) => ({ entity_id: item.pageId, before: item.fetchStartedAt.toISOString() }));
+    const { rows, gone, settle } = callInput(items);
     const [answer] = await selectRows<{ result: WriteResult }>(
       this.dataSource,
       `SELECT mirror_write($1, $2::jsonb, $3::jsonb, $4::jsonb) AS result`,
@@ -279,6 +215,41 @@ export class MirrorWriter {
       return result;
     });
   }
+}
+
+/** A write and its project. */
+interface ProjectItem {
+  readonly projectId: string;
+  readonly item: Item;
+}
+
+/** The three lists `mirror_write` takes, from a project's writes. */
+function callInput(items: readonly Item[]) {
+  const rows = items.flatMap(({ row, fetchStartedAt }) =>
+    row
+      ? [
+          {
+            page_id: row.pageId,
+            data_source_id: row.dataSourceId,
+            title: row.title,
+            properties: row.properties,
+            url: row.url,
+            icon: row.icon ?? null,
+            created_time: row.createdTime,
+            last_edited_time: row.lastEditedTime,
+            in_trash: row.inTrash,
+            fetched_at: fetchStartedAt.toISOString(),
+          },
+        ]
+      : [],
+  );
+  const gone = items
+    .filter((item) => !item.row)
+    .map((item) => ({ page_id: item.pageId, fetched_at: item.fetchStartedAt.toISOString() }));
+  const settle = items
+    .filter((item) => item.settle)
+    .map((item) => ({ entity_id: item.pageId, before: item.fetchStartedAt.toISOString() }));
+  return { rows, gone, settle };
 }
 
 /** One page's share of a `mirror_write` answer. */

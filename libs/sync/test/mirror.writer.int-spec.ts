@@ -151,12 +151,12 @@ describe('MirrorWriter', () => {
       ])
     ).map((r) => r.status);
 
-  /** Counts the `mirror_write` calls made while `work` runs. */
+  /** Counts the calls of page writes (`mirror_write_batch`) made while `work` runs. */
   const callsDuring = async <T>(work: () => Promise<T>): Promise<{ result: T; calls: number }> => {
     const spy = jest.spyOn(db, 'query');
     try {
       const result = await work();
-      const calls = spy.mock.calls.filter(([sql]) => String(sql).startsWith('SELECT mirror_write(')).length;
+      const calls = spy.mock.calls.filter(([sql]) => String(sql).startsWith('SELECT mirror_write_batch(')).length;
       return { result, calls };
     } finally {
       spy.mockRestore();
@@ -188,6 +188,34 @@ describe('MirrorWriter', () => {
     expect(await statuses(covered)).toEqual(covered.map(() => 'processed'));
     expect(await statuses([later])).toEqual(['enqueued']);
     expect(await counts(projectId)).toEqual({ kept: 20, live: 20 });
+  });
+
+  it('writes page jobs of several projects in one call, each answered for its own project', async () => {
+    const projectIds = await Promise.all([create(), create(), create()]);
+    const first = randomUUID();
+    const at = await writer.now();
+    const pages = projectIds.map(() => randomUUID());
+    const { result: writes, calls } = await callsDuring(() =>
+      Promise.all([
+        writer.writePage(projectIds[0]!, first, page(first, 1), at),
+        ...projectIds.map((id, i) => writer.writePage(id, pages[i]!, page(pages[i]!, 1), at)),
+        // The same page id in another project is another row: it shares the call.
+        writer.writePage(projectIds[1]!, pages[0]!, undefined, at),
+      ]),
+    );
+    expect(calls).toBe(2);
+    expect(writes.map((w) => [w.written, w.tombstoned])).toEqual([
+      [true, false],
+      [true, false],
+      [true, false],
+      [true, false],
+      [false, false],
+    ]);
+    expect(await Promise.all(projectIds.map(counts))).toEqual([
+      { kept: 2, live: 2 },
+      { kept: 1, live: 1 },
+      { kept: 1, live: 1 },
+    ]);
   });
 
   it('sends two writes of one page in separate calls, in arrival order, the newer fetch winning', async () => {
