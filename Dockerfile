@@ -32,6 +32,8 @@ ENV NODE_ENV=production
 # V8's young generation sized for a service (scripts/stack.mjs APP_NODE_OPTIONS,
 # which npm start and the benchmarks use too; BENCHMARKS.md, footprint).
 ENV NODE_OPTIONS=--max-semi-space-size=4
+# Two glibc malloc arenas, not one per helper thread (scripts/stack.mjs APP_ENV).
+ENV MALLOC_ARENA_MAX=2
 # Inside a container the apps must accept connections from other containers.
 ENV HOST=0.0.0.0
 # Files stay owned by root: the app user can read them but not change them.

@@ -37,7 +37,7 @@ import {
   origin,
   portIsFree,
   waitUntilReady,
-  withAppNodeOptions,
+  withAppEnv,
 } from './stack.mjs';
 import { transpileFakeNotion } from './transpile-fake-notion.mjs';
 
@@ -233,7 +233,7 @@ async function main() {
   migrate(env);
   for (const app of APPS) {
     const child = spawn(process.execPath, [join(REPO_ROOT, entry(app))], {
-      env: withAppNodeOptions(env),
+      env: withAppEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
       // A group of its own: Ctrl-C reaches the demo alone, which stops the apps
       // in order (they must not exit first and look like a crash).

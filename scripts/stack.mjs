@@ -24,9 +24,19 @@ const TOKEN = 'dist/apps/cli/apps/cli/src/token.js';
  */
 export const APP_NODE_OPTIONS = '--max-semi-space-size=4';
 
-/** `env` with APP_NODE_OPTIONS added to its NODE_OPTIONS (the caller's kept). */
-export function withAppNodeOptions(env) {
-  return { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, APP_NODE_OPTIONS].filter(Boolean).join(' ') };
+/**
+ * The rest of the environment every app runs with, wherever it starts (the
+ * Dockerfile sets the same `ENV`, checked by test/containers.spec.ts). glibc's
+ * malloc gives threads that allocate arenas of their own (up to 8 per core):
+ * Node's helper threads made five, about 1 MiB each at idle; two took each
+ * worker's idle RSS down by about 2 MiB, at no CPU cost measurable per request
+ * (BENCHMARKS.md, footprint). A value the caller sets wins.
+ */
+export const APP_ENV = { MALLOC_ARENA_MAX: '2' };
+
+/** `env` with APP_ENV under it and APP_NODE_OPTIONS added to its NODE_OPTIONS (the caller's kept). */
+export function withAppEnv(env) {
+  return { ...APP_ENV, ...env, NODE_OPTIONS: [env.NODE_OPTIONS, APP_NODE_OPTIONS].filter(Boolean).join(' ') };
 }
 
 /** Everything the scripts run; `buildIfStale(BUILT)` builds when one is missing or stale. */

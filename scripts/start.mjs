@@ -25,7 +25,7 @@ import {
   readyUrls,
   takenPorts,
   waitUntilReady,
-  withAppNodeOptions,
+  withAppEnv,
 } from './stack.mjs';
 
 const dev = process.argv.includes('--dev');
@@ -51,7 +51,7 @@ const { result } = concurrently(
   APPS.map((app) => ({
     name: app,
     command: dev ? `exec npx nest start ${app} --watch --preserveWatchOutput` : `exec node ${entry(app)}`,
-    env: { NODE_OPTIONS: withAppNodeOptions(process.env).NODE_OPTIONS },
+    env: withAppEnv(process.env),
   })),
   {
     prefix: 'name',

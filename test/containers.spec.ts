@@ -363,11 +363,16 @@ describe('Dockerfile', () => {
     expect(inFinal('ENV').some((args) => /(^|\s)NODE_ENV[= ]"?production"?(\s|$)/.test(args))).toBe(true);
   });
 
-  it('runs the apps with the V8 flags npm start and the benchmarks use (APP_NODE_OPTIONS)', async () => {
+  it('runs the apps with the V8 flags and environment npm start and the benchmarks use (APP_NODE_OPTIONS, APP_ENV)', async () => {
     // @ts-expect-error: a plain .mjs script without types
-    const { APP_NODE_OPTIONS } = (await import('../scripts/stack.mjs')) as { APP_NODE_OPTIONS: string };
+    const { APP_NODE_OPTIONS, APP_ENV } = (await import('../scripts/stack.mjs')) as {
+      APP_NODE_OPTIONS: string;
+      APP_ENV: Record<string, string>;
+    };
     expect(APP_NODE_OPTIONS).toMatch(/^--\S+/);
     expect(inFinal('ENV')).toContain(`NODE_OPTIONS=${APP_NODE_OPTIONS}`);
+    expect(Object.keys(APP_ENV).length).toBeGreaterThan(0);
+    expect(imageEnvironment()).toMatchObject(APP_ENV);
   });
 
   it('ships only production dependencies, installed with npm ci --omit=dev', () => {

@@ -34,14 +34,26 @@ export function runJsonScript(name, arg) {
   });
 }
 
-/** Starts the anchor server on the given database; resolves once it listens. */
-export function startAnchor(databaseUrl) {
+/** What the anchor does per request (bench/lib/anchor-server.mjs), for the result files. */
+export const ANCHOR_DESCRIPTION =
+  'plain Fastify 5, pg pool 20; per request one SELECT of the verification token by primary key, ' +
+  'the HMAC-SHA256 signature checked (node:crypto), one INSERT ... ON CONFLICT DO NOTHING of the body';
+
+/**
+ * Starts the anchor server on the given database, knowing one project (its id
+ * and webhook verification token, as the gateway has them); resolves once it
+ * listens, with the URL that project's events go to.
+ */
+export function startAnchor(databaseUrl, project) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script('anchor-server.mjs'), databaseUrl], {
+    const child = spawn(process.execPath, [script('anchor-server.mjs')], {
       cwd: REPO_ROOT,
       env: inheritedEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.end(
+      JSON.stringify({ databaseUrl, project: { id: project.id, verificationToken: project.verificationToken } }),
+    );
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (c) => (err += c));
     child.stdout.setEncoding('utf8').once('data', (line) => {
@@ -50,6 +62,7 @@ export function startAnchor(databaseUrl) {
       resolve({
         port,
         pid: child.pid,
+        url: `http://127.0.0.1:${port}/webhooks/${project.id}`,
         stop: async () => {
           child.kill('SIGTERM');
           await exited;

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { APPS, entry, MIGRATE, withAppNodeOptions } from '../../scripts/stack.mjs';
+import { APPS, entry, MIGRATE, withAppEnv } from '../../scripts/stack.mjs';
 import { CPU_PROF_DIR, inheritedEnv, KEEP_DATABASE, SERVER_URLS } from './env.mjs';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -104,8 +104,8 @@ export class AppProc {
     this.startedAt = performance.now();
     this.child = spawn(process.execPath, [...nodeArgs, builtPath(APP_ENTRY[name])], {
       cwd: REPO_ROOT,
-      // As every app starts (npm start, the Dockerfile): the V8 flags included.
-      env: withAppNodeOptions(env),
+      // As every app starts (npm start, the Dockerfile): the V8 flags and APP_ENV included.
+      env: withAppEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     for (const stream of [this.child.stdout, this.child.stderr]) {

@@ -8,6 +8,7 @@ import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { SyncStateModule } from '@app/sync';
 import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
+import { HealthController } from './health/health.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { NOTION_WEBHOOKS_PATH, redactPath } from './http/routes.js';
 import { createValidationPipe } from './http/request-validation.js';
@@ -39,7 +40,7 @@ export class ApiGatewayModule {
         EventBusModule.forRoot(),
         // Redis is reported but not required: the webhook intake writes to
         // Postgres and must keep answering while Redis is down.
-        HealthModule.forRoot({ redisRequired: false }),
+        HealthModule.forRoot({ redisRequired: false }, HealthController),
         // Global guards run in module order: per-IP limit, JWT, per-user limit.
         IpRateLimitModule,
         AuthModule,

@@ -1,7 +1,5 @@
 import { Controller, Get, Inject, UseFilters } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { Public } from '@app/auth';
 import { HealthResponseFilter } from './health-response.filter.js';
 import { RedisHealthIndicator } from './redis-health.indicator.js';
 import { SkipRateLimit } from './skip-rate-limit.decorator.js';
@@ -15,11 +13,17 @@ export interface HealthOptions {
   readonly redisRequired: boolean;
 }
 
-// Probes carry no token and must never be rate limited.
-@Public()
+/**
+ * `/health/live` and `/health/ready`. Every app serves them, so nothing here
+ * imports @nestjs/swagger or @app/auth, nor lets terminus require swagger: in
+ * the workers those imports loaded all of @nestjs/swagger and the JWT stack
+ * (passport, jwks-rsa, jose), about 5 MiB of idle RSS each, for docs and a
+ * guard they do not have. The gateway serves a subclass that adds both
+ * (HealthModule.forRoot's `controller`).
+ */
+// Probes must never be rate limited.
 @SkipRateLimit()
 @UseFilters(HealthResponseFilter)
-@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -37,7 +41,7 @@ export class HealthController {
 
   /** Ready for traffic: Postgres answers (and Redis, where required). */
   @Get('ready')
-  @HealthCheck()
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   ready() {
     return this.health.check([
       () => this.postgres.pingCheck('postgres', { timeout: 1500 }),

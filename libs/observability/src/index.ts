@@ -1,6 +1,6 @@
 export { BASIC_AUTH_CHALLENGE, basicAuthMatches, type BasicCredentials } from './basic-auth.js';
 export { HealthModule } from './health.module.js';
-export { type HealthOptions } from './health.controller.js';
+export { HealthController, type HealthOptions } from './health.controller.js';
 export { createFastifyAdapter } from './fastify-adapter.js';
 export { logFailedRequest, LoggingModule, REQUEST_ID_HEADER } from './logging.module.js';
 export {
