@@ -29,9 +29,10 @@ RUN npm ci --omit=dev && npm cache clean --force
 FROM node:24-bookworm-slim AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
-# V8's young generation sized for a service (scripts/stack.mjs APP_NODE_OPTIONS,
-# which npm start and the benchmarks use too; BENCHMARKS.md, footprint).
-ENV NODE_OPTIONS=--max-semi-space-size=4
+# V8's young generation and old-generation limit sized for a service
+# (scripts/stack.mjs APP_NODE_OPTIONS, which npm start and the benchmarks use
+# too; BENCHMARKS.md, footprint).
+ENV NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=192"
 # Two glibc malloc arenas, not one per helper thread (scripts/stack.mjs APP_ENV).
 ENV MALLOC_ARENA_MAX=2
 # Inside a container the apps must accept connections from other containers.

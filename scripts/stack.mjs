@@ -19,10 +19,15 @@ const TOKEN = 'dist/apps/cli/apps/cli/src/token.js';
  * the benchmarks; the Dockerfile sets the same `NODE_OPTIONS`, checked by
  * test/containers.spec.ts). V8's young generation grows to 16 MB per semi-space
  * by default, sized for throughput in a process that has the machine to
- * itself; 4 MB took each app's idle RSS down by 30 to 40 MiB (BENCHMARKS.md,
- * footprint).
+ * itself; 4 MB took each app's idle RSS down by 30 to 40 MiB. The old
+ * generation's limit follows the machine's memory by default (about 4 GB on
+ * 24 GB), so V8 lets garbage pile up before a major collection: the
+ * job-worker ended the lag benchmark at 288 MiB. Capped at 192 MiB (each app's
+ * live heap is 45 to 70 MiB under load), it ended at 167 MiB, with no loss of
+ * throughput (BENCHMARKS.md, footprint). A heap that outgrows the cap stops
+ * the app (out of memory): raise it with NODE_OPTIONS where pages are huge.
  */
-export const APP_NODE_OPTIONS = '--max-semi-space-size=4';
+export const APP_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=192';
 
 /**
  * The rest of the environment every app runs with, wherever it starts (the
