@@ -21,6 +21,7 @@ import { fullSyncBenchmark } from './full-sync.mjs';
 import { hostileBenchmark } from './hostile.mjs';
 import { ingestBenchmark } from './ingest.mjs';
 import { lagBenchmark } from './lag.mjs';
+import { stopAnchors } from './lib/procs.mjs';
 import { gitInfo, machineInfo, printTable, printTargets, writeResult } from './lib/report.mjs';
 import { APP_ENTRY, BenchStack, MIGRATE_ENTRY, removeBuildSnapshot, snapshotBuild } from './lib/stack.mjs';
 
@@ -39,6 +40,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     stopping = true;
     console.error(`\n${signal}: stopping the apps, dropping the bench databases, deleting their Redis keys`);
+    stopAnchors();
     await Promise.allSettled([...BenchStack.live].map((s) => s.destroy()));
     removeBuildSnapshot();
     process.exit(130);
@@ -49,6 +51,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 for (const event of ['uncaughtException', 'unhandledRejection']) {
   process.on(event, async (err) => {
     console.error(`\nbench crashed (${event}): ${err?.stack ?? err}`);
+    stopAnchors();
     await Promise.allSettled([...BenchStack.live].map((s) => s.destroy()));
     removeBuildSnapshot();
     process.exit(1);

@@ -39,6 +39,14 @@ export const ANCHOR_DESCRIPTION =
   'plain Fastify 5, pg pool 20; per request one SELECT of the verification token by primary key, ' +
   'the HMAC-SHA256 signature checked (node:crypto), one INSERT ... ON CONFLICT DO NOTHING of the body';
 
+/** Anchor servers started and not exited yet: a stopped or crashed run ends them too. */
+const liveAnchors = new Set();
+
+/** Ends every anchor server still running (Ctrl-C, SIGTERM or a crash of the run). */
+export function stopAnchors() {
+  for (const child of liveAnchors) child.kill('SIGTERM');
+}
+
 /**
  * Starts the anchor server on the given database, knowing one project (its id
  * and webhook verification token, as the gateway has them); resolves once it
@@ -51,6 +59,8 @@ export function startAnchor(databaseUrl, project) {
       env: inheritedEnv(),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
+    liveAnchors.add(child);
+    child.once('exit', () => liveAnchors.delete(child));
     child.stdin.end(
       JSON.stringify({ databaseUrl, project: { id: project.id, verificationToken: project.verificationToken } }),
     );
