@@ -6,16 +6,15 @@
  */
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
-import { buildDataSourceOptions } from '@app/database';
+import { buildDataSourceOptions, UUID_PATTERN } from '@app/database';
 import { DeadLetters } from '@app/dead-letters';
 
 const USAGE = 'usage: npm run replay -- --project <project id>';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const args = process.argv.slice(2);
 const at = args.indexOf('--project');
 const projectId = at >= 0 ? args[at + 1] : undefined;
-if (!projectId || !UUID.test(projectId) || args.length !== 2) {
+if (!projectId || !UUID_PATTERN.test(projectId) || args.length !== 2) {
   process.stderr.write(
     `replay: ${projectId ? `not a project id: ${projectId}` : 'a project id is required'}\n${USAGE}\n`,
   );

@@ -5,6 +5,14 @@
  * functions name which one a caller expects, so no caller casts.
  */
 
+/**
+ * Any UUID in its 8-4-4-4-12 hex form, either case (no version check): what a
+ * `::uuid` cast of an id from outside must be checked against first (one bad
+ * element fails a whole `::uuid[]` statement). Spelled without flags, so that
+ * an OpenAPI `pattern` can quote its source.
+ */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
 /** What runs raw SQL: a DataSource, an EntityManager (a transaction's), a Repository. */
 export interface SqlRunner {
   query(sql: string, parameters?: unknown[]): Promise<unknown>;

@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { modifyRows, pgPool, pruneBatch, selectRows, type SqlCondition } from '@app/database';
+import { modifyRows, pgPool, pruneBatch, selectRows, UUID_PATTERN, type SqlCondition } from '@app/database';
 import type { NotionWebhookEnvelope } from '@app/notion';
 import { DeliveryStatus } from './delivery-status.js';
 import { WebhookDeliveryEntity } from './webhook-delivery.entity.js';
 
 /** A uuid as Postgres prints it: nothing else can be a delivery id. */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A delivery claimed for dispatch: what routing needs. */
 export interface ClaimedDelivery {
@@ -125,7 +124,7 @@ export class InboxService {
     staleEnqueuedMs: number,
   ): Promise<ClaimedDelivery[]> {
     // Only a UUID names a delivery, and one malformed id would fail the array cast for the whole batch.
-    const ids = deliveryIds.filter((id) => UUID.test(id));
+    const ids = deliveryIds.filter((id) => UUID_PATTERN.test(id));
     if (ids.length === 0) return [];
     const { rows } = await modifyRows<Record<string, string>>(
       this.db,
@@ -235,8 +234,14 @@ export class InboxService {
    * deliveries marked, with their lag. Deliveries still `received` are covered
    * too; their dispatch then finds nothing to do.
    */
-  markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<ProcessedDelivery[]> {
-    return this.settleFor(DeliveryStatus.Processed, projectId, entityId, fetchStartedAt, null);
+  async markProcessedFor(projectId: string, entityId: string, fetchStartedAt: Date): Promise<ProcessedDelivery[]> {
+    // The same SQL function a page job's mirror write calls in its own commit.
+    const rows = await selectRows<{ delivery_id: string; lag_seconds: number }>(
+      this.db,
+      `SELECT delivery_id, lag_seconds FROM inbox_settle_processed($1, $2::jsonb)`,
+      [projectId, JSON.stringify([{ entity_id: entityId, before: fetchStartedAt.toISOString() }])],
+    );
+    return rows.map((r) => ({ id: r.delivery_id, lagSeconds: r.lag_seconds }));
   }
 
   /**
@@ -265,14 +270,16 @@ export class InboxService {
    * its last attempt started, not yet done) end `failed` with the reason.
    */
   async markFailedFor(projectId: string, entityId: string, attemptStartedAt: Date, reason: string): Promise<string[]> {
-    const failed = await this.settleFor(
-      DeliveryStatus.Failed,
-      projectId,
-      entityId,
-      attemptStartedAt,
-      reason.slice(0, 2000),
+    const { rows } = await modifyRows<{ id: string }>(
+      this.db,
+      `UPDATE webhook_deliveries
+          SET status = 'failed', reason = $4, processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
+        WHERE project_id = $1 AND entity_id = $2
+          AND status IN ('received', 'enqueued') AND received_at <= $3
+        RETURNING id`,
+      [projectId, entityId, attemptStartedAt, reason.slice(0, 2000)],
     );
-    return failed.map((d) => d.id);
+    return rows.map((r) => r.id);
   }
 
   /**
@@ -289,26 +296,6 @@ export class InboxService {
       [projectId, entityId],
     );
     return rows.map((r) => r.id);
-  }
-
-  /** Ends the in-flight deliveries about one entity received up to `before`; returns them with their lag. */
-  private async settleFor(
-    status: DeliveryStatus.Processed | DeliveryStatus.Failed,
-    projectId: string,
-    entityId: string,
-    before: Date,
-    reason: string | null,
-  ): Promise<ProcessedDelivery[]> {
-    const { rows } = await modifyRows<{ id: string; lag_seconds: number }>(
-      this.db,
-      `UPDATE webhook_deliveries
-          SET status = $4, reason = COALESCE($5, reason), processed_at = now(), lease_owner = NULL, lease_expires_at = NULL
-        WHERE project_id = $1 AND entity_id = $2
-          AND status IN ('received', 'enqueued') AND received_at <= $3
-        RETURNING id, extract(epoch FROM processed_at - received_at)::float8 AS lag_seconds`,
-      [projectId, entityId, before, status, reason],
-    );
-    return rows.map((r) => ({ id: r.id, lagSeconds: r.lag_seconds }));
   }
 
   /** Handler jobs were added for a delivery no sync job covers: it waits for them. */

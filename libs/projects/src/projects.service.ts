@@ -178,12 +178,11 @@ export class ProjectsService {
   /**
    * What a sync job needs to reach the project's database in Notion, with the
    * decrypted token (never log or return it); undefined once the project is
-   * deleted. Not owner-scoped: jobs act for the system.
+   * deleted. Not owner-scoped: jobs act for the system. Read as
+   * `notionBindingNow` reads it (kept per project, exact).
    */
   async notionBinding(projectId: string): Promise<NotionBinding | undefined> {
-    const row = await this.projects.findById(projectId);
-    if (!row) return undefined;
-    return { notionDatabaseId: row.notionDatabaseId, notionToken: this.openNotionToken(row) };
+    return (await this.notionBindingNow(projectId))?.binding;
   }
 
   /**

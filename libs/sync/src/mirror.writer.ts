@@ -121,7 +121,11 @@ export class MirrorWriter {
   /** One `mirror_write_batch` call for page writes of any projects. */
   private async writePages(items: readonly ProjectItem[]): Promise<PageWrite[]> {
     const byProject = new Map<string, Item[]>();
-    for (const { projectId, item } of items) byProject.set(projectId, [...(byProject.get(projectId) ?? []), item]);
+    for (const { projectId, item } of items) {
+      const projectItems = byProject.get(projectId);
+      if (projectItems) projectItems.push(item);
+      else byProject.set(projectId, [item]);
+    }
     const [answer] = await selectRows<{ result: Record<string, WriteResult> }>(
       this.dataSource,
       `SELECT mirror_write_batch($1::jsonb) AS result`,

@@ -1,4 +1,5 @@
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { UUID_PATTERN } from '@app/database';
 
 /*
  * String rules of the API, each spelled once: the validators use them, and the
@@ -7,7 +8,7 @@ import { ValidateBy, type ValidationOptions } from 'class-validator';
  */
 
 /** Any UUID in its 8-4-4-4-12 hex form, as OpenAPI's `format: uuid` promises (no version check). */
-export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export { UUID_PATTERN };
 
 /**
  * Notion secrets (integration tokens `secret_…`/`ntn_…`, webhook verification

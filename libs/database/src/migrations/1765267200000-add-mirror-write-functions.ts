@@ -9,7 +9,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * the same work in one call and one commit:
  *
  * - `inbox_settle_processed` (libs/inbox): ends the in-flight deliveries about
- *   each (entity, fetch start) pair, as `InboxService.markProcessedFor` does,
+ *   each (entity, fetch start) pair (also what `InboxService.markProcessedFor` calls),
  *   and returns them with their lag. `processed_at` is `clock_timestamp()`,
  *   read as the caller's last step, so it stays the time the change became
  *   visible, not the transaction's start.
@@ -38,7 +38,7 @@ export class AddMirrorWriteFunctions1765267200000 implements MigrationInterface 
       DECLARE
         v_item record;
       BEGIN
-        -- One statement per entity, as markProcessedFor ran it: its cached plan
+        -- One statement per entity: its cached plan
         -- finds the rows through the in-flight-by-entity index. (One statement
         -- joined on the whole input was planned on every call, at milliseconds
         -- a call with a backlog in flight.)
