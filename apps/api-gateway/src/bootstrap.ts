@@ -8,6 +8,7 @@ import { createFastifyAdapter, StartupQuietLogger } from '@app/observability';
 import { ApiGatewayModule } from './api-gateway.module.js';
 import { API_BODY_LIMIT_BYTES, useJsonBodyParser } from './http/json-body-parser.js';
 import { completeOpenApiDocument } from './http/openapi-document.js';
+import { QUERY_SCHEMAS } from './pages/query-openapi.js';
 import { ProblemDetailsDto } from './http/problem-details.js';
 import { rejectLongPathParams, routerOptionsForProblems } from './http/route-errors.js';
 import { API_PREFIX } from './http/routes.js';
@@ -103,6 +104,7 @@ function setUpOpenApi(app: NestFastifyApplication): void {
           .build(),
         { extraModels: [ProblemDetailsDto] },
       ),
+      QUERY_SCHEMAS,
     );
   SwaggerModule.setup(DOCS_PATH, app, document, {
     jsonDocumentUrl: OPENAPI_JSON_PATH,

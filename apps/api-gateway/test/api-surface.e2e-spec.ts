@@ -269,6 +269,7 @@ describe('the OpenAPI document says what the server enforces', () => {
   const VALID_BODIES: Record<string, () => Record<string, unknown>> = {
     CreateProjectDto: () => ({ name: 'Roadmap', notionDatabaseId: randomUUID(), notionToken: 'ntn_valid0123456789' }),
     UpdateProjectDto: () => ({}),
+    QueryPagesDto: () => ({}),
   };
   /** A valid value of each path parameter: the owner's project, else one by the documented format. */
   const validPathValue = (param: Parameter) =>

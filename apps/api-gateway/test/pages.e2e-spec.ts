@@ -149,6 +149,8 @@ describe('pages API', () => {
         dataSourceId: first.dataSourceId,
         title: first.title,
         properties: first.properties,
+        // No schema mirrored for this data source: values are named as the row's own properties.
+        values: { Name: first.title },
         url: first.url,
         icon: first.icon,
         createdTime: first.createdTime,

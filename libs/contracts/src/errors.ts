@@ -15,6 +15,7 @@ export enum ErrorCode {
   ProjectQuotaExceeded = 'project-quota-exceeded',
   WebhookHandshakeLimited = 'webhook-handshake-limited',
   ChangesExpired = 'changes-expired',
+  InvalidQuery = 'invalid-query',
 }
 
 /**

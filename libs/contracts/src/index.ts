@@ -29,3 +29,4 @@ export {
   type KnownNotionEventType,
   type NotionEventFamily,
 } from './notion-events.js';
+export type { DataSourceSchema, ProjectSchema, PropertySchema, SchemaOption } from './schema.js';

@@ -10,3 +10,13 @@ export {
 export { NotionPageEntity } from './notion-page.entity.js';
 export { ChangesExpiredError, PageNotFoundError } from './read/mirror.errors.js';
 export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';
+export {
+  MirrorQuery,
+  type PageQueryInput,
+  type PageQueryResult,
+  type PreparedQuery,
+  type QueryPosition,
+} from './query/mirror.query.js';
+export { InvalidQueryError, type QueryProblem } from './query/query.errors.js';
+export { SchemaReader } from './read/schema.reader.js';
+export { SELECTION_MAX } from './read/served-values.js';

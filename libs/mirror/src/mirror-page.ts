@@ -3,7 +3,10 @@ export interface MirrorPageView {
   readonly id: string;
   readonly dataSourceId: string | null;
   readonly title: string;
+  /** Notion's properties, exactly as Notion shaped them, keyed by name. */
   readonly properties: Record<string, unknown>;
+  /** Plain values keyed by each property's current name (docs/queries.md, "Values"). */
+  readonly values: Record<string, unknown>;
   readonly url: string | null;
   readonly icon: unknown;
   readonly createdTime: Date;

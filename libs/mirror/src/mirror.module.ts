@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { MirrorReader } from './mirror.reader.js';
 import { NotionPageEntity } from './notion-page.entity.js';
+import { MirrorQuery } from './query/mirror.query.js';
+import { SchemaReader } from './read/schema.reader.js';
 
 /**
  * The read side of the mirrored pages, for the gateway's read API. The table
@@ -11,7 +13,7 @@ import { NotionPageEntity } from './notion-page.entity.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([NotionPageEntity])],
-  providers: [MirrorReader],
-  exports: [MirrorReader],
+  providers: [MirrorReader, MirrorQuery, SchemaReader],
+  exports: [MirrorReader, MirrorQuery, SchemaReader],
 })
 export class MirrorModule {}

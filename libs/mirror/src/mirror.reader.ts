@@ -4,6 +4,8 @@ import type { Repository } from 'typeorm';
 import { exactTimestamp } from '@app/database';
 import type { MirrorPageView } from './mirror-page.js';
 import { NotionPageEntity } from './notion-page.entity.js';
+import { SchemaReader, type ProjectSchemaView } from './read/schema.reader.js';
+import { resolveSelection, servedValues, type ValueSelection } from './read/served-values.js';
 import { titleContainsPattern } from './read/title-search.js';
 
 /** A position in a project's page list, ordered by (last_edited_time DESC, page_id DESC). */
@@ -21,6 +23,8 @@ export interface ListPagesOptions {
   readonly includeDeleted: boolean;
   /** Case-insensitive substring of the title, taken literally. */
   readonly q?: string;
+  /** Only these properties in `values` and `properties` (ids or names: `filter_properties`). */
+  readonly select?: readonly string[];
 }
 
 export interface PageListing {
@@ -47,7 +51,16 @@ const LAST_EDITED_TEXT = exactTimestamp('p.last_edited_time');
  */
 @Injectable()
 export class MirrorReader {
-  constructor(@InjectRepository(NotionPageEntity) private readonly pages: Repository<NotionPageEntity>) {}
+  constructor(
+    @InjectRepository(NotionPageEntity) private readonly pages: Repository<NotionPageEntity>,
+    private readonly schemas: SchemaReader,
+  ) {}
+
+  /** The project's schema and the resolved selection: read before the rows (a bad name runs no page query). */
+  private async shaping(projectId: string, select: readonly string[] | undefined): Promise<Shaping> {
+    const schema = await this.schemas.schema(projectId);
+    return { schema, selection: resolveSelection(schema, select) };
+  }
 
   /**
    * Newest edit first. Notion rounds `last_edited_time` to the minute, so ties
@@ -55,6 +68,7 @@ export class MirrorReader {
    * repeated while the list holds still (an edit moves a page to the front).
    */
   async listPages(projectId: string, options: ListPagesOptions): Promise<PageListing> {
+    const shaping = await this.shaping(projectId, options.select);
     const query = this.pages
       .createQueryBuilder('p')
       .addSelect(LAST_EDITED_TEXT, 'cursor_at')
@@ -77,15 +91,16 @@ export class MirrorReader {
     const page = entities.slice(0, options.limit);
     const last = page[page.length - 1];
     return {
-      items: page.map(toView),
+      items: page.map((row) => toView(row, shaping)),
       next: entities.length > options.limit && last ? { at: raw[page.length - 1]!.cursor_at, id: last.pageId } : null,
     };
   }
 
   /** One page, tombstoned or not; null when the project has no such row. */
-  async getPage(projectId: string, pageId: string): Promise<MirrorPageView | null> {
+  async getPage(projectId: string, pageId: string, select?: readonly string[]): Promise<MirrorPageView | null> {
+    const shaping = await this.shaping(projectId, select);
     const row = await this.pages.findOneBy({ projectId, pageId });
-    return row ? toView(row) : null;
+    return row ? toView(row, shaping) : null;
   }
 
   /**
@@ -94,7 +109,8 @@ export class MirrorReader {
    * its versions in increasing order (see the migration), so asking again
    * from `nextAfter` never misses a write.
    */
-  async changes(projectId: string, after: string, limit: number): Promise<MirrorChanges> {
+  async changes(projectId: string, after: string, limit: number, select?: readonly string[]): Promise<MirrorChanges> {
+    const shaping = await this.shaping(projectId, select);
     const rows = await this.pages
       .createQueryBuilder('p')
       .where('p.project_id = :projectId', { projectId })
@@ -102,7 +118,7 @@ export class MirrorReader {
       .orderBy('p.version', 'ASC')
       .limit(limit + 1)
       .getMany();
-    const items = rows.slice(0, limit).map(toView);
+    const items = rows.slice(0, limit).map((row) => toView(row, shaping));
     return {
       items,
       nextAfter: items.length ? items[items.length - 1]!.version : after,
@@ -111,12 +127,18 @@ export class MirrorReader {
   }
 }
 
-function toView(row: NotionPageEntity): MirrorPageView {
+/** The schema that names values, and the properties a request asked for. */
+export interface Shaping {
+  readonly schema: ProjectSchemaView;
+  readonly selection: ValueSelection | undefined;
+}
+
+export function toView(row: NotionPageEntity, { schema, selection }: Shaping): MirrorPageView {
   return {
     id: row.pageId,
     dataSourceId: row.dataSourceId,
     title: row.title,
-    properties: row.properties,
+    ...servedValues(row, schema, selection),
     url: row.url,
     icon: row.icon,
     createdTime: row.createdTime,

@@ -23,6 +23,10 @@ export class NotionPageEntity {
   @Column({ type: 'jsonb' })
   properties: Record<string, unknown>;
 
+  /** Plain values keyed by property id (docs/queries.md, "Values"). */
+  @Column({ name: 'plain_values', type: 'jsonb' })
+  plainValues: Record<string, unknown>;
+
   @Column({ type: 'text', nullable: true })
   url: string | null;
 

@@ -30,19 +30,31 @@ export class KeysetCursorCodec {
 
   /** @param scope whose list this is (the owner): a cursor is valid only in its own scope. */
   encode(position: KeysetPosition, scope: string): string {
-    const payload = Buffer.from(JSON.stringify([position.at, position.id])).toString('base64url');
-    return `${payload}.${this.sign(payload, scope)}`;
+    return this.seal([position.at, position.id], scope);
   }
 
   decode(cursor: string, scope: string): KeysetPosition | undefined {
+    const opened = this.open(cursor, scope);
+    if (!Array.isArray(opened)) return undefined;
+    const [at, id] = opened as unknown[];
+    return typeof at === 'string' && AT.test(at) && typeof id === 'string' && UUID.test(id) ? { at, id } : undefined;
+  }
+
+  /** Any JSON value as a cursor of `scope` (its reader checks the shape after `open`). */
+  seal(payload: unknown, scope: string): string {
+    const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    return `${encoded}.${this.sign(encoded, scope)}`;
+  }
+
+  /** The JSON value a cursor of `scope` holds; undefined when altered, of another scope, or not ours. */
+  open(cursor: string, scope: string): unknown {
     const [payload, signature, extra] = cursor.split('.');
     if (!payload || !signature || extra !== undefined) return undefined;
     const expected = Buffer.from(this.sign(payload, scope));
     const given = Buffer.from(signature);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
     try {
-      const [at, id] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown[];
-      return typeof at === 'string' && AT.test(at) && typeof id === 'string' && UUID.test(id) ? { at, id } : undefined;
+      return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as unknown;
     } catch {
       return undefined;
     }

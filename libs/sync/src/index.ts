@@ -1,3 +1,4 @@
+export { DataSourceSchemaStore } from './data-source-schema.store.js';
 export { FullSyncLock, type HeldLock } from './full-sync-lock.js';
 export type { MirrorRow } from './mirror-row.js';
 export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';

@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { InFlightBatcher, modifyRows, selectRows } from '@app/database';
 import { normalizeNotionId } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
+import { plainValues } from './page-values.js';
 import { ProjectSyncStore } from './project-sync.store.js';
 
 /** What one write did. */
@@ -229,24 +230,27 @@ interface ProjectItem {
 
 /** The three lists `mirror_write` takes, from a project's writes. */
 function callInput(items: readonly Item[]) {
-  const rows = items.flatMap(({ row, fetchStartedAt }) =>
-    row
-      ? [
-          {
-            page_id: row.pageId,
-            data_source_id: row.dataSourceId,
-            title: row.title,
-            properties: row.properties,
-            url: row.url,
-            icon: row.icon ?? null,
-            created_time: row.createdTime,
-            last_edited_time: row.lastEditedTime,
-            in_trash: row.inTrash,
-            fetched_at: fetchStartedAt.toISOString(),
-          },
-        ]
-      : [],
-  );
+  const rows = items.flatMap(({ row, fetchStartedAt }) => {
+    if (!row) return [];
+    // Derived here, in one place, from what Notion said: the served values and their query cells.
+    const { values, cells } = plainValues(row.properties);
+    return [
+      {
+        page_id: row.pageId,
+        data_source_id: row.dataSourceId,
+        title: row.title,
+        properties: row.properties,
+        url: row.url,
+        icon: row.icon ?? null,
+        created_time: row.createdTime,
+        last_edited_time: row.lastEditedTime,
+        in_trash: row.inTrash,
+        fetched_at: fetchStartedAt.toISOString(),
+        plain_values: values,
+        cells,
+      },
+    ];
+  });
   const gone = items
     .filter((item) => !item.row)
     .map((item) => ({ page_id: item.pageId, fetched_at: item.fetchStartedAt.toISOString() }));

@@ -13,6 +13,9 @@ import { InboxService } from '@app/inbox';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
 import { Metrics } from '@app/observability';
 import { ProjectsService, type NotionBinding } from '@app/projects';
+import type { DataSourceSchema } from '@app/contracts';
+import { toDataSourceSchema } from './data-source-schema.js';
+import { DataSourceSchemaStore } from './data-source-schema.store.js';
 import { FullSyncLock } from './full-sync-lock.js';
 import type { MirrorRow } from './mirror-row.js';
 import { MirrorWriter } from './mirror.writer.js';
@@ -43,6 +46,16 @@ export class FullSyncBusyError extends Error {
     this.name = 'FullSyncBusyError';
   }
 }
+
+/** A data source as a run read it: its id, a fingerprint of its schema, and the schema. */
+interface DataSourceRead {
+  readonly id: string;
+  readonly schema: string;
+  readonly shape: DataSourceSchema;
+}
+
+const hasComputedValues = (shape: DataSourceSchema) =>
+  shape.properties.some((p) => p.type === 'formula' || p.type === 'rollup');
 
 export interface SyncOutcome {
   /** Deliveries this run covered and marked processed. */
@@ -82,6 +95,7 @@ export class SyncEngine {
     private readonly inbox: InboxService,
     private readonly fullSyncLock: FullSyncLock,
     private readonly metrics: Metrics,
+    private readonly schemas: DataSourceSchemaStore,
   ) {}
 
   /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
@@ -135,8 +149,10 @@ export class SyncEngine {
     const client = this.notion.forToken(target.notionToken);
     const sources = await this.dataSources(client, target);
     let written = 0;
-    for (const { id, schema } of sources) {
-      const reshaped = target.schemas[id] !== schema;
+    for (const { id, schema, shape } of sources) {
+      // Formula and rollup values change with related pages, and Notion sends
+      // no event for the page that shows them: a reconcile reads such a data source whole.
+      const reshaped = target.schemas[id] !== schema || hasComputedValues(shape);
       written += await this.readDataSource(
         client,
         projectId,
@@ -149,7 +165,7 @@ export class SyncEngine {
       sources.map((d) => d.id),
       startedAt,
     );
-    await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
+    await this.saveSchemas(projectId, sources);
     await this.store.completed(projectId, startedAt, false);
     const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
     this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
@@ -198,7 +214,7 @@ export class SyncEngine {
       }
       const startedAt = new Date(run.startedAt);
       const tombstoned = await this.mirror.sweep(projectId, startedAt);
-      await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
+      await this.saveSchemas(projectId, sources);
       await this.store.completed(projectId, startedAt, true);
       this.logger.log({ msg: 'Full sync done', projectId, written, tombstoned, correlationId });
       return { processedDeliveries: 0, pagesWritten: written, tombstoned };
@@ -241,11 +257,20 @@ export class SyncEngine {
     return run;
   }
 
+  /** The fingerprints the next reconcile compares with, and the schemas the API serves. */
+  private async saveSchemas(projectId: string, sources: readonly DataSourceRead[]): Promise<void> {
+    await this.store.saveSchemas(projectId, Object.fromEntries(sources.map((d) => [d.id, d.schema])));
+    await this.schemas.save(
+      projectId,
+      sources.map((d) => d.shape),
+    );
+  }
+
   /**
    * The database's data sources (API 2025-09-03 and later: one database can
    * hold several), each with a fingerprint of its schema.
    */
-  private async dataSources(client: Client, target: SyncTarget): Promise<Array<{ id: string; schema: string }>> {
+  private async dataSources(client: Client, target: SyncTarget): Promise<DataSourceRead[]> {
     const database = await client.databases.retrieve({ database_id: target.notionDatabaseId });
     const ids = 'data_sources' in database ? database.data_sources.map((d) => d.id) : [];
     // Never a fact about Notion; refusing it keeps a full sync from sweeping the whole mirror.
@@ -254,8 +279,12 @@ export class SyncEngine {
     for (const id of ids) {
       const source = await client.dataSources.retrieve({ data_source_id: id });
       const properties = 'properties' in source ? Object.values(source.properties) : [];
-      const shape = properties.map((p) => `${p.id}\u0000${p.name}\u0000${p.type}`).sort();
-      sources.push({ id, schema: createHash('sha256').update(shape.join('\u0001')).digest('base64url') });
+      const fingerprint = properties.map((p) => `${p.id}\u0000${p.name}\u0000${p.type}`).sort();
+      sources.push({
+        id,
+        schema: createHash('sha256').update(fingerprint.join('\u0001')).digest('base64url'),
+        shape: toDataSourceSchema(source as unknown as Record<string, unknown>),
+      });
     }
     return sources;
   }

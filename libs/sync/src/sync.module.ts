@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { InboxModule } from '@app/inbox';
 import { NotionModule } from '@app/notion';
 import { ProjectHooks, ProjectsModule } from '@app/projects';
+import { DataSourceSchemaStore } from './data-source-schema.store.js';
 import { FullSyncLock } from './full-sync-lock.js';
 import { MirrorRetention } from './mirror.retention.js';
 import { MirrorWriter } from './mirror.writer.js';
@@ -36,7 +37,7 @@ export class SyncStateModule {}
  */
 @Module({
   imports: [SyncStateModule, ProjectsModule, InboxModule, NotionModule],
-  providers: [SyncEngine, FullSyncLock],
+  providers: [SyncEngine, FullSyncLock, DataSourceSchemaStore],
   exports: [SyncEngine],
 })
 export class SyncModule {}

@@ -27,11 +27,17 @@ const isReference = (value: object): value is ReferenceObject => '$ref' in value
  * - authenticated routes send the RFC 6750 challenge (`WWW-Authenticate`)
  *   with their 401, and answer 503 with Retry-After when the identity
  *   provider's keys (JWT_JWKS_URI) cannot be fetched to check a token;
+ * - `extraSchemas` join the components (schemas no DTO class can describe);
  * - rate-limited routes (those that document 429) send `X-RateLimit-*` on
  *   their successful answers too; a 201 names what it created in `Location`.
  */
-export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
-  const schemas = document.components?.schemas ?? {};
+export function completeOpenApiDocument(
+  document: OpenAPIObject,
+  extraSchemas: NonNullable<OpenAPIObject['components']>['schemas'] = {},
+): OpenAPIObject {
+  // Schemas no DTO class describes (the query's filter shapes), referenced by $ref.
+  document.components = { ...document.components, schemas: { ...extraSchemas, ...document.components?.schemas } };
+  const schemas = document.components.schemas ?? {};
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
       const operation = item[method];

@@ -2,7 +2,13 @@ import { ArgumentsHost, Catch, HttpException, Logger, NotFoundException, type Ex
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DomainError } from '@app/contracts';
 import { BodyError } from './json-body-parser.js';
-import { PROBLEM_CONTENT_TYPE, problem, STATUS_OF, type ProblemDetailsDto } from './problem-details.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  problem,
+  STATUS_OF,
+  type FieldErrorDto,
+  type ProblemDetailsDto,
+} from './problem-details.js';
 import { RequestValidationError } from './request-validation.js';
 import { MethodNotAllowedError, unmatchedRouteError } from './route-errors.js';
 import { redactPath } from './routes.js';
@@ -48,7 +54,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return problem(400, 'The request is not valid: see errors', { instance, errors: exception.fieldErrors });
     }
     if (exception instanceof DomainError) {
-      return problem(STATUS_OF[exception.code], exception.message, { code: exception.code, instance });
+      // A domain error about parts of the request (a query's filter) names them as validation errors do.
+      const errors = (exception as { fieldErrors?: FieldErrorDto[] }).fieldErrors;
+      return problem(STATUS_OF[exception.code], exception.message, { code: exception.code, instance, errors });
     }
     const fastifyError = exception as { code?: string; message?: string } | null;
     const known = fastifyError?.code ? FASTIFY_CLIENT_ERRORS[fastifyError.code] : undefined;

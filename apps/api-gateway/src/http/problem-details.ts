@@ -50,6 +50,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.ProjectQuotaExceeded]: 409,
   [ErrorCode.WebhookHandshakeLimited]: 429,
   [ErrorCode.ChangesExpired]: 410,
+  [ErrorCode.InvalidQuery]: 400,
 };
 
 export function problem(

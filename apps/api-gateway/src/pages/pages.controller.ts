@@ -1,4 +1,4 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser, type AuthUser } from '@app/auth';
 import { ApiProblems } from '../http/api-problems.decorator.js';
@@ -6,6 +6,8 @@ import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
 import { PROJECTS_PATH } from '../http/routes.js';
 import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
 import { ListChangesQueryDto, ListPagesQueryDto, PageParamsDto } from './dto/page-params.dto.js';
+import { QueryPagesDto, QueryPagesResponseDto, SelectValuesQueryDto } from './dto/page-query.dto.js';
+import { ProjectSchemaResponseDto } from './dto/schema-response.dto.js';
 import { PageChangesResponseDto, PageListResponseDto, PageResponseDto } from './dto/page-response.dto.js';
 import { PagesService } from './pages.service.js';
 
@@ -33,7 +35,7 @@ export class PagesController {
     @Param() params: ProjectIdParamDto,
     @Query() query: ListPagesQueryDto,
   ): Promise<PageListResponseDto> {
-    const list = await this.pages.list(user.id, params.id, query);
+    const list = await this.pages.list(user.id, params.id, { ...query, select: query.filter_properties });
     return { items: list.items.map((p) => PageResponseDto.from(p)), nextCursor: list.nextCursor };
   }
 
@@ -46,8 +48,58 @@ export class PagesController {
   })
   @ApiOkResponse({ type: PageResponseDto })
   @ApiProblems(400, 404)
-  async get(@CurrentUser() user: AuthUser, @Param() params: PageParamsDto): Promise<PageResponseDto> {
-    return PageResponseDto.from(await this.pages.get(user.id, params.id, params.pageId));
+  async get(
+    @CurrentUser() user: AuthUser,
+    @Param() params: PageParamsDto,
+    @Query() query: SelectValuesQueryDto,
+  ): Promise<PageResponseDto> {
+    return PageResponseDto.from(await this.pages.get(user.id, params.id, params.pageId, query.filter_properties));
+  }
+
+  @Post(':id/pages/query')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: "Query mirrored pages in Notion's filter and sort language",
+    description:
+      "The body is the shape of Notion's `POST /v1/data_sources/{id}/query` (`filter`, `sorts`, `page_size`, " +
+      '`start_cursor`), plus `dataSourceId` and `includeDeleted`; properties are named by name or id. ' +
+      'Semantics (case folding, time zones, empty values, sort orders): docs/queries.md. ' +
+      'Pass `nextCursor` back as `start_cursor` with the same query until it is null: rows that do not change ' +
+      'while you page appear exactly once. A filter or sort the schema does not fit answers 400 ' +
+      "`invalid-query` with the offending part's path in `errors`, and runs nothing.",
+  })
+  @ApiOkResponse({ type: QueryPagesResponseDto })
+  @ApiProblems(400, 404)
+  async query(
+    @CurrentUser() user: AuthUser,
+    @Param() params: ProjectIdParamDto,
+    @Query() select: SelectValuesQueryDto,
+    @Body() body: QueryPagesDto,
+  ): Promise<QueryPagesResponseDto> {
+    const list = await this.pages.queryPages(user.id, params.id, {
+      filter: body.filter,
+      sorts: body.sorts,
+      pageSize: body.page_size,
+      cursor: body.start_cursor,
+      dataSourceId: body.dataSourceId,
+      includeDeleted: body.includeDeleted,
+      select: select.filter_properties,
+    });
+    return { items: list.items.map((p) => PageResponseDto.from(p)), nextCursor: list.nextCursor };
+  }
+
+  @Get(':id/schema')
+  @ApiOperation({
+    summary: "The schema of the project's data sources",
+    description:
+      'Each data source with its properties (id, name, type, options in order, relation targets, number ' +
+      'formats, formula and rollup result types) and a `version` that changes whenever the schema does. ' +
+      "Kept current by syncs and by Notion's schema events.",
+  })
+  @ApiOkResponse({ type: ProjectSchemaResponseDto })
+  @ApiProblems(400, 404)
+  async schema(@CurrentUser() user: AuthUser, @Param() params: ProjectIdParamDto): Promise<ProjectSchemaResponseDto> {
+    return ProjectSchemaResponseDto.from(await this.pages.schema(user.id, params.id));
   }
 
   @Get(':id/changes')
@@ -76,7 +128,7 @@ export class PagesController {
     @Param() params: ProjectIdParamDto,
     @Query() query: ListChangesQueryDto,
   ): Promise<PageChangesResponseDto> {
-    const feed = await this.pages.changes(user.id, params.id, query.after, query.limit);
+    const feed = await this.pages.changes(user.id, params.id, query.after, query.limit, query.filter_properties);
     return {
       items: feed.items.map((p) => PageResponseDto.from(p)),
       nextAfter: feed.nextAfter,

@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import type { ProjectSchema } from '@app/contracts';
 import {
   ChangesExpiredError,
+  InvalidQueryError,
+  MirrorQuery,
   MirrorReader,
   PageNotFoundError,
+  SchemaReader,
   type MirrorChanges,
   type MirrorPageView,
+  type PageQueryInput,
+  type QueryPosition,
 } from '@app/mirror';
 import { InvalidCursorError, KeysetCursorCodec, ProjectsService } from '@app/projects';
 import { ProjectSyncStore } from '@app/sync';
@@ -14,6 +21,11 @@ export interface ListPagesInput {
   readonly cursor?: string;
   readonly includeDeleted: boolean;
   readonly q?: string;
+  readonly select?: readonly string[];
+}
+
+export interface QueryPagesInput extends PageQueryInput {
+  readonly cursor?: string;
 }
 
 export interface PageList {
@@ -39,7 +51,41 @@ export class PagesService {
     private readonly mirror: MirrorReader,
     private readonly cursors: KeysetCursorCodec,
     private readonly syncState: ProjectSyncStore,
+    private readonly query: MirrorQuery,
+    private readonly schemas: SchemaReader,
   ) {}
+
+  async schema(ownerId: string, projectId: string): Promise<ProjectSchema> {
+    await this.projects.get(ownerId, projectId);
+    return this.schemas.served(projectId);
+  }
+
+  /**
+   * A Notion-style query (docs/queries.md). Validated against the schema
+   * first (400, no page query); a cursor is valid only for the same owner,
+   * project, query and schema version (its signature's scope says so).
+   */
+  async queryPages(ownerId: string, projectId: string, input: QueryPagesInput): Promise<PageList> {
+    await this.projects.get(ownerId, projectId);
+    const prepared = await this.query.prepare(projectId, input);
+    const scope = queryScope(ownerId, projectId, prepared.schema.version, input);
+    let after: QueryPosition | undefined;
+    if (input.cursor !== undefined) {
+      after = asPosition(this.cursors.open(input.cursor, scope), prepared.keyCount);
+      if (!after)
+        throw new InvalidQueryError({
+          field: 'start_cursor',
+          message:
+            'not a cursor of this query: pass nextCursor back unchanged, with the same filter, sorts, ' +
+            'dataSourceId and includeDeleted (a cursor also ends when the schema changes)',
+        });
+    }
+    const result = await this.query.run(projectId, prepared, input, after);
+    return {
+      items: result.items,
+      nextCursor: result.next ? this.cursors.seal([result.next.values, result.next.id], scope) : null,
+    };
+  }
 
   async list(ownerId: string, projectId: string, input: ListPagesInput): Promise<PageList> {
     await this.projects.get(ownerId, projectId);
@@ -51,6 +97,7 @@ export class PagesService {
       after,
       includeDeleted: input.includeDeleted,
       q: input.q,
+      select: input.select,
     });
     return {
       items: listing.items,
@@ -58,9 +105,9 @@ export class PagesService {
     };
   }
 
-  async get(ownerId: string, projectId: string, pageId: string): Promise<MirrorPageView> {
+  async get(ownerId: string, projectId: string, pageId: string, select?: readonly string[]): Promise<MirrorPageView> {
     await this.projects.get(ownerId, projectId);
-    const page = await this.mirror.getPage(projectId, pageId);
+    const page = await this.mirror.getPage(projectId, pageId, select);
     if (!page) throw new PageNotFoundError();
     return page;
   }
@@ -72,9 +119,15 @@ export class PagesService {
    * valid (the client has nothing yet; the live rows are all it needs), and so
    * is `after` equal to the watermark (that tombstone was seen).
    */
-  async changes(ownerId: string, projectId: string, after: string, limit: number): Promise<MirrorChanges> {
+  async changes(
+    ownerId: string,
+    projectId: string,
+    after: string,
+    limit: number,
+    select?: readonly string[],
+  ): Promise<MirrorChanges> {
     await this.projects.get(ownerId, projectId);
-    const feed = await this.mirror.changes(projectId, after, limit);
+    const feed = await this.mirror.changes(projectId, after, limit, select);
     // Read after the rows: a purge moves the watermark before it deletes, so a
     // tombstone this read missed is always covered by the watermark read next.
     if (after !== '0' && BigInt(after) < BigInt(await this.syncState.purgeWatermark(projectId))) {
@@ -82,4 +135,38 @@ export class PagesService {
     }
     return feed;
   }
+}
+
+/**
+ * A query cursor's scope: owner, project, schema version and the query itself
+ * (its filter, sorts, data source and tombstone choice, as sent), hashed.
+ */
+function queryScope(ownerId: string, projectId: string, schemaVersion: string, input: QueryPagesInput): string {
+  const query = stableJson([
+    input.filter ?? null,
+    input.sorts ?? null,
+    input.dataSourceId ?? null,
+    input.includeDeleted,
+  ]);
+  const digest = createHash('sha256').update(query).digest('base64url');
+  return `query:${projectId}:${schemaVersion}:${digest}:${ownerId}`;
+}
+
+/** JSON with object keys in one order, so the same query hashes the same however its keys were ordered. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A sealed position, checked (the signature proves it is ours; the shape still is checked). */
+function asPosition(opened: unknown, keyCount: number): QueryPosition | undefined {
+  if (!Array.isArray(opened) || opened.length !== 2) return undefined;
+  const [values, id] = opened as [unknown, unknown];
+  if (!Array.isArray(values) || values.length !== keyCount || typeof id !== 'string') return undefined;
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  return values.every(scalar) ? { values: values as QueryPosition['values'], id } : undefined;
 }

@@ -53,8 +53,50 @@ export class AddMirrorWriteFunctions1765267200000 implements MigrationInterface 
       END
       $$
     `);
+    await q.query(MIRROR_WRITE_V1);
     await q.query(`
-      CREATE FUNCTION mirror_write(p_project uuid, p_rows jsonb, p_gone jsonb, p_settle jsonb)
+      CREATE FUNCTION mirror_write_batch(p_writes jsonb)
+      RETURNS jsonb
+      LANGUAGE plpgsql VOLATILE AS $$
+      DECLARE
+        v_write jsonb;
+        v_project text;
+        v_out jsonb := '{}';
+      BEGIN
+        -- Writes of several projects in one commit. Projects in one order (their
+        -- id's text) for every caller, so two batches never wait for each other's
+        -- locks in a cycle; each project's deliveries settled only after every
+        -- write, so processed_at is as late as the commit.
+        FOR v_write IN SELECT e FROM jsonb_array_elements(p_writes) e ORDER BY e->>'project' LOOP
+          v_out := v_out || jsonb_build_object(v_write->>'project',
+            mirror_write((v_write->>'project')::uuid, v_write->'rows', v_write->'gone', '[]'));
+        END LOOP;
+        FOR v_write IN SELECT e FROM jsonb_array_elements(p_writes) e ORDER BY e->>'project' LOOP
+          v_project := v_write->>'project';
+          CONTINUE WHEN (v_out->v_project->>'deleted') IS NOT NULL;
+          v_out := jsonb_set(v_out, ARRAY[v_project, 'settled'], (
+            SELECT coalesce(jsonb_agg(jsonb_build_object('entityId', s.entity_id, 'lagSeconds', s.lag_seconds)), '[]')
+            FROM inbox_settle_processed(v_project::uuid, v_write->'settle') s));
+        END LOOP;
+        RETURN v_out;
+      END
+      $$
+    `);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP FUNCTION mirror_write_batch(jsonb)`);
+    await q.query(`DROP FUNCTION mirror_write(uuid, jsonb, jsonb, jsonb)`);
+    await q.query(`DROP FUNCTION inbox_settle_processed(uuid, jsonb)`);
+  }
+}
+
+/**
+ * `mirror_write` as this migration made it (AddTypedValues replaces it; its
+ * `down()` puts this one back).
+ */
+export const MIRROR_WRITE_V1 = `
+      CREATE OR REPLACE FUNCTION mirror_write(p_project uuid, p_rows jsonb, p_gone jsonb, p_settle jsonb)
       RETURNS jsonb
       LANGUAGE plpgsql VOLATILE
       -- Its statements find rows by key only (the arrays below), so one cached
@@ -152,40 +194,4 @@ export class AddMirrorWriteFunctions1765267200000 implements MigrationInterface 
         RETURN jsonb_build_object('written', to_jsonb(v_written), 'tombstoned', to_jsonb(v_gone), 'settled', v_settled);
       END
       $$
-    `);
-    await q.query(`
-      CREATE FUNCTION mirror_write_batch(p_writes jsonb)
-      RETURNS jsonb
-      LANGUAGE plpgsql VOLATILE AS $$
-      DECLARE
-        v_write jsonb;
-        v_project text;
-        v_out jsonb := '{}';
-      BEGIN
-        -- Writes of several projects in one commit. Projects in one order (their
-        -- id's text) for every caller, so two batches never wait for each other's
-        -- locks in a cycle; each project's deliveries settled only after every
-        -- write, so processed_at is as late as the commit.
-        FOR v_write IN SELECT e FROM jsonb_array_elements(p_writes) e ORDER BY e->>'project' LOOP
-          v_out := v_out || jsonb_build_object(v_write->>'project',
-            mirror_write((v_write->>'project')::uuid, v_write->'rows', v_write->'gone', '[]'));
-        END LOOP;
-        FOR v_write IN SELECT e FROM jsonb_array_elements(p_writes) e ORDER BY e->>'project' LOOP
-          v_project := v_write->>'project';
-          CONTINUE WHEN (v_out->v_project->>'deleted') IS NOT NULL;
-          v_out := jsonb_set(v_out, ARRAY[v_project, 'settled'], (
-            SELECT coalesce(jsonb_agg(jsonb_build_object('entityId', s.entity_id, 'lagSeconds', s.lag_seconds)), '[]')
-            FROM inbox_settle_processed(v_project::uuid, v_write->'settle') s));
-        END LOOP;
-        RETURN v_out;
-      END
-      $$
-    `);
-  }
-
-  async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP FUNCTION mirror_write_batch(jsonb)`);
-    await q.query(`DROP FUNCTION mirror_write(uuid, jsonb, jsonb, jsonb)`);
-    await q.query(`DROP FUNCTION inbox_settle_processed(uuid, jsonb)`);
-  }
-}
+    `;

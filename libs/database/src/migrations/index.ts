@@ -11,6 +11,7 @@ import { AddSyncStartedAt1765008000000 } from './1765008000000-add-sync-started-
 import { AddSyncFailedAt1765094400000 } from './1765094400000-add-sync-failed-at.js';
 import { CreateProjectSync1765180800000 } from './1765180800000-create-project-sync.js';
 import { AddMirrorWriteFunctions1765267200000 } from './1765267200000-add-mirror-write-functions.js';
+import { AddTypedValues1765353600000 } from './1765353600000-add-typed-values.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -30,4 +31,5 @@ export const MIGRATIONS = [
   AddSyncFailedAt1765094400000,
   CreateProjectSync1765180800000,
   AddMirrorWriteFunctions1765267200000,
+  AddTypedValues1765353600000,
 ];

@@ -4,6 +4,7 @@ import { IsBoolean, IsInt, IsOptional, Max, Min, ValidateBy } from 'class-valida
 import { isTitleSearch, TITLE_SEARCH_MAX } from '@app/mirror';
 import { normalizeNotionId, NOTION_ID_PATTERN } from '@app/notion';
 import { queryInt } from '../../http/request-validation.js';
+import { SelectValuesQueryDto } from './page-query.dto.js';
 import { decimalAtMostPattern, IsChars, UUID_PATTERN } from '../../http/text-rules.js';
 import { CURSOR_MAX, cursorProperty, ProjectIdParamDto } from '../../projects/dto/project-params.dto.js';
 
@@ -32,7 +33,7 @@ export class PageParamsDto extends ProjectIdParamDto {
   pageId: string;
 }
 
-export class ListPagesQueryDto {
+export class ListPagesQueryDto extends SelectValuesQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 50 })
   @IsOptional()
   @Transform(queryInt)
@@ -79,7 +80,7 @@ export class ListPagesQueryDto {
   q?: string;
 }
 
-export class ListChangesQueryDto {
+export class ListChangesQueryDto extends SelectValuesQueryDto {
   @ApiPropertyOptional({
     type: String,
     pattern: VERSION_PATTERN.source,

@@ -19,6 +19,21 @@ export class PageResponseDto {
   })
   properties: Record<string, unknown>;
 
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description:
+      'Plain values keyed by property name: strings, numbers, booleans, option names, lists, ' +
+      '`{start, end, timeZone}` dates (docs/queries.md, "Values"); a type the mirror does not know comes raw',
+    example: {
+      Name: 'Launch post',
+      Status: 'Published',
+      Tags: ['news'],
+      Due: { start: '2026-01-31', end: null, timeZone: null },
+    },
+  })
+  values: Record<string, unknown>;
+
   @ApiProperty({ type: String, nullable: true, description: 'The page in Notion' })
   url: string | null;
 
@@ -67,6 +82,7 @@ export class PageResponseDto {
       dataSourceId: view.dataSourceId,
       title: view.title,
       properties: view.properties,
+      values: view.values,
       url: view.url,
       icon: view.icon ?? null,
       createdTime: view.createdTime.toISOString(),
