@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- <name>...]`: runs the benchmarks (all, or those named:
- * ingest, lag, full-sync, footprint, hostile) against the built apps, prints their
+ * ingest, lag, full-sync, footprint, hostile, query) against the built apps, prints their
  * tables and targets, and writes one JSON result per benchmark under
  * bench/results/ (machine, git commit, figures, targets). Never part of
  * `npm test`. See BENCHMARKS.md.
@@ -21,11 +21,12 @@ import { fullSyncBenchmark } from './full-sync.mjs';
 import { hostileBenchmark } from './hostile.mjs';
 import { ingestBenchmark } from './ingest.mjs';
 import { lagBenchmark } from './lag.mjs';
+import { queryBenchmark } from './query.mjs';
 import { stopAnchors } from './lib/procs.mjs';
 import { gitInfo, machineInfo, printTable, printTargets, writeResult } from './lib/report.mjs';
 import { APP_ENTRY, BenchStack, MIGRATE_ENTRY, removeBuildSnapshot, snapshotBuild } from './lib/stack.mjs';
 
-const ORDER = ['ingest', 'lag', 'full-sync', 'footprint', 'hostile'];
+const ORDER = ['ingest', 'lag', 'full-sync', 'footprint', 'hostile', 'query'];
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !ORDER.includes(n));
@@ -104,7 +105,7 @@ try {
       runs: ingest.anchor.runs.map((r) => ({ okPerSecond: r.measured.okPerSecond, latencyMs: r.measured.latencyMs })),
       measuredBy: 'ingest',
     };
-  } else {
+  } else if (selected.some((name) => name !== 'query')) {
     console.log('\n=== anchor (for the ratios) ===');
     anchor = await anchorBenchmark();
     console.log(`anchor: ${anchor.okPerSecond} req/s, p99 ${anchor.latencyMs.p99} ms`);
@@ -113,6 +114,7 @@ try {
   if (selected.includes('full-sync')) await run('full-sync', fullSyncBenchmark);
   if (selected.includes('footprint')) await run('footprint', () => footprintBenchmark(lag));
   if (selected.includes('hostile')) await run('hostile', hostileBenchmark);
+  if (selected.includes('query')) await run('query', queryBenchmark);
 } catch (err) {
   if (stopping) await new Promise(() => undefined); // the signal handler exits
   console.error(`\nbench failed: ${err.stack ?? err}`);
