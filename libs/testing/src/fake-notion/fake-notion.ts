@@ -480,13 +480,17 @@ export class FakeNotion {
     const ds = this.dataSource(dataSourceId);
     const property = ds.schema.get(name);
     if (!property) throw new Error(`no property ${name} in data source ${dataSourceId}`);
-    const pages = this.pagesOf(ds).map((page) => [page, this.propertyValue(page, property)] as const);
+    // Every new value first, so a bad one changes nothing.
+    const pages = this.pagesOf(ds).map((page) => {
+      const next = valueFor?.(this.propertyValue(page, property), page) ?? null;
+      if (next !== null && next.type !== type)
+        throw new Error(`valueFor gave a ${next.type} value for a ${type} property`);
+      return [page, next] as const;
+    });
     ds.schema.changeType(name, type);
-    for (const [page, old] of pages) {
+    for (const [page, next] of pages) {
       delete page.properties[name];
-      const next = valueFor?.(old, page) ?? null;
       if (next === null) continue;
-      if (next.type !== type) throw new Error(`valueFor gave a ${next.type} value for a ${type} property`);
       page.properties[name] = next;
       ds.schema.noteValue(property, next);
     }

@@ -313,7 +313,7 @@ describe('fake query engine: dates', () => {
 });
 
 describe('fake query engine: timestamps', () => {
-  const { fake, ds, match } = setup([
+  const { fake, ds, match, order } = setup([
     ['ts1', {}, { at: new Date('2026-01-20T08:00:30Z') }],
     ['ts2', {}, { at: new Date('2026-01-27T12:00:00Z') }],
   ]);
@@ -338,6 +338,11 @@ describe('fake query engine: timestamps', () => {
     expect(match({ property: 'Created', created_time: { before: '2026-01-21' } })).toEqual(['ts1']);
     expect(match({ property: createdId, created_time: { on_or_after: 'one_week_ago' } })).toEqual(['ts2']);
     expect(match({ property: 'Edited', last_edited_time: { on_or_after: '2026-01-28' } })).toEqual(['ts2']);
+  });
+
+  it('sorts by created_time and last_edited_time properties', () => {
+    expect(order([{ property: 'Created', direction: 'descending' }])).toEqual(['ts2', 'ts1']);
+    expect(order([{ property: 'Edited', direction: 'ascending' }])).toEqual(['ts1', 'ts2']);
   });
 });
 
@@ -519,6 +524,7 @@ describe('fake query engine: sorts', () => {
       Rel: prop.relation([T2]),
       Owner: prop.people([BOB]),
       Roll: prop.rollupArray([prop.checkbox(false)]),
+      State: prop.status('Later'),
     }),
     row('b', {
       Stage: prop.select('Published'),
@@ -530,6 +536,7 @@ describe('fake query engine: sorts', () => {
       Rel: prop.relation([T1, T2]),
       Owner: prop.people([ADA]),
       Roll: prop.rollupNumber(5),
+      State: prop.status('Now'),
     }),
     row('c', {
       Stage: prop.select(null),
@@ -561,6 +568,7 @@ describe('fake query engine: sorts', () => {
     }),
   ]);
   fake.setPropertyOptions(ds, 'Stage', [{ name: 'Published' }, { name: 'Draft' }, { name: 'Archived' }]);
+  fake.setPropertyOptions(ds, 'State', [{ name: 'Now' }, { name: 'Later' }]);
   const asc = (property: string) => ({ property, direction: 'ascending' });
   const desc = (property: string) => ({ property, direction: 'descending' });
 
@@ -569,6 +577,8 @@ describe('fake query engine: sorts', () => {
     expect(order([desc('Stage')])).toEqual(['d', 'e', 'a', 'b', 'c']);
     expect(order([asc('Price')])).toEqual(['d', 'a', 'c', 'e', 'b']);
     expect(order([desc('Price')])).toEqual(['e', 'c', 'a', 'd', 'b']);
+    expect(order([asc('State')])).toEqual(['b', 'a', 'c', 'd', 'e']);
+    expect(order([desc('State')])).toEqual(['a', 'b', 'e', 'd', 'c']);
   });
 
   it('orders text by lower case in code point order, dates by start instant, checkbox false first', () => {

@@ -139,7 +139,17 @@ function compileTimestampFilter<R extends QueryRow>(
     throw invalid(`${path}.timestamp`, '`created_time` or `last_edited_time`', field);
   const key = conditionKey(filter, path, 'timestamp');
   if (key !== field) throw fail(`body failed validation: ${path}.${key} does not fit timestamp \`${field}\`.`);
-  const test = dateTest(filter[key], `${path}.${key}`, ctx.now);
+  return pageTimeTest(field, filter[key], `${path}.${key}`, ctx.now);
+}
+
+/** A date condition on the page's own time (a number per row: no value is built). */
+function pageTimeTest<R extends QueryRow>(
+  field: TimestampField,
+  condition: unknown,
+  path: string,
+  now: Date,
+): RowPredicate<R> {
+  const test = dateTest(condition, path, now);
   return field === 'created_time' ? (row) => test(row.created) : (row) => test(row.edited);
 }
 
@@ -159,11 +169,8 @@ function compilePropertyFilter<R extends QueryRow>(
     );
   const condition = filter[key];
   const conditionPath = `${path}.${key}`;
-  // The page's own times, without building a value per row.
-  if (property.type === 'created_time' || property.type === 'last_edited_time') {
-    const test = dateTest(condition, conditionPath, ctx.now);
-    return property.type === 'created_time' ? (row) => test(row.created) : (row) => test(row.edited);
-  }
+  if (property.type === 'created_time' || property.type === 'last_edited_time')
+    return pageTimeTest(property.type, condition, conditionPath, ctx.now);
   const test = valueTest(property.type, condition, conditionPath, ctx.now);
   const { read } = property;
   return (row) => test(read(row));
