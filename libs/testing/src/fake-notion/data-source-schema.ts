@@ -88,10 +88,6 @@ export class DataSourceSchema {
     this.add(titleName, 'title', titleId);
   }
 
-  get title(): SchemaProperty {
-    return [...this.byName.values()].find((p) => p.type === 'title')!;
-  }
-
   get(name: string): SchemaProperty | undefined {
     return this.byName.get(name);
   }

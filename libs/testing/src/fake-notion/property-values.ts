@@ -110,18 +110,6 @@ export type RollupItem = Exclude<ShownValue, { readonly type: 'rollup' }>;
 export type FakePropertyValue = { readonly id?: string } & PropertyValueBody;
 
 export type FakePropertyType = ShownValue['type'];
-export type DerivedPropertyType = DerivedValue['type'];
-
-export const DERIVED_PROPERTY_TYPES: ReadonlySet<FakePropertyType> = new Set<DerivedPropertyType>([
-  'created_time',
-  'last_edited_time',
-  'created_by',
-  'last_edited_by',
-]);
-
-/** The property types Notion paginates through the property item endpoint. */
-export const LIST_PROPERTY_TYPES: ReadonlySet<FakePropertyType> = new Set(['title', 'rich_text', 'relation', 'people']);
-
 /** select, status and multi_select: their options live in the data source's schema. */
 export const OPTION_PROPERTY_TYPES: ReadonlySet<FakePropertyType> = new Set(['select', 'status', 'multi_select']);
 
