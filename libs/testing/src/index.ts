@@ -12,6 +12,7 @@ export {
 } from './inbox-fixtures.js';
 export {
   FakeNotion,
+  QueryValidationError,
   type AddPageOptions,
   type AddPagesOptions,
   type FailureInjection,
@@ -27,7 +28,15 @@ export {
   type RateLimit,
   type RateLimitedInjection,
 } from './fake-notion/fake-notion.js';
-export { type FakePropertyValue, type SelectOption } from './fake-notion/property-values.js';
+export {
+  type FakePropertyType,
+  type FakePropertyValue,
+  type FakeUser,
+  type FileInput,
+  type SelectOption,
+  type ShownValue,
+} from './fake-notion/property-values.js';
+export { type OptionInput, type PropertyDefinition } from './fake-notion/data-source-schema.js';
 export {
   type HandshakeResult,
   type SendWebhookArgs,

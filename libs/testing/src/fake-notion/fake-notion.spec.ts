@@ -353,10 +353,10 @@ describe('FakeNotion queries: sorts, filters, cursors, trash', () => {
         data_source_id: dataSourceId,
         filter: { property: 'Status', select: { equals: 'Done' } },
       }),
-      client.dataSources.query({ data_source_id: dataSourceId, sorts: [{ property: 'Name', direction: 'ascending' }] }),
+      client.dataSources.query({ data_source_id: dataSourceId, sorts: [{ property: 'Nope', direction: 'ascending' }] }),
       client.dataSources.query({
         data_source_id: dataSourceId,
-        filter: { timestamp: 'created_time', created_time: { past_week: {} } },
+        filter: { timestamp: 'created_time', created_time: { past_fortnight: {} } as any },
       }),
       client.dataSources.query({
         data_source_id: dataSourceId,

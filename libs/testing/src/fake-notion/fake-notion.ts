@@ -1,30 +1,40 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { QueryDataSourceResponse } from '@notionhq/client';
 import { createControlApi, type ControlApi } from './control-api.js';
 import { readBody, sendJson } from './http-body.js';
 import {
-  LIST_PROPERTY_TYPES,
+  DataSourceSchema,
+  emptyValue,
+  type OptionInput,
+  type PropertyDefinition,
+  type SchemaProperty,
+} from './data-source-schema.js';
+import {
   listItems,
   pageObjectValue,
   prop,
   propertyItem,
   richTextItem,
-  schemaEntry,
+  userValue,
   type FakePropertyType,
   type FakePropertyValue,
+  type FakeUser,
+  type ShownValue,
 } from './property-values.js';
 import {
-  compileFilter,
+  compileQuery,
   decodeCursor,
   encodeCursor,
   lowerBound,
-  parseSorts,
+  positionComparator,
   queryFingerprint,
   QueryValidationError,
-  rowComparator,
+  runQuery,
+  type CompiledQuery,
+  type QueryContext,
   type QueryRow,
-  type RowPredicate,
-  type SortKey,
+  type SortedRow,
 } from './query-engine.js';
 import {
   sendHandshake,
@@ -45,13 +55,15 @@ import {
  *
  * Serves `GET /v1/pages/:id`, `GET /v1/pages/:id/properties/:propertyId`,
  * `GET /v1/databases/:id`, `GET /v1/data_sources/:id`, `GET /v1/users/me` and
- * `POST /v1/data_sources/:id/query` (timestamp filters and sorts, keyset
- * cursors, the per-query result cap with `request_status`). Around that: its own
+ * `POST /v1/data_sources/:id/query` (property and timestamp filters and sorts
+ * with the semantics of docs/queries.md, keyset cursors, the per-query result
+ * cap with `request_status`). Around that: its own
  * per-token rate limit, injectable 429s, 5xx and latency, token revocation, a
  * request log, and a sender for signed webhooks.
  *
- * State changes go through the methods (`addPage`, `editPage`, `trashPage`...):
- * queries cache their sorted rows until the next change.
+ * State changes go through the methods (`addPage`, `editPage`, `trashPage`,
+ * `defineProperty`, `renameProperty`, `changePropertyType`...): queries cache
+ * their sorted rows until the next change.
  */
 
 export interface FakePage {
@@ -66,6 +78,9 @@ export interface FakePage {
   readonly createdTime: string;
   readonly lastEditedTime: string;
   readonly inTrash: boolean;
+  /** `created_by` / `last_edited_by` (and properties of those types); default `FakeNotion.userId`. */
+  readonly createdBy: FakeUser;
+  readonly lastEditedBy: FakeUser;
 }
 
 export interface PageChange {
@@ -73,6 +88,8 @@ export interface PageChange {
   /** Merged into the page's properties (properties not named keep their values). */
   readonly properties?: Readonly<Record<string, FakePropertyValue>>;
   readonly inTrash?: boolean;
+  /** Who made the change (`last_edited_by`); default `FakeNotion.userId`. */
+  readonly editedBy?: string | FakeUser;
 }
 
 export interface AddPageOptions {
@@ -81,6 +98,8 @@ export interface AddPageOptions {
   readonly properties?: Readonly<Record<string, FakePropertyValue>>;
   /** A fixed page id (the demo workspace keeps its ids across restarts). */
   readonly id?: string;
+  /** `created_by` (and the first `last_edited_by`); default `FakeNotion.userId`. */
+  readonly createdBy?: string | FakeUser;
 }
 
 export interface AddPagesOptions {
@@ -122,6 +141,11 @@ export interface FakeNotionOptions {
   readonly webhookApiVersion?: string;
   /** Serve the control API under `/_fake/` (the standalone server does; see control-api.ts). */
   readonly controlApi?: boolean;
+  /**
+   * The fake's clock: "now" for relative date filters (`today`, `past_week`...)
+   * and the default time of changes. Default the real time; see also `setNow`.
+   */
+  readonly now?: () => Date;
 }
 
 interface RequestMatch {
@@ -190,6 +214,8 @@ interface PageRecord {
   createdTime: string;
   lastEditedTime: string;
   inTrash: boolean;
+  createdBy: FakeUser;
+  lastEditedBy: FakeUser;
 }
 
 interface DatabaseRecord {
@@ -199,18 +225,13 @@ interface DatabaseRecord {
   readonly createdTime: string;
 }
 
-interface SchemaEntry {
-  readonly id: string;
-  type: FakePropertyType;
-}
-
 interface DataSourceRecord {
   readonly id: string;
   readonly name: string;
   readonly databaseId: string;
   readonly createdTime: string;
-  /** property name -> id and type, in first-seen order (the title first). */
-  readonly schema: Map<string, SchemaEntry>;
+  /** Its properties in first-seen order (the title first). */
+  readonly schema: DataSourceSchema;
 }
 
 interface IndexedRow extends QueryRow {
@@ -323,7 +344,8 @@ export class FakeNotion {
   /** Bumped by every change; query caches are valid for one version. */
   private version = 0;
   private rowIndex?: { version: number; byDataSource: Map<string, IndexedRow[]> };
-  private readonly queryCache = new Map<string, { version: number; rows: IndexedRow[] }>();
+  private readonly queryCache = new Map<string, { version: number; rows: SortedRow<IndexedRow>[] }>();
+  private clock: () => Date;
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
   private readonly control?: ControlApi;
   private server?: Server;
@@ -335,7 +357,19 @@ export class FakeNotion {
     this.workspaceId = options.workspace?.id ?? randomUUID();
     this.workspaceName = options.workspace?.name ?? 'Fake workspace';
     this.webhookApiVersion = options.webhookApiVersion ?? '2025-09-03';
+    this.clock = options.now ?? (() => new Date());
     if (options.controlApi) this.control = createControlApi(this);
+  }
+
+  /** Sets the fake's clock (see `FakeNotionOptions.now`): a fixed time, a function, or null for the real time. */
+  setNow(now: Date | (() => Date) | null): void {
+    this.clock = now === null ? () => new Date() : now instanceof Date ? () => now : now;
+    this.version++; // relative filters mean other rows now
+  }
+
+  /** The fake's current time. */
+  now(): Date {
+    return this.clock();
   }
 
   // ---------------------------------------------------------------- workspace
@@ -347,10 +381,10 @@ export class FakeNotion {
     options: { id?: string; dataSourceIds?: string[]; at?: Date } = {},
   ): { databaseId: string; dataSourceIds: string[] } {
     const id = normalizeId(options.id ?? randomUUID());
-    const createdTime = toMinute(options.at ?? new Date());
+    const createdTime = toMinute(options.at ?? this.now());
     const dataSourceIds = dataSourceNames.map((name, i) => {
       const dsId = normalizeId(options.dataSourceIds?.[i] ?? randomUUID());
-      const schema = new Map<string, SchemaEntry>([[TITLE_PROPERTY, { id: TITLE_ID, type: 'title' }]]);
+      const schema = new DataSourceSchema(TITLE_PROPERTY, TITLE_ID);
       this.dataSources.set(dsId, { id: dsId, name, databaseId: id, createdTime, schema });
       return dsId;
     });
@@ -377,9 +411,90 @@ export class FakeNotion {
     this.grants.delete(token);
   }
 
-  /** The id a data source gives a property name (registering it if new). */
+  /** The id a data source gives a property name (registering it, of `type`, if new). */
   propertyId(dataSourceId: string, name: string, type: FakePropertyType = 'rich_text'): string {
-    return this.register(this.dataSource(dataSourceId), name, type).id;
+    return this.dataSource(dataSourceId).schema.ensure(name, type).id;
+  }
+
+  // ----------------------------------------------------------------- schema
+
+  /**
+   * Declares a property, or configures one: its type (the derived types
+   * `created_time`, `last_edited_time`, `created_by`, `last_edited_by` exist
+   * only this way: every page shows its own), and the number format, formula
+   * expression, unique_id prefix, rollup or relation configuration, options.
+   * A property otherwise appears with the first value set for it.
+   */
+  defineProperty(dataSourceId: string, name: string, definition: PropertyDefinition): string {
+    const ds = this.dataSource(dataSourceId);
+    const property = ds.schema.define(name, definition);
+    if (definition.options) this.setPropertyOptions(ds.id, name, definition.options);
+    this.version++;
+    return property.id;
+  }
+
+  /**
+   * Sets the options of a select, status or multi_select property, in order
+   * (their order is the sort order of select and status). Options used by pages
+   * must be listed; a value with a new option later appends it, as in Notion.
+   * Without this, options are listed in order of first use.
+   */
+  setPropertyOptions(dataSourceId: string, name: string, options: readonly OptionInput[]): void {
+    const ds = this.dataSource(dataSourceId);
+    const inUse = new Set<string>();
+    for (const page of this.pagesOf(ds)) {
+      const value = page.properties[name];
+      if (value?.type === 'select' && value.select) inUse.add(value.select.name);
+      if (value?.type === 'status' && value.status) inUse.add(value.status.name);
+      if (value?.type === 'multi_select') for (const o of value.multi_select) inUse.add(o.name);
+    }
+    ds.schema.setOptions(name, options, inUse);
+    this.version++;
+  }
+
+  /** Renames a property: same id, and page objects show the new name (as Notion, which keys values by id). */
+  renameProperty(dataSourceId: string, oldName: string, newName: string): void {
+    const ds = this.dataSource(dataSourceId);
+    const property = ds.schema.rename(oldName, newName);
+    if (property.type !== 'title' && oldName !== newName)
+      for (const page of this.pagesOf(ds)) {
+        const value = page.properties[oldName];
+        if (value === undefined) continue;
+        delete page.properties[oldName];
+        page.properties[newName] = value;
+      }
+    this.version++;
+  }
+
+  /**
+   * Changes a property's type, keeping its id. Each page's value becomes
+   * `valueFor(oldValue, page)` (a value of the new type), or the new type's
+   * empty value when `valueFor` is absent or returns null.
+   */
+  changePropertyType(
+    dataSourceId: string,
+    name: string,
+    type: FakePropertyType,
+    valueFor?: (old: ShownValue, page: FakePage) => FakePropertyValue | null,
+  ): void {
+    const ds = this.dataSource(dataSourceId);
+    const property = ds.schema.get(name);
+    if (!property) throw new Error(`no property ${name} in data source ${dataSourceId}`);
+    // Every new value first, so a bad one changes nothing.
+    const pages = this.pagesOf(ds).map((page) => {
+      const next = valueFor?.(this.propertyValue(page, property), page) ?? null;
+      if (next !== null && next.type !== type)
+        throw new Error(`valueFor gave a ${next.type} value for a ${type} property`);
+      return [page, next] as const;
+    });
+    ds.schema.changeType(name, type);
+    for (const [page, next] of pages) {
+      delete page.properties[name];
+      if (next === null) continue;
+      page.properties[name] = next;
+      ds.schema.noteValue(property, next);
+    }
+    this.version++;
   }
 
   // -------------------------------------------------------------------- pages
@@ -388,7 +503,8 @@ export class FakeNotion {
   addPage(dataSourceId: string, title: string, atOrOptions: Date | AddPageOptions = {}): FakePage {
     const options = atOrOptions instanceof Date ? { at: atOrOptions } : atOrOptions;
     const ds = this.dataSource(dataSourceId);
-    const time = toMinute(options.at ?? new Date());
+    const time = toMinute(options.at ?? this.now());
+    const author = this.user(options.createdBy);
     const page: PageRecord = {
       id: normalizeId(options.id ?? randomUUID()),
       databaseId: ds.databaseId,
@@ -398,6 +514,8 @@ export class FakeNotion {
       createdTime: time,
       lastEditedTime: time,
       inTrash: false,
+      createdBy: author,
+      lastEditedBy: author,
     };
     this.setProperties(ds, page, options.properties ?? {});
     this.pages.set(page.id, page);
@@ -431,28 +549,42 @@ export class FakeNotion {
   }
 
   /** Changes a page: `last_edited_time` becomes `at` (minute-rounded). */
-  editPage(pageId: string, change: PageChange, at = new Date()): FakePage {
+  editPage(pageId: string, change: PageChange, at = this.now()): FakePage {
     const page = this.page(pageId);
     if (change.title !== undefined) page.title = change.title;
     if (change.inTrash !== undefined) page.inTrash = change.inTrash;
     if (change.properties) this.setProperties(this.dataSource(page.dataSourceId), page, change.properties);
     page.lastEditedTime = toMinute(at);
+    page.lastEditedBy = this.user(change.editedBy);
     this.version++;
     return page;
   }
 
   /** Moves a page to the trash: queries stop returning it; `GET /v1/pages/:id` shows `in_trash: true`. */
-  trashPage(pageId: string, at = new Date()): FakePage {
+  trashPage(pageId: string, at = this.now()): FakePage {
     return this.editPage(pageId, { inTrash: true }, at);
   }
 
-  restorePage(pageId: string, at = new Date()): FakePage {
+  restorePage(pageId: string, at = this.now()): FakePage {
     return this.editPage(pageId, { inTrash: false }, at);
   }
 
   /** The API cannot delete a page for good, only trash it: the same here. */
-  deletePage(pageId: string, at = new Date()): FakePage {
+  deletePage(pageId: string, at = this.now()): FakePage {
     return this.trashPage(pageId, at);
+  }
+
+  /**
+   * `POST /v1/data_sources/:id/query` without HTTP, token or rate limit: the
+   * same answer, or the same 400 as a thrown `QueryValidationError`.
+   */
+  queryDataSource(dataSourceId: string, body: Record<string, unknown> = {}): QueryDataSourceResponse {
+    try {
+      return this.query(this.dataSource(dataSourceId), body, false) as QueryDataSourceResponse;
+    } catch (err) {
+      if (err instanceof NotionError && err.code === 'validation_error') throw new QueryValidationError(err.message);
+      throw err;
+    }
   }
 
   snapshot(): FakeNotionSnapshot {
@@ -771,19 +903,18 @@ export class FakeNotion {
 
   private query(ds: DataSourceRecord, body: Record<string, unknown>, legacy: boolean): unknown {
     const size = pageSize(body['page_size'], 'body.page_size');
-    const sorts = parseSorts(body['sorts']);
-    const predicate = compileFilter(body['filter']);
-    const fingerprint = queryFingerprint(ds.id, body['filter'], sorts);
-    const rows = this.queryRows(ds.id, fingerprint, predicate, sorts);
+    const compiled = compileQuery({ filter: body['filter'], sorts: body['sorts'] }, this.queryContext(ds));
+    const fingerprint = queryFingerprint(ds.id, body['filter'], compiled.sorts);
+    const rows = this.queryRows(ds.id, fingerprint, compiled);
     let start = 0;
     let delivered = 0;
     const rawCursor = body['start_cursor'];
     if (rawCursor !== undefined && rawCursor !== null) {
       const cursor = typeof rawCursor === 'string' ? decodeCursor(rawCursor) : undefined;
       // Notion's cursors belong to one query: another filter or sort cannot reuse them.
-      if (!cursor || cursor.q !== fingerprint)
+      if (!cursor || cursor.q !== fingerprint || cursor.next.keys.length !== compiled.sorts.length)
         throw validation(`The start_cursor provided is invalid: ${JSON.stringify(rawCursor)}.`);
-      start = lowerBound(rows, cursor.next, rowComparator(sorts));
+      start = lowerBound(rows, cursor.next, positionComparator(compiled));
       delivered = cursor.n;
     }
     const slice = rows.slice(start, start + Math.max(0, Math.min(size, this.resultCap - delivered)));
@@ -794,8 +925,10 @@ export class FakeNotion {
     const next = more && !capped ? rows[end] : undefined;
     return {
       object: 'list',
-      results: slice.map((row) => this.pageObject(row.page, legacy)),
-      next_cursor: next ? encodeCursor({ q: fingerprint, n: delivered + slice.length, next }) : null,
+      results: slice.map((entry) => this.pageObject(entry.row.page, legacy)),
+      next_cursor: next
+        ? encodeCursor({ q: fingerprint, n: delivered + slice.length, next: { id: next.row.id, keys: next.keys } })
+        : null,
       has_more: next !== undefined,
       type: 'page_or_data_source',
       page_or_data_source: {},
@@ -805,14 +938,32 @@ export class FakeNotion {
     };
   }
 
+  /** Properties by id or name, as the query engine reads them. */
+  private queryContext(ds: DataSourceRecord): QueryContext<IndexedRow> {
+    return {
+      now: this.now(),
+      property: (nameOrId) => {
+        const property = ds.schema.resolve(nameOrId);
+        if (!property) return undefined;
+        return {
+          id: property.id,
+          type: property.type,
+          options: property.options.map((o) => o.name),
+          read: (row) => this.propertyValue(row.page, property),
+        };
+      },
+    };
+  }
+
   /** The query's rows in order, cached until the next change (so 120 cursor pages do not re-sort 12,000 rows). */
   private queryRows(
     dataSourceId: string,
     fingerprint: string,
-    predicate: RowPredicate,
-    sorts: readonly SortKey[],
-  ): IndexedRow[] {
-    const cached = this.queryCache.get(fingerprint);
+    query: CompiledQuery<IndexedRow>,
+  ): SortedRow<IndexedRow>[] {
+    // Relative dates (`today`) make the same query mean other rows on another day.
+    const cacheKey = `${fingerprint}@${this.now().toISOString().slice(0, 10)}`;
+    const cached = this.queryCache.get(cacheKey);
     if (cached?.version === this.version) return cached.rows;
     if (!this.rowIndex || this.rowIndex.version !== this.version) {
       const byDataSource = new Map<string, IndexedRow[]>();
@@ -830,9 +981,9 @@ export class FakeNotion {
       this.rowIndex = { version: this.version, byDataSource };
       this.queryCache.clear();
     }
-    const rows = (this.rowIndex.byDataSource.get(dataSourceId) ?? []).filter(predicate).sort(rowComparator(sorts));
-    this.queryCache.delete(fingerprint);
-    this.queryCache.set(fingerprint, { version: this.version, rows });
+    const rows = runQuery(this.rowIndex.byDataSource.get(dataSourceId) ?? [], query);
+    this.queryCache.delete(cacheKey);
+    this.queryCache.set(cacheKey, { version: this.version, rows });
     if (this.queryCache.size > 32) this.queryCache.delete(this.queryCache.keys().next().value!);
     return rows;
   }
@@ -841,10 +992,9 @@ export class FakeNotion {
 
   private propertyItems(page: PageRecord, propertyId: string, query: URLSearchParams): unknown {
     const ds = this.dataSource(page.dataSourceId);
-    const name = [...ds.schema].find(([, entry]) => entry.id === propertyId)?.[0];
-    if (name === undefined) throw notFound('property', propertyId);
-    const entry = ds.schema.get(name)!;
-    const value = this.valueOf(page, name) ?? ({ type: entry.type, ...emptyValue(entry.type) } as FakePropertyValue);
+    const entry = ds.schema.withId(propertyId);
+    if (!entry) throw notFound('property', propertyId);
+    const value = ds.schema.shown(entry, this.propertyValue(page, entry));
     const items = listItems(value);
     if (!items) return propertyItem(entry.id, value.type, (value as Record<string, unknown>)[value.type]);
 
@@ -879,12 +1029,13 @@ export class FakeNotion {
 
   private pageObject(page: PageRecord, legacy: boolean): Record<string, unknown> {
     const ds = this.dataSource(page.dataSourceId);
-    const properties: Record<string, unknown> = {
-      [TITLE_PROPERTY]: pageObjectValue(TITLE_ID, titleValue(page.title)),
-    };
-    for (const [name, value] of Object.entries(page.properties))
-      properties[name] = pageObjectValue(ds.schema.get(name)!.id, value);
-    const user = { object: 'user', id: this.userId };
+    // Every property of the data source, as Notion lists them: unset ones with their empty value.
+    const properties: Record<string, unknown> = {};
+    for (const property of ds.schema.properties())
+      properties[property.name] = pageObjectValue(
+        property.id,
+        ds.schema.shown(property, this.propertyValue(page, property)),
+      );
     return {
       object: 'page',
       id: page.id,
@@ -899,8 +1050,8 @@ export class FakeNotion {
       properties,
       icon: null,
       cover: null,
-      created_by: user,
-      last_edited_by: user,
+      created_by: { object: 'user', id: page.createdBy.id },
+      last_edited_by: { object: 'user', id: page.lastEditedBy.id },
     };
   }
 
@@ -942,9 +1093,7 @@ export class FakeNotion {
       last_edited_time: ds.createdTime,
       created_by: user,
       last_edited_by: user,
-      properties: Object.fromEntries(
-        [...ds.schema].map(([name, entry]) => [name, schemaEntry(name, entry.id, entry.type, target)]),
-      ),
+      properties: ds.schema.toObject(target),
       icon: null,
       cover: null,
       url: notionUrl(ds.name, ds.id),
@@ -954,8 +1103,22 @@ export class FakeNotion {
 
   // --------------------------------------------------------------------- helpers
 
-  private valueOf(page: PageRecord, name: string): FakePropertyValue | undefined {
-    return name === TITLE_PROPERTY ? titleValue(page.title) : page.properties[name];
+  /** What a page shows for a property: its stored value, a value derived from the page, or the empty value. */
+  private propertyValue(page: PageRecord, property: SchemaProperty): ShownValue {
+    switch (property.type) {
+      case 'title':
+        return titleValue(page.title);
+      case 'created_time':
+        return { type: 'created_time', created_time: page.createdTime };
+      case 'last_edited_time':
+        return { type: 'last_edited_time', last_edited_time: page.lastEditedTime };
+      case 'created_by':
+        return { type: 'created_by', created_by: userValue(page.createdBy) };
+      case 'last_edited_by':
+        return { type: 'last_edited_by', last_edited_by: userValue(page.lastEditedBy) };
+    }
+    const stored = page.properties[property.name];
+    return stored?.type === property.type ? stored : emptyValue(property)!;
   }
 
   private setProperties(
@@ -964,25 +1127,24 @@ export class FakeNotion {
     properties: Readonly<Record<string, FakePropertyValue>>,
   ): void {
     for (const [name, value] of Object.entries(properties)) {
-      if (name === TITLE_PROPERTY) throw new Error(`set the title with \`title\`, not the ${TITLE_PROPERTY} property`);
-      this.register(ds, name, value.type, value.id);
+      let property = ds.schema.get(name);
+      if (property?.type === 'title') throw new Error(`set the title with \`title\`, not the ${name} property`);
+      if (!property) property = ds.schema.ensure(name, value.type, value.id);
+      // A value of another type changes the property's type, as in Notion: other pages' values go.
+      else if (property.type !== value.type) this.changePropertyType(ds.id, name, value.type);
       page.properties[name] = value;
+      ds.schema.noteValue(property, value);
     }
   }
 
-  /** Gives a property name its id in the data source: pinned by the value, or derived from the name. */
-  private register(ds: DataSourceRecord, name: string, type: FakePropertyType, pinnedId?: string): SchemaEntry {
-    const existing = ds.schema.get(name);
-    if (existing) {
-      existing.type = type;
-      return existing;
-    }
-    const taken = new Set([...ds.schema.values()].map((e) => e.id));
-    let id = pinnedId ?? createHash('sha256').update(name).digest('base64url').slice(0, 4);
-    while (taken.has(id)) id += 'x';
-    const entry = { id, type };
-    ds.schema.set(name, entry);
-    return entry;
+  /** A change's author: the given user, or the fake's default person. */
+  private user(user: string | FakeUser | undefined): FakeUser {
+    if (user === undefined) return { id: this.userId };
+    return typeof user === 'string' ? { id: user } : user;
+  }
+
+  private pagesOf(ds: DataSourceRecord): PageRecord[] {
+    return [...this.pages.values()].filter((page) => page.dataSourceId === ds.id);
   }
 
   private page(pageId: string): PageRecord {
@@ -1101,13 +1263,6 @@ function pageSize(raw: unknown, field: string): number {
 
 const titleValue = (title: string): FakePropertyValue => ({ type: 'title', title: [richTextItem(title)] });
 
-/** The value a page shows for a property it never set. */
-function emptyValue(type: FakePropertyType): Record<string, unknown> {
-  if (LIST_PROPERTY_TYPES.has(type) || type === 'multi_select') return { [type]: [] };
-  if (type === 'checkbox') return { checkbox: false };
-  return { [type]: null };
-}
-
 /** Notion's URLs: a slug of the title, then the id without dashes. */
 function notionUrl(title: string, id: string): string {
   const slug =
@@ -1134,4 +1289,16 @@ function decodePropertyCursor(raw: string): { pageId: string; propertyId: string
   }
 }
 
-export type { FakePropertyValue, WebhookAuthor, WebhookDelivery, WebhookTarget, HandshakeResult, SendWebhookArgs };
+export { QueryValidationError };
+export type {
+  FakePropertyValue,
+  FakeUser,
+  OptionInput,
+  PropertyDefinition,
+  ShownValue,
+  WebhookAuthor,
+  WebhookDelivery,
+  WebhookTarget,
+  HandshakeResult,
+  SendWebhookArgs,
+};
