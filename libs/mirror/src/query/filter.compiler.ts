@@ -90,6 +90,9 @@ const ROLLUP_ELEMENT_TYPES = new Set([
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
 
+/** Matches no page (EXISTS over no element). */
+const NOTHING: CellCondition = { sql: 'FALSE', negated: false };
+
 export interface FilterContext {
   readonly params: SqlParams;
   /** The data source's properties; undefined when the query names none (only timestamps allowed). */
@@ -152,7 +155,7 @@ function propertyFilter(filter: Obj, path: string, ctx: FilterContext): string {
   const condition = filter[key];
   if (TIMESTAMP_TYPES.has(property.type))
     return timestampCondition(`p.${property.type}`, condition, conditionPath, ctx);
-  return onProperty(property.id, cellCondition(property.type, condition, conditionPath, ctx), ctx);
+  return onProperty(property.id, cellCondition(property.type, condition, conditionPath, ctx, property), ctx);
 }
 
 /** A property matches a cell condition when some element does (or, negated, none does). */
@@ -179,7 +182,13 @@ function existence(operator: string, value: unknown, path: string, column: Colum
   return { sql: `v.${column} IS NOT NULL`, negated: operator === 'is_empty' };
 }
 
-function cellCondition(type: string, condition: unknown, path: string, ctx: FilterContext): CellCondition {
+function cellCondition(
+  type: string,
+  condition: unknown,
+  path: string,
+  ctx: FilterContext,
+  property?: PropertySchema,
+): CellCondition {
   if (TEXT_TYPES.has(type)) return textCondition(condition, path, ctx);
   if (PEOPLE_TYPES.has(type) || type === 'relation') return idCondition(condition, path, ctx, type);
   switch (type) {
@@ -205,7 +214,7 @@ function cellCondition(type: string, condition: unknown, path: string, ctx: Filt
     case 'formula':
       return formulaCondition(condition, path, ctx);
     case 'rollup':
-      return rollupCondition(condition, path, ctx);
+      return rollupCondition(condition, path, ctx, property?.rollup?.resultType);
     default:
       throw invalid(path, `properties of type ${type} cannot be filtered`);
   }
@@ -219,14 +228,10 @@ function textCondition(condition: unknown, path: string, ctx: FilterContext): Ce
   if (typeof value !== 'string' || [...value].length > MAX_TEXT)
     throw invalid(`${path}.${operator}`, `must be a string of at most ${MAX_TEXT} characters`);
   const folded = value.toLowerCase();
+  // An empty operand needs no case: no element is empty ("" has no cell), so
+  // equals "" matches nothing and contains "" every non-empty value, and the
+  // negations the rest (docs/queries.md: a negation is its positive's complement).
   const negated = operator.startsWith('does_not_');
-  // An empty operand: equals "" is "is empty"; contains "" (and its kin) matches every value.
-  if (value === '') {
-    if (operator === 'equals' || operator === 'does_not_equal')
-      return { sql: 'v.t IS NOT NULL', negated: operator === 'equals' };
-    // NOT EXISTS (nothing) is every page; EXISTS (nothing) is none.
-    return { sql: 'FALSE', negated: !negated };
-  }
   const bind = (text: string) => ctx.params.bind(text);
   switch (operator) {
     case 'equals':
@@ -341,39 +346,64 @@ function verificationCondition(condition: unknown, path: string, ctx: FilterCont
   return { sql: `v.t = ${ctx.params.bind(state)}`, negated: operator === 'does_not_equal' };
 }
 
-/** A formula's condition names the type of its computed value; a value of another type does not match. */
+/** The column that holds a formula's computed value of each condition type. */
+const FORMULA_COLUMNS: Record<string, Column> = { string: 't', number: 'n', checkbox: 'b', date: 'd' };
+
+/**
+ * A formula's condition names the type of its computed value: a value of
+ * another type does not match (negations included); an empty value is empty
+ * of every type.
+ */
 function formulaCondition(condition: unknown, path: string, ctx: FilterContext): CellCondition {
   const [kind, inner] = single(condition, path);
   const innerPath = `${path}.${kind}`;
-  switch (kind) {
-    case 'string':
-      return textCondition(inner, innerPath, ctx);
-    case 'number':
-      return numberCondition(inner, innerPath, ctx);
-    case 'checkbox':
-      return checkboxCondition(inner, innerPath, ctx);
-    case 'date':
-      return dateCondition(inner, innerPath, ctx);
-    default:
-      throw invalid(innerPath, 'a formula condition is string, number, checkbox or date');
-  }
+  const column = FORMULA_COLUMNS[kind];
+  if (!column) throw invalid(innerPath, 'a formula condition is string, number, checkbox or date');
+  const typed =
+    kind === 'string'
+      ? textCondition(inner, innerPath, ctx)
+      : kind === 'number'
+        ? numberCondition(inner, innerPath, ctx)
+        : kind === 'checkbox'
+          ? checkboxCondition(inner, innerPath, ctx)
+          : dateCondition(inner, innerPath, ctx);
+  // A formula has one element at most: "no element of another type, and the
+  // condition" is one NOT EXISTS over elements that are of another type or
+  // (negated) match, or one EXISTS over elements of this type that match.
+  const otherType = `v.${column} IS NULL`;
+  return typed.negated
+    ? { sql: `(${otherType} OR ${typed.sql})`, negated: true }
+    : { sql: `(v.${column} IS NOT NULL AND ${typed.sql})`, negated: false };
 }
 
 /**
  * number / date on a rollup's single value; any / every / none on each
  * rolled-up value. `every` and `none` hold for an empty rollup.
  */
-function rollupCondition(condition: unknown, path: string, ctx: FilterContext): CellCondition {
+function rollupCondition(
+  condition: unknown,
+  path: string,
+  ctx: FilterContext,
+  resultType: string | undefined,
+): CellCondition {
   const [kind, inner] = single(condition, path);
   const innerPath = `${path}.${kind}`;
-  if (kind === 'number') return numberCondition(inner, innerPath, ctx);
-  if (kind === 'date') return dateCondition(inner, innerPath, ctx);
+  // Checked in full first (a bad condition is a 400 whatever the rollup's type).
+  const compiled =
+    kind === 'number'
+      ? numberCondition(inner, innerPath, ctx)
+      : kind === 'date'
+        ? dateCondition(inner, innerPath, ctx)
+        : undefined;
+  if (compiled) return resultType === kind ? compiled : NOTHING;
   if (kind !== 'any' && kind !== 'every' && kind !== 'none')
     throw invalid(innerPath, 'a rollup condition is number, date, any, every or none');
   const [type, typed] = single(inner, innerPath);
   if (!ROLLUP_ELEMENT_TYPES.has(type))
     throw invalid(`${innerPath}.${type}`, `not a rollup element type (${[...ROLLUP_ELEMENT_TYPES].join(', ')})`);
   const element = cellCondition(type, typed, `${innerPath}.${type}`, ctx);
+  // any / every / none hold only on a rollup of values (its function shows the original values).
+  if (resultType !== 'array') return NOTHING;
   // The condition on one element, negations included: coalesce, so an element
   // of another type (a NULL comparison) counts as not matching.
   const matches = element.negated ? `NOT coalesce(${element.sql}, false)` : `coalesce(${element.sql}, false)`;

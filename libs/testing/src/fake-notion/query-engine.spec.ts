@@ -418,18 +418,20 @@ describe('fake query engine: files, verification, formulas, rollups', () => {
     refuse({ filter: { property: 'Check', verification: { is_empty: true } } });
   });
 
-  it('formula: the condition must fit the computed type, else no match', () => {
+  it('formula: the condition must fit the computed type, else no match; an empty value is empty of every type', () => {
     const formula = (name: string, condition: object) => match({ property: name, formula: condition });
     expect(formula('Calc', { number: { equals: 5 } })).toEqual(['f1']);
-    expect(formula('Calc', { number: { is_empty: true } })).toEqual(['f2']);
-    // f3 and f4 never computed a number: not even does_not_equal matches them.
-    expect(formula('Calc', { number: { does_not_equal: 5 } })).toEqual(['f2']);
+    // f3 and f4 have no value (an empty string result): empty of every type.
+    expect(formula('Calc', { number: { is_empty: true } })).toEqual(['f2', 'f3', 'f4']);
+    expect(formula('Calc', { number: { does_not_equal: 5 } })).toEqual(['f2', 'f3', 'f4']);
+    // A value of another type matches nothing, not even a negation: Mixed of f2 is the string "3".
+    expect(formula('Mixed', { number: { does_not_equal: 4 } })).toEqual(['f1', 'f3', 'f4']);
     expect(formula('Label', { string: { equals: 'yes' } })).toEqual(['f1']);
     expect(formula('Label', { string: { contains: 'x' } })).toEqual([]);
     expect(formula('Flag', { checkbox: { equals: true } })).toEqual(['f1']);
-    expect(formula('Flag', { checkbox: { does_not_equal: true } })).toEqual(['f2']);
+    expect(formula('Flag', { checkbox: { does_not_equal: true } })).toEqual(['f2', 'f3', 'f4']);
     expect(formula('When', { date: { on_or_after: '2026-02-01' } })).toEqual(['f1']);
-    expect(formula('When', { date: { is_empty: true } })).toEqual(['f2']);
+    expect(formula('When', { date: { is_empty: true } })).toEqual(['f2', 'f3', 'f4']);
     expect(formula('Mixed', { number: { equals: 3 } })).toEqual(['f1']);
     expect(formula('Mixed', { string: { equals: '3' } })).toEqual(['f2']);
   });
@@ -620,9 +622,11 @@ describe('fake query engine: sorts', () => {
     );
   });
 
-  it('keeps timestamp-only sorts tie-breaking by ascending id, as before property sorts', () => {
-    expect(order([{ timestamp: 'created_time', direction: 'descending' }])).toEqual(['a', 'b', 'c', 'd', 'e']);
-    expect(order([])).toEqual(['a', 'b', 'c', 'd', 'e']);
+  it('breaks timestamp ties by page id in the direction of the first sort, as property sorts do', () => {
+    expect(order([{ timestamp: 'created_time', direction: 'descending' }])).toEqual(['e', 'd', 'c', 'b', 'a']);
+    expect(order([{ timestamp: 'created_time', direction: 'ascending' }])).toEqual(['a', 'b', 'c', 'd', 'e']);
+    // No sorts: created_time descending, so ties descending too.
+    expect(order([])).toEqual(['e', 'd', 'c', 'b', 'a']);
   });
 });
 

@@ -53,7 +53,7 @@ export interface CompiledSort<R> {
 export interface CompiledQuery<R> {
   readonly predicate: RowPredicate<R>;
   readonly sorts: readonly CompiledSort<R>[];
-  /** Ties by page id descending (the first sort's direction when any sort is by property). */
+  /** Ties by page id descending: the first sort is descending (docs/queries.md). */
   readonly tieDescending: boolean;
 }
 
@@ -82,9 +82,8 @@ export function compileQuery<R extends QueryRow>(
 ): CompiledQuery<R> {
   const predicate = compileFilter(body.filter, ctx);
   const sorts = compileSorts(body.sorts, ctx);
-  const byProperty = sorts.some((s) => !s.key.startsWith('timestamp:'));
-  // Timestamp-only sorts keep the fake's first tie-break (ascending id), on which older specs rely.
-  return { predicate, sorts, tieDescending: byProperty && sorts[0]!.descending };
+  // docs/queries.md: ties by page id in the direction of the first sort.
+  return { predicate, sorts, tieDescending: sorts[0]!.descending };
 }
 
 // ------------------------------------------------------------------ filters
@@ -548,7 +547,11 @@ const FORMULA_TYPES: Record<string, { readonly result: string; readonly kind: Ki
   date: { result: 'date', kind: 'date' },
 };
 
-/** A condition of the formula's computed type; a value of another type never matches. */
+/**
+ * A condition of the formula's computed type; a value of another type never
+ * matches (negations included), and an empty value is empty of every type
+ * (docs/queries.md).
+ */
 function formulaTest(condition: unknown, path: string, now: Date): ValueTest {
   const [key, inner] = singleCondition(condition, path);
   const fit = own(FORMULA_TYPES, key);
@@ -556,8 +559,12 @@ function formulaTest(condition: unknown, path: string, now: Date): ValueTest {
     throw fail(`body failed validation: ${path}.${key} is not a formula condition (string, checkbox, number, date).`);
   const test = plainTest(fit.kind, inner, `${path}.${key}`, now);
   return (value) => {
-    if (value.type !== 'formula' || value.formula.type !== fit.result) return false;
+    if (value.type !== 'formula') return false;
     const result = value.formula;
+    if (result.type !== fit.result) {
+      const computed = (result as Record<string, unknown>)[result.type];
+      return computed === null || computed === '' ? test(null) : false;
+    }
     switch (result.type) {
       case 'date':
         return test(result.date ? dateInstant(result.date.start) : null);
