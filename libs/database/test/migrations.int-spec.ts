@@ -43,6 +43,8 @@ describe('migrations', () => {
     expect(await tables()).toEqual([
       'data_source_schemas',
       'notion_pages',
+      'page_dates',
+      'page_numbers',
       'page_values',
       'project_sync',
       'projects',

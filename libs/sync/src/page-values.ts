@@ -1,7 +1,8 @@
 import { normalizeNotionId } from '@app/notion';
 
 /**
- * One queryable element of a property value: a row of `page_values` (see
+ * One queryable element of a property value: a row of `page_values` (text,
+ * boolean), `page_numbers` or `page_dates`, by which columns it has (see
  * docs/queries.md, "Storage"). `p` is the property id, `o` the element's
  * position in a list (0 for a single value); the typed columns hold what the
  * query language compares: `t` text, `n` number, `d` an instant (ISO), `b` boolean.

@@ -2,7 +2,7 @@ import type { PropertySchema } from '@app/contracts';
 import { normalizeNotionId } from '@app/notion';
 import { DATE_OPERATORS, dateRange, rangeSql } from './date-condition.js';
 import { invalid } from './query.errors.js';
-import type { SqlParams } from './sql-params.js';
+import { SqlParams } from './sql-params.js';
 
 /**
  * Compiles Notion's query `filter` to a SQL condition on `notion_pages p`,
@@ -39,6 +39,24 @@ const MAX_TEXT = 2000;
 
 type Column = 't' | 'k' | 'n' | 'd' | 'b';
 
+/** The side table of each kind of value (see the migration AddTypedValues). */
+export type ValueTable = 'page_values' | 'page_numbers' | 'page_dates';
+export const TABLE_OF: Record<Column, ValueTable> = {
+  t: 'page_values',
+  k: 'page_values',
+  b: 'page_values',
+  n: 'page_numbers',
+  d: 'page_dates',
+};
+/** Rows of the table that hold a value of this column (page_numbers and page_dates hold nothing else). */
+const PRESENT: Record<Column, string> = {
+  t: 'v.t IS NOT NULL',
+  k: 'v.t IS NOT NULL',
+  b: 'v.b IS NOT NULL',
+  n: 'TRUE',
+  d: 'TRUE',
+};
+
 /**
  * A condition on one value element: `sql` tests a `page_values` row `v`; when
  * `negated`, the property matches when no element matches `sql` (does_not_*,
@@ -47,6 +65,8 @@ type Column = 't' | 'k' | 'n' | 'd' | 'b';
 interface CellCondition {
   readonly sql: string;
   readonly negated: boolean;
+  /** Where the elements it tests live. */
+  readonly table: ValueTable;
 }
 
 type Obj = Record<string, unknown>;
@@ -89,9 +109,6 @@ const ROLLUP_ELEMENT_TYPES = new Set([
 ]);
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
-
-/** Matches no page (EXISTS over no element). */
-const NOTHING: CellCondition = { sql: 'FALSE', negated: false };
 
 export interface FilterContext {
   readonly params: SqlParams;
@@ -155,13 +172,24 @@ function propertyFilter(filter: Obj, path: string, ctx: FilterContext): string {
   const condition = filter[key];
   if (TIMESTAMP_TYPES.has(property.type))
     return timestampCondition(`p.${property.type}`, condition, conditionPath, ctx);
-  return onProperty(property.id, cellCondition(property.type, condition, conditionPath, ctx, property), ctx);
+  if (property.type === 'formula') return formulaFilter(property.id, condition, conditionPath, ctx);
+  if (property.type === 'rollup')
+    return rollupFilter(property.id, condition, conditionPath, ctx, property.rollup?.resultType);
+  return onProperty(property.id, cellCondition(property.type, condition, conditionPath, ctx), ctx);
 }
 
 /** A property matches a cell condition when some element does (or, negated, none does). */
 function onProperty(propertyId: string, condition: CellCondition, ctx: FilterContext): string {
-  const exists = `EXISTS (SELECT 1 FROM page_values v WHERE v.project_id = p.project_id AND v.page_id = p.page_id AND v.property_id = ${ctx.params.bind(propertyId)} AND ${condition.sql})`;
+  const exists = existsIn(condition.table, propertyId, condition.sql, ctx);
   return condition.negated ? `NOT ${exists}` : exists;
+}
+
+/** Some element of the page's property in `table` satisfies `sql` (over `v`). */
+function existsIn(table: ValueTable, propertyId: string, sql: string, ctx: FilterContext, alias = 'v'): string {
+  return (
+    `EXISTS (SELECT 1 FROM ${table} ${alias} WHERE ${alias}.project_id = p.project_id AND ${alias}.page_id = p.page_id ` +
+    `AND ${alias}.property_id = ${ctx.params.bind(propertyId)} AND ${sql})`
+  );
 }
 
 /** Exactly one operator: `{"equals": "x"}`. */
@@ -179,16 +207,10 @@ function expectKeys(filter: Obj, path: string, allowed: string[], condition: str
 
 function existence(operator: string, value: unknown, path: string, column: Column): CellCondition {
   if (value !== true) throw invalid(`${path}.${operator}`, 'must be true');
-  return { sql: `v.${column} IS NOT NULL`, negated: operator === 'is_empty' };
+  return { sql: PRESENT[column], negated: operator === 'is_empty', table: TABLE_OF[column] };
 }
 
-function cellCondition(
-  type: string,
-  condition: unknown,
-  path: string,
-  ctx: FilterContext,
-  property?: PropertySchema,
-): CellCondition {
+function cellCondition(type: string, condition: unknown, path: string, ctx: FilterContext): CellCondition {
   if (TEXT_TYPES.has(type)) return textCondition(condition, path, ctx);
   if (PEOPLE_TYPES.has(type) || type === 'relation') return idCondition(condition, path, ctx, type);
   switch (type) {
@@ -211,10 +233,6 @@ function cellCondition(
     }
     case 'verification':
       return verificationCondition(condition, path, ctx);
-    case 'formula':
-      return formulaCondition(condition, path, ctx);
-    case 'rollup':
-      return rollupCondition(condition, path, ctx, property?.rollup?.resultType);
     default:
       throw invalid(path, `properties of type ${type} cannot be filtered`);
   }
@@ -233,17 +251,18 @@ function textCondition(condition: unknown, path: string, ctx: FilterContext): Ce
   // negations the rest (docs/queries.md: a negation is its positive's complement).
   const negated = operator.startsWith('does_not_');
   const bind = (text: string) => ctx.params.bind(text);
+  const table = 'page_values';
   switch (operator) {
     case 'equals':
     case 'does_not_equal':
-      return { sql: `v.k = ${bind(folded)}`, negated };
+      return { sql: `v.k = ${bind(folded)}`, negated, table };
     case 'contains':
     case 'does_not_contain':
-      return { sql: `v.k LIKE ${bind(`%${escapeLike(folded)}%`)}`, negated };
+      return { sql: `v.k LIKE ${bind(`%${escapeLike(folded)}%`)}`, negated, table };
     case 'starts_with':
-      return { sql: `v.k LIKE ${bind(`${escapeLike(folded)}%`)}`, negated };
+      return { sql: `v.k LIKE ${bind(`${escapeLike(folded)}%`)}`, negated, table };
     default:
-      return { sql: `v.k LIKE ${bind(`%${escapeLike(folded)}`)}`, negated };
+      return { sql: `v.k LIKE ${bind(`%${escapeLike(folded)}`)}`, negated, table };
   }
 }
 
@@ -257,7 +276,11 @@ function numberCondition(condition: unknown, path: string, ctx: FilterContext): 
       `not a number condition (${[...Object.keys(NUMBER_OPERATORS), ...EXISTENCE].join(', ')})`,
     );
   if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${path}.${operator}`, 'must be a number');
-  return { sql: `v.n ${sign} ${ctx.params.bind(value)}::float8`, negated: operator === 'does_not_equal' };
+  return {
+    sql: `v.n ${sign} ${ctx.params.bind(value)}::float8`,
+    negated: operator === 'does_not_equal',
+    table: 'page_numbers',
+  };
 }
 
 function checkboxCondition(condition: unknown, path: string, ctx: FilterContext): CellCondition {
@@ -265,7 +288,11 @@ function checkboxCondition(condition: unknown, path: string, ctx: FilterContext)
   if (operator !== 'equals' && operator !== 'does_not_equal')
     throw invalid(`${path}.${operator}`, 'not a checkbox condition (equals, does_not_equal)');
   if (typeof value !== 'boolean') throw invalid(`${path}.${operator}`, 'must be true or false');
-  return { sql: `v.b = ${ctx.params.bind(value)}::boolean`, negated: operator === 'does_not_equal' };
+  return {
+    sql: `v.b = ${ctx.params.bind(value)}::boolean`,
+    negated: operator === 'does_not_equal',
+    table: 'page_values',
+  };
 }
 
 /** select, status (equals) and multi_select (contains): exact option names, a list meaning "any of". */
@@ -296,7 +323,7 @@ function optionCondition(
     list.map((n) => n.toLowerCase()),
     '::text[]',
   )}) AND v.t = ANY(${ctx.params.bind(list, '::text[]')})`;
-  return { sql, negated: operator === negative };
+  return { sql, negated: operator === negative, table: 'page_values' };
 }
 
 /** relation, people, created_by, last_edited_by: a page or user id. */
@@ -311,7 +338,7 @@ function idCondition(condition: unknown, path: string, ctx: FilterContext, type:
   if (value === 'me') throw invalid(`${path}.${operator}`, '"me" has no meaning in the mirror: give a user id');
   const id = typeof value === 'string' ? normalizeNotionId(value) : undefined;
   if (!id) throw invalid(`${path}.${operator}`, `must be a ${type === 'relation' ? 'page' : 'user'} id`);
-  return { sql: `v.k = ${ctx.params.bind(id)}`, negated: operator === 'does_not_contain' };
+  return { sql: `v.k = ${ctx.params.bind(id)}`, negated: operator === 'does_not_contain', table: 'page_values' };
 }
 
 function dateCondition(condition: unknown, path: string, ctx: FilterContext): CellCondition {
@@ -320,7 +347,7 @@ function dateCondition(condition: unknown, path: string, ctx: FilterContext): Ce
   if (!DATE_OPERATORS.has(operator))
     throw invalid(`${path}.${operator}`, `not a date condition (${[...DATE_OPERATORS, ...EXISTENCE].join(', ')})`);
   const range = dateRange(operator, value, ctx.now, `${path}.${operator}`);
-  return { sql: rangeSql('v.d', range, (v) => ctx.params.bind(v)), negated: false };
+  return { sql: rangeSql('v.d', range, (v) => ctx.params.bind(v)), negated: false, table: 'page_dates' };
 }
 
 /** created_time, last_edited_time: the page's own columns (never empty). */
@@ -343,7 +370,7 @@ function verificationCondition(condition: unknown, path: string, ctx: FilterCont
     throw invalid(`${path}.${operator}`, 'not a verification condition (status, does_not_equal)');
   const state = typeof value === 'string' ? VERIFICATION_STATES[value] : undefined;
   if (!state) throw invalid(`${path}.${operator}`, 'must be verified, expired or none');
-  return { sql: `v.t = ${ctx.params.bind(state)}`, negated: operator === 'does_not_equal' };
+  return { sql: `v.t = ${ctx.params.bind(state)}`, negated: operator === 'does_not_equal', table: 'page_values' };
 }
 
 /** The column that holds a formula's computed value of each condition type. */
@@ -352,9 +379,9 @@ const FORMULA_COLUMNS: Record<string, Column> = { string: 't', number: 'n', chec
 /**
  * A formula's condition names the type of its computed value: a value of
  * another type does not match (negations included); an empty value is empty
- * of every type.
+ * of every type. A formula has one element at most.
  */
-function formulaCondition(condition: unknown, path: string, ctx: FilterContext): CellCondition {
+function formulaFilter(propertyId: string, condition: unknown, path: string, ctx: FilterContext): string {
   const [kind, inner] = single(condition, path);
   const innerPath = `${path}.${kind}`;
   const column = FORMULA_COLUMNS[kind];
@@ -367,52 +394,59 @@ function formulaCondition(condition: unknown, path: string, ctx: FilterContext):
         : kind === 'checkbox'
           ? checkboxCondition(inner, innerPath, ctx)
           : dateCondition(inner, innerPath, ctx);
-  // A formula has one element at most: "no element of another type, and the
-  // condition" is one NOT EXISTS over elements that are of another type or
-  // (negated) match, or one EXISTS over elements of this type that match.
-  const otherType = `v.${column} IS NULL`;
-  return typed.negated
-    ? { sql: `(${otherType} OR ${typed.sql})`, negated: true }
-    : { sql: `(v.${column} IS NOT NULL AND ${typed.sql})`, negated: false };
+  const others = Object.values(FORMULA_COLUMNS).filter((c) => c !== column);
+  const noOtherType = others.map((c) => `NOT ${existsIn(TABLE_OF[c], propertyId, PRESENT[c], ctx)}`);
+  return `(${[...noOtherType, onProperty(propertyId, typed, ctx)].join(' AND ')})`;
 }
 
 /**
- * number / date on a rollup's single value; any / every / none on each
- * rolled-up value. `every` and `none` hold for an empty rollup.
+ * number / date on a rollup whose function gives one; any / every / none on
+ * each rolled-up value of a rollup of values (a value of another kind does
+ * not match; `every` and `none` hold for an empty rollup).
  */
-function rollupCondition(
+function rollupFilter(
+  propertyId: string,
   condition: unknown,
   path: string,
   ctx: FilterContext,
   resultType: string | undefined,
-): CellCondition {
+): string {
   const [kind, inner] = single(condition, path);
   const innerPath = `${path}.${kind}`;
-  // Checked in full first (a bad condition is a 400 whatever the rollup's type).
-  const compiled =
-    kind === 'number'
-      ? numberCondition(inner, innerPath, ctx)
-      : kind === 'date'
-        ? dateCondition(inner, innerPath, ctx)
-        : undefined;
-  if (compiled) return resultType === kind ? compiled : NOTHING;
+  // Checked in full first: a bad condition is a 400 whatever the rollup's type.
+  // A condition that cannot apply is still checked, with parameters of its own (unused ones break the statement).
+  const scratch = { ...ctx, params: new SqlParams() };
+  if (kind === 'number' || kind === 'date') {
+    const use = resultType === kind ? ctx : scratch;
+    const typed = kind === 'number' ? numberCondition(inner, innerPath, use) : dateCondition(inner, innerPath, use);
+    return resultType === kind ? onProperty(propertyId, typed, ctx) : 'FALSE';
+  }
   if (kind !== 'any' && kind !== 'every' && kind !== 'none')
     throw invalid(innerPath, 'a rollup condition is number, date, any, every or none');
   const [type, typed] = single(inner, innerPath);
   if (!ROLLUP_ELEMENT_TYPES.has(type))
     throw invalid(`${innerPath}.${type}`, `not a rollup element type (${[...ROLLUP_ELEMENT_TYPES].join(', ')})`);
-  const element = cellCondition(type, typed, `${innerPath}.${type}`, ctx);
-  // any / every / none hold only on a rollup of values (its function shows the original values).
-  if (resultType !== 'array') return NOTHING;
-  // The condition on one element, negations included: coalesce, so an element
-  // of another type (a NULL comparison) counts as not matching.
+  const element = cellCondition(type, typed, `${innerPath}.${type}`, resultType === 'array' ? ctx : scratch);
+  if (resultType !== 'array') return 'FALSE';
+  // The condition on one element, negations included: coalesce, so a NULL
+  // comparison counts as not matching.
   const matches = element.negated ? `NOT coalesce(${element.sql}, false)` : `coalesce(${element.sql}, false)`;
-  switch (kind) {
-    case 'any':
-      return { sql: matches, negated: false };
-    case 'none':
-      return { sql: matches, negated: true };
-    default:
-      return { sql: `NOT ${matches}`, negated: true };
-  }
+  if (kind === 'any') return existsIn(element.table, propertyId, matches, ctx);
+  if (kind === 'none') return `NOT ${existsIn(element.table, propertyId, matches, ctx)}`;
+  // every: no element of this kind fails, and no element is of another kind
+  // (one that has no row in this kind's table at its position).
+  const otherKinds = (['page_values', 'page_numbers', 'page_dates'] as const)
+    .filter((table) => table !== element.table)
+    .map(
+      (table) =>
+        `NOT ${existsIn(
+          table,
+          propertyId,
+          `NOT EXISTS (SELECT 1 FROM ${element.table} w WHERE w.project_id = o.project_id AND w.page_id = o.page_id ` +
+            `AND w.property_id = o.property_id AND w.ord = o.ord)`,
+          ctx,
+          'o',
+        )}`,
+    );
+  return `(NOT ${existsIn(element.table, propertyId, `NOT ${matches}`, ctx)} AND ${otherKinds.join(' AND ')})`;
 }

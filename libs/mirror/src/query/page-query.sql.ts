@@ -105,15 +105,17 @@ export function queryStatement(
   if (part === 'all') {
     rendered = keys.map((k) => k.render(params));
   } else {
-    const { propertyId, column } = first.indexed!;
+    const { propertyId, column, table } = first.indexed!;
+    // page_numbers and page_dates hold values only; page_values holds texts and booleans.
+    const valued = column === 'k' ? ` AND s.k IS NOT NULL` : '';
     const element =
       `s.project_id = p.project_id AND s.page_id = p.page_id AND s.property_id = ${params.bind(propertyId, '::text')} ` +
-      `AND s.ord = 0 AND s.${column} IS NOT NULL`;
+      `AND s.ord = 0${valued}`;
     if (part === 'valued') {
-      from = `page_values s JOIN notion_pages p ON ${element}`;
+      from = `${table} s JOIN notion_pages p ON ${element}`;
       where.push(`s.project_id = ${project}`);
     } else {
-      where.push(`NOT EXISTS (SELECT 1 FROM page_values s WHERE ${element})`);
+      where.push(`NOT EXISTS (SELECT 1 FROM ${table} s WHERE ${element})`);
     }
     rendered = [part === 'valued' ? `s.${column}` : 'NULL', ...keys.slice(1).map((k) => k.render(params))];
   }

@@ -1,5 +1,5 @@
 import type { PropertySchema } from '@app/contracts';
-import type { PropertyLookup } from './filter.compiler.js';
+import { TABLE_OF, type PropertyLookup, type ValueTable } from './filter.compiler.js';
 import { invalid } from './query.errors.js';
 import type { SqlParams } from './sql-params.js';
 
@@ -25,7 +25,7 @@ export interface SortKey {
    * `(project_id, property_id, <column>, page_id)`: a query sorted first by it
    * walks that index (see `MirrorQuery`).
    */
-  readonly indexed?: { readonly propertyId: string; readonly column: 'k' | 'n' | 'd' };
+  readonly indexed?: { readonly propertyId: string; readonly column: 'k' | 'n' | 'd'; readonly table: ValueTable };
 }
 
 const CAST: Record<KeyKind, string> = {
@@ -47,8 +47,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The first element's column of a property (`ord = 0`), NULL when empty. */
-const element = (propertyId: string, column: string) => (params: SqlParams) =>
-  `(SELECT v.${column} FROM page_values v WHERE v.project_id = p.project_id AND v.page_id = p.page_id ` +
+const element = (propertyId: string, column: 't' | 'k' | 'n' | 'd' | 'b') => (params: SqlParams) =>
+  `(SELECT v.${column} FROM ${TABLE_OF[column]} v WHERE v.project_id = p.project_id AND v.page_id = p.page_id ` +
   `AND v.property_id = ${params.bind(propertyId)} AND v.ord = 0)`;
 
 const TEXT_KEYED = new Set([
@@ -57,7 +57,6 @@ const TEXT_KEYED = new Set([
   'url',
   'email',
   'phone_number',
-  'multi_select',
   'people',
   'relation',
   'files',
@@ -71,7 +70,7 @@ function propertyKey(property: PropertySchema, direction: Direction): SortKey {
     render: element(property.id, column),
     direction,
     kind,
-    indexed: { propertyId: property.id, column },
+    indexed: { propertyId: property.id, column, table: TABLE_OF[column] },
   });
   if (TEXT_KEYED.has(property.type)) return keyed('k', 'text');
   switch (property.type) {
@@ -86,12 +85,16 @@ function propertyKey(property: PropertySchema, direction: Direction): SortKey {
     case 'last_edited_time':
       return { render: () => `p.${property.type}`, direction, kind: 'time' };
     case 'select':
-    case 'status': {
-      // By the options' order in the schema; a value the schema does not list sorts as empty.
+    case 'status':
+    case 'multi_select': {
+      // By the options' order in the schema, a multi-select by its first option;
+      // a value the schema does not list (yet) after those it lists.
       const names = (property.options ?? []).map((o) => o.name);
-      const value = element(property.id, 't');
       return {
-        render: (params) => `array_position(${params.bind(names, '::text[]')}, ${value(params)})`,
+        render: (params) =>
+          `(SELECT coalesce(array_position(${params.bind(names, '::text[]')}, v.t), ${names.length + 1}) ` +
+          `FROM page_values v WHERE v.project_id = p.project_id AND v.page_id = p.page_id ` +
+          `AND v.property_id = ${params.bind(property.id)} AND v.ord = 0 AND v.t IS NOT NULL)`,
         direction,
         kind: 'position',
       };

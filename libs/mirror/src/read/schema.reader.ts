@@ -27,6 +27,12 @@ export interface ProjectSchemaView extends ProjectSchema {
 export class SchemaReader {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /**
+   * The project's live data sources with their properties; formulas carry the
+   * type of their computed values, read off one mirrored page that has one
+   * (Notion's schema does not say; queries sort a formula by it). One query,
+   * and one more when the project has formulas.
+   */
   async schema(projectId: string): Promise<ProjectSchemaView> {
     const rows = await selectRows<SchemaRow>(
       this.db,
@@ -35,42 +41,41 @@ export class SchemaReader {
       [projectId],
     );
     const live = rows.filter((r) => !r.removed);
-    const dataSources = live.map((r) => ({ id: r.data_source_id, name: r.name, properties: r.properties }));
+    const types = await this.formulaTypes(projectId, live);
+    const dataSources = live.map((r) => ({
+      id: r.data_source_id,
+      name: r.name,
+      properties: r.properties.map((p) =>
+        p.type === 'formula' && p.formula
+          ? { ...p, formula: { ...p.formula, resultType: resultType(types.get(`${r.data_source_id}:${p.id}`)) } }
+          : p,
+      ),
+    }));
     const version = rows.reduce((max, r) => (BigInt(r.version) > max ? BigInt(r.version) : max), 0n).toString();
     return { version, dataSources, byId: new Map(dataSources.map((d) => [d.id, d])) };
   }
 
-  /**
-   * The schema as `GET /projects/:id/schema` serves it: formulas carry the type
-   * of their computed values, read off one mirrored page that has one (Notion's
-   * schema does not say).
-   */
+  /** The schema as `GET /projects/:id/schema` serves it. */
   async served(projectId: string): Promise<ProjectSchema> {
-    const schema = await this.schema(projectId);
-    const dataSources = await Promise.all(
-      schema.dataSources.map(async (source) => {
-        const formulas = source.properties.filter((p) => p.type === 'formula').map((p) => p.id);
-        if (formulas.length === 0) return source;
-        const found = await selectRows<{ id: string; type: string | null }>(
-          this.db,
-          `SELECT f.id, (SELECT jsonb_typeof(p.plain_values -> f.id) FROM notion_pages p
-                          WHERE p.project_id = $1 AND p.data_source_id = $2
-                            AND jsonb_typeof(p.plain_values -> f.id) NOT IN ('null') LIMIT 1) AS type
-           FROM unnest($3::text[]) AS f(id)`,
-          [projectId, source.id, formulas],
-        );
-        const types = new Map(found.map((f) => [f.id, f.type]));
-        return {
-          ...source,
-          properties: source.properties.map((p) =>
-            p.type === 'formula' && p.formula
-              ? { ...p, formula: { ...p.formula, resultType: resultType(types.get(p.id)) } }
-              : p,
-          ),
-        };
-      }),
+    const { version, dataSources } = await this.schema(projectId);
+    return { version, dataSources };
+  }
+
+  /** jsonb types of one computed value of each formula, keyed `dataSourceId:propertyId`. */
+  private async formulaTypes(projectId: string, sources: readonly SchemaRow[]): Promise<Map<string, string | null>> {
+    const formulas = sources.flatMap((r) =>
+      r.properties.filter((p) => p.type === 'formula').map((p) => ({ ds: r.data_source_id, id: p.id })),
     );
-    return { version: schema.version, dataSources };
+    if (formulas.length === 0) return new Map();
+    const found = await selectRows<{ ds: string; id: string; type: string | null }>(
+      this.db,
+      `SELECT f.ds, f.id, (SELECT jsonb_typeof(p.plain_values -> f.id) FROM notion_pages p
+                           WHERE p.project_id = $1 AND p.data_source_id = f.ds
+                             AND jsonb_typeof(p.plain_values -> f.id) NOT IN ('null') LIMIT 1) AS type
+       FROM unnest($2::uuid[], $3::text[]) AS f(ds, id)`,
+      [projectId, formulas.map((f) => f.ds), formulas.map((f) => f.id)],
+    );
+    return new Map(found.map((f) => [`${f.ds}:${f.id}`, f.type]));
   }
 }
 
