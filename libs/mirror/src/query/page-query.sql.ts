@@ -125,16 +125,15 @@ export function queryStatement(
     if (k.sql === 'NULL') return `NULL::text AS s${i}`;
     return `${k.kind === 'time' ? exactTimestamp(k.sql) : k.sql} AS s${i}`;
   });
-  // The valued part orders by the walked index as it is (no NULLS clause:
-  // none are there, and the planner would not match the index's null order).
-  const order =
-    part === 'valued'
-      ? [
-          `${effective[0]!.sql} ${first.direction}`,
-          ...effective.slice(1).map((k, i) => `s${i + 1} ${k.direction} NULLS LAST`),
-          `s.page_id ${tieDirection}`,
-        ]
-      : [...effective.map((k, i) => `s${i} ${k.direction} NULLS LAST`), `p.page_id ${tieDirection}`];
+  // Ordered by the keys' expressions (an index serves an expression, not an
+  // alias). No NULLS clause where nothing is empty (the walked element, the
+  // page's own times): the planner matches an index only to its null order.
+  const nulls = (k: { never?: 'empty' }, i: number) =>
+    (i === 0 && part === 'valued') || k.never === 'empty' ? '' : ' NULLS LAST';
+  const order = [
+    ...effective.filter((k) => k.sql !== 'NULL').map((k) => `${k.sql} ${k.direction}${nulls(k, effective.indexOf(k))}`),
+    `${part === 'valued' ? 's' : 'p'}.page_id ${tieDirection}`,
+  ];
   const sql = `SELECT ${PAGE_COLUMNS}, ${selected.join(', ')} FROM ${from}
       WHERE ${where.join(' AND ')}
       ORDER BY ${order.join(', ')}
@@ -157,11 +156,12 @@ function keyset(
 ): string {
   const value = (i: number) => params.bind(after.values[i], castOf(keys[i]!.kind));
   const equal = (i: number) => (after.values[i] === null ? `${keys[i]!.sql} IS NULL` : `${keys[i]!.sql} = ${value(i)}`);
+  const never = (i: number) => (i === 0 && part === 'valued') || keys[i]!.never === 'empty';
   const beyond = (i: number) => {
     if (after.values[i] === null) return 'FALSE';
     const sign = keys[i]!.direction === 'asc' ? '>' : '<';
     const strict = `${keys[i]!.sql} ${sign} ${value(i)}`;
-    return i === 0 && part === 'valued' ? strict : `(${strict} OR ${keys[i]!.sql} IS NULL)`;
+    return never(i) ? strict : `(${strict} OR ${keys[i]!.sql} IS NULL)`;
   };
   const start = part === 'empty' ? 1 : 0;
   const branches: string[] = [];
@@ -175,7 +175,8 @@ function keyset(
     branches.push([...equals, last].join(' AND '));
   }
   const condition = `(${branches.map((b) => `(${b})`).join(' OR ')})`;
-  if (part !== 'valued' || after.values[0] === null) return condition;
+  // The first key never empty: a plain bound on it lets an index walk start at the cursor.
+  if (part === 'empty' || after.values[0] === null || !never(0)) return condition;
   const sign = keys[0]!.direction === 'asc' ? '>=' : '<=';
   return `${keys[0]!.sql} ${sign} ${value(0)} AND ${condition}`;
 }

@@ -21,6 +21,11 @@ export interface SortKey {
   readonly direction: Direction;
   readonly kind: KeyKind;
   /**
+   * The page's own time (created, last edited): never empty, so no NULLS
+   * clause, and its index `(project_id, <time> DESC, page_id DESC)` serves the order.
+   */
+  readonly never?: 'empty';
+  /**
    * Set when the key is an element column with an index
    * `(project_id, property_id, <column>, page_id)`: a query sorted first by it
    * walks that index (see `MirrorQuery`).
@@ -83,7 +88,7 @@ function propertyKey(property: PropertySchema, direction: Direction): SortKey {
       return { render: element(property.id, 'b'), direction, kind: 'boolean' };
     case 'created_time':
     case 'last_edited_time':
-      return { render: () => `p.${property.type}`, direction, kind: 'time' };
+      return { render: () => `p.${property.type}`, direction, kind: 'time', never: 'empty' };
     case 'select':
     case 'status':
     case 'multi_select': {
@@ -138,7 +143,7 @@ export function compileSorts(sorts: unknown, lookup: PropertyLookup | undefined)
       const field = sort['timestamp'];
       if (field !== 'created_time' && field !== 'last_edited_time')
         throw invalid(`${path}.timestamp`, 'must be created_time or last_edited_time');
-      return { render: () => `p.${field}`, direction: dir, kind: 'time' };
+      return { render: () => `p.${field}`, direction: dir, kind: 'time', never: 'empty' };
     }
     const name = sort['property'];
     if (typeof name !== 'string' || name.length === 0)
