@@ -45,7 +45,7 @@ export const castOf = (kind: KeyKind): string => CAST[kind];
 
 /** No `sorts`: the page list's order, newest edit first. */
 export const DEFAULT_SORT: readonly SortKey[] = [
-  { render: () => 'p.last_edited_time', direction: 'desc', kind: 'time' },
+  { render: () => 'p.last_edited_time', direction: 'desc', kind: 'time', never: 'empty' },
 ];
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
