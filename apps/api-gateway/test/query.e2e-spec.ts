@@ -507,6 +507,33 @@ describe('typed values and queries', () => {
       ).toEqual(['In other', 'In posts']);
     });
 
+    it('describes the filter and sort shapes in the OpenAPI document, every reference resolved', async () => {
+      const doc = (await (await fetch(`${base.replace(/\/api\/v1$/, '')}/docs/openapi.json`)).json()) as Record<
+        string,
+        any
+      >;
+      const schemas = doc.components.schemas as Record<string, any>;
+      const body = schemas.QueryPagesDto;
+      expect(body.additionalProperties).toBe(false);
+      expect(body.properties.filter.oneOf.map((s: { $ref: string }) => s.$ref)).toEqual([
+        '#/components/schemas/PropertyFilter',
+        '#/components/schemas/TimestampFilter',
+        '#/components/schemas/CompoundFilter',
+      ]);
+      expect(body.properties.sorts.items.$ref).toBe('#/components/schemas/QuerySort');
+      // A select condition, as a generated client would type it.
+      const select = schemas.PropertyFilter.oneOf.find((s: any) => s.required.includes('select'));
+      expect(select.properties.select.oneOf.map((c: any) => Object.keys(c.properties)[0])).toEqual([
+        'equals',
+        'does_not_equal',
+        'is_empty',
+        'is_not_empty',
+      ]);
+      const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
+      for (const ref of new Set(refs)) expect(schemas[ref.split('/').pop()!]).toBeDefined();
+      expect(doc.paths['/api/v1/projects/{id}/schema'].get.responses['200']).toBeDefined();
+    });
+
     it('is 404 for another owner, as everywhere', async () => {
       const res = await call('POST', `/projects/${projectId}/pages/query`, {}, `user_${randomUUID()}`);
       expect(res.status).toBe(404);
