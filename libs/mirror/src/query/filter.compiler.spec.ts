@@ -87,6 +87,11 @@ describe('compileFilter', () => {
     expect(pathOf({ property: 'Sum', rollup: { any: { title: { equals: 'x' } } } })).toBe('filter.rollup.any.title');
     expect(pathOf({ property: 'Name', title: { equals: 'x'.repeat(2001) } })).toBe('filter.title.equals');
     expect(pathOf('Status = Done')).toBe('filter');
+    // 101 conditions in all (each compound holds fewer than 100): refused before anything is compiled.
+    const leaf = { property: 'Points', number: { equals: 1 } };
+    expect(pathOf({ or: Array.from({ length: 11 }, () => ({ and: Array(10).fill(leaf) })) })).toBe('filter');
+    expect(pathOf({ or: [{ and: Array(50).fill(leaf) }, { and: Array(50).fill(leaf) }, leaf] })).toBe('filter');
+    expect(() => compile({ or: [{ and: Array(50).fill(leaf) }, { and: Array(50).fill(leaf) }] })).not.toThrow();
     // Without one data source, properties cannot be named; timestamps can.
     expect(pathOf({ property: 'Status', select: { equals: 'Done' } }, null)).toBe('filter.property');
     expect(() => compile({ timestamp: 'created_time', created_time: { past_week: {} } }, null)).not.toThrow();

@@ -34,6 +34,11 @@ export class PropertyLookup {
 const MAX_DEPTH = 2;
 /** Conditions in one compound at most (Notion accepts 100 too). */
 const MAX_CONDITIONS = 100;
+/**
+ * Conditions in the whole filter at most: two levels of 100 would be 10,000
+ * subqueries for the planner, a cost any signed-in user could ask for.
+ */
+const MAX_FILTER_CONDITIONS = 100;
 /** Characters in a text operand at most (Notion's rich text limit). */
 const MAX_TEXT = 2000;
 
@@ -119,7 +124,17 @@ export interface FilterContext {
 
 export function compileFilter(filter: unknown, ctx: FilterContext): string {
   if (filter === undefined || filter === null) return 'TRUE';
+  const conditions = countConditions(filter);
+  if (conditions > MAX_FILTER_CONDITIONS)
+    throw invalid('filter', `holds ${conditions} conditions; ${MAX_FILTER_CONDITIONS} at most`);
   return compile(filter, 'filter', 0, ctx);
+}
+
+/** Property and timestamp conditions in a filter, before anything is compiled (shapes are checked later). */
+function countConditions(filter: unknown, depth = 0): number {
+  if (!isObject(filter) || depth > MAX_DEPTH) return 1;
+  const parts = Array.isArray(filter['and']) ? filter['and'] : Array.isArray(filter['or']) ? filter['or'] : undefined;
+  return parts ? parts.reduce<number>((n, part) => n + countConditions(part, depth + 1), 0) : 1;
 }
 
 function compile(filter: unknown, path: string, depth: number, ctx: FilterContext): string {
