@@ -5,7 +5,7 @@ import { Client, type PageObjectResponse } from '@notionhq/client';
 import { DataSource } from 'typeorm';
 import { ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
-import { MirrorModule, MirrorQuery, type QueryPosition } from '@app/mirror';
+import { MirrorModule, MirrorQuery, MirrorReader, type QueryPosition } from '@app/mirror';
 import { ProjectsModule, ProjectsService } from '@app/projects';
 import { DataSourceSchemaStore, MirrorWriter, SyncStateModule } from '@app/sync';
 import { toDataSourceSchema } from '../../sync/src/data-source-schema.js';
@@ -28,6 +28,8 @@ const prop = FakeNotion.prop;
 describe('queries: the mirror answers as the fake Notion does', () => {
   let moduleRef: TestingModule;
   let query: MirrorQuery;
+  let reader: MirrorReader;
+  const pageIds: string[] = [];
   let fake: FakeNotion;
   let projectId: string;
   let dataSourceId: string;
@@ -92,6 +94,7 @@ describe('queries: the mirror answers as the fake Notion does', () => {
       ],
     }).compile();
     query = moduleRef.get(MirrorQuery);
+    reader = moduleRef.get(MirrorReader);
     const writer = moduleRef.get(MirrorWriter);
     const schemas = new DataSourceSchemaStore(moduleRef.get(DataSource));
 
@@ -103,11 +106,12 @@ describe('queries: the mirror answers as the fake Notion does', () => {
     fake.share(token, database.databaseId);
     const titles = ['Alpha', 'alpha beta', 'ÄPFEL und Birnen', '100% sure', 'a_b', '', 'Zebra', 'éclair', 'Beta'];
     for (let i = 0; i < 45; i++) {
-      fake.addPage(dataSourceId, titles[i % titles.length]!, {
+      const page = fake.addPage(dataSourceId, titles[i % titles.length]!, {
         // Every minute a page, three share each minute: ties in created_time.
         at: new Date(Date.UTC(2026, 0, 10, 12, Math.floor(i / 3))),
         properties: properties(i),
       });
+      pageIds.push(page.id);
     }
     // Option order is not alphabetical: select and status sort by it.
     fake.setPropertyOptions(dataSourceId, 'Status', [
@@ -175,6 +179,50 @@ describe('queries: the mirror answers as the fake Notion does', () => {
   };
 
   const BY_CREATED = [{ timestamp: 'created_time', direction: 'ascending' }];
+
+  it('stores and serves every type as plain values, by name, from what Notion sent', async () => {
+    const page = await reader.getPage(projectId, pageIds[1]!);
+    expect(page!.values).toEqual({
+      Name: 'alpha beta',
+      Notes: 'first note',
+      Site: 'https://example.com/a',
+      Mail: 'ada@example.com',
+      Phone: '+33 1 23',
+      Points: 0,
+      Done: false,
+      Status: 'Idea',
+      Stage: 'In progress',
+      Tags: ['product'],
+      Due: { start: '2026-02-03', end: null, timeZone: null },
+      Owner: [{ id: users[1], name: 'User 1' }],
+      Related: [related[1]],
+      Attach: [{ name: 'file-1.png', url: 'https://example.com/f1' }],
+      Task: 'TASK-2',
+      Check: 'expired',
+      Calc: 1,
+      Label: 'yes',
+      Flag: false,
+      When: { start: '2026-02-03', end: null, timeZone: null },
+      Sum: 3,
+      Items: [1, 2],
+      Created: '2026-01-10T12:00:00.000Z',
+    });
+    // Empty values: "" for texts, null for scalars, [] for lists.
+    const empty = await reader.getPage(projectId, pageIds[0]!);
+    expect(empty!.values).toMatchObject({
+      Notes: '',
+      Site: null,
+      Points: null,
+      Status: null,
+      Tags: [],
+      Due: null,
+      Owner: [],
+      Related: [],
+      Attach: [],
+      Calc: null,
+      Items: [],
+    });
+  });
 
   const conditions: Array<[string, Record<string, unknown>]> = [];
   const add = (property: string, type: string, operator: string, values: readonly unknown[]) => {
