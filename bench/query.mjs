@@ -111,7 +111,7 @@ export async function queryBenchmark() {
   const load = transpileFakeNotion(join(REPO_ROOT, 'node_modules/.cache/notion-sync-bench-fake-notion'));
   const { FakeNotion } = await load('fake-notion.js');
   const { prop } = await load('property-values.js');
-  const { queryParts, queryStatement } = await import(
+  const { planQuery, queryParts, queryStatement } = await import(
     builtPath('dist/apps/api-gateway/libs/mirror/src/query/page-query.sql.js')
   );
   const { SchemaReader } = await import(builtPath('dist/apps/api-gateway/libs/mirror/src/read/schema.reader.js'));
@@ -211,8 +211,7 @@ export async function queryBenchmark() {
       const now = new Date();
       let rows = [];
       const started = performance.now();
-      for (const part of queryParts(schema, shape, position)) {
-        const at = part === 'empty' && position && position.values[0] !== null ? undefined : position;
+      for (const { part, after: at } of queryParts(planQuery(schema, shape), position)) {
         const statement = queryStatement(project.id, schema, shape, now, at, limit - rows.length, part);
         rows = [...rows, ...(await stack.query(statement.sql, statement.params)).rows];
         if (rows.length >= limit) break;

@@ -4,9 +4,10 @@ import { Client } from 'pg';
 import { loadConfig } from '@app/config';
 import { JobName, QueueName } from '@app/contracts';
 import { redisConnectionOptions } from '@app/messaging';
-import { AppProcess, FakeNotion, freePort, waitFor } from '@app/testing';
-import { apiUser, bindNotionDatabase, type ApiCall, type BoundProject } from './jest/api-client.js';
-import { processEnv, testEnv } from './jest/test-env.js';
+import { FakeNotion, waitFor, type AppProcess } from '@app/testing';
+import { bindNotionDatabase, type ApiCall, type BoundProject } from './jest/api-client.js';
+import { testEnv } from './jest/test-env.js';
+import { startThreeApps } from './jest/three-apps.js';
 
 /**
  * The per-page fetch window with its default length (PAGE_FETCH_WINDOW_MS
@@ -51,16 +52,9 @@ describe('per-page fetch window (three apps, fake Notion)', () => {
 
   beforeAll(async () => {
     await notion.start();
-    const port = await freePort();
-    call = apiUser(config, `http://127.0.0.1:${port}/api/v1`);
-    const shared = { NOTION_API_BASE_URL: notion.url, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` };
-    const [eventPort, jobPort] = [await freePort(), await freePort()];
-    apps.push(
-      AppProcess.start('api-gateway', processEnv({ ...shared, PORT: String(port) })),
-      AppProcess.start('event-worker', processEnv({ ...shared, EVENT_WORKER_HEALTH_PORT: String(eventPort) })),
-      AppProcess.start('job-worker', processEnv({ ...shared, JOB_WORKER_HEALTH_PORT: String(jobPort) })),
-    );
-    await Promise.all([apps[0]!.waitForReady(port), apps[1]!.waitForReady(eventPort), apps[2]!.waitForReady(jobPort)]);
+    const started = await startThreeApps(config, notion.url);
+    apps.push(...started.apps);
+    call = started.call;
     pg = new Client({ connectionString: env.DATABASE_URL });
     await pg.connect();
     queue = new Queue(QueueName.NotionSync, {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { loadConfig } from '@app/config';
-import { AppProcess, FakeNotion, freePort, waitFor } from '@app/testing';
-import { apiUser, bindNotionDatabase, type ApiCall, type BoundProject, type Json } from './jest/api-client.js';
-import { processEnv, testEnv } from './jest/test-env.js';
+import { FakeNotion, waitFor, type AppProcess } from '@app/testing';
+import { bindNotionDatabase, type ApiCall, type BoundProject, type Json } from './jest/api-client.js';
+import { testEnv } from './jest/test-env.js';
+import { startThreeApps } from './jest/three-apps.js';
 
 const prop = FakeNotion.prop;
 
@@ -35,16 +36,9 @@ describe('typed values through the pipeline (three apps, fake Notion)', () => {
 
   beforeAll(async () => {
     await notion.start();
-    const port = await freePort();
-    call = apiUser(config, `http://127.0.0.1:${port}/api/v1`);
-    const shared = { NOTION_API_BASE_URL: notion.url, PUBLIC_BASE_URL: `http://127.0.0.1:${port}` };
-    const [eventPort, jobPort] = [await freePort(), await freePort()];
-    apps.push(
-      AppProcess.start('api-gateway', processEnv({ ...shared, PORT: String(port) })),
-      AppProcess.start('event-worker', processEnv({ ...shared, EVENT_WORKER_HEALTH_PORT: String(eventPort) })),
-      AppProcess.start('job-worker', processEnv({ ...shared, JOB_WORKER_HEALTH_PORT: String(jobPort) })),
-    );
-    await Promise.all([apps[0]!.waitForReady(port), apps[1]!.waitForReady(eventPort), apps[2]!.waitForReady(jobPort)]);
+    const started = await startThreeApps(config, notion.url);
+    apps.push(...started.apps);
+    call = started.call;
     p = await bindNotionDatabase(notion, call, ['Posts'], ([ds]) =>
       notion.addPages(ds!, 6, {
         title: (i) => `Post ${i}`,

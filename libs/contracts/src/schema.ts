@@ -30,8 +30,9 @@ export interface PropertySchema {
   readonly number?: { readonly format: string };
   /**
    * formula: its expression, and the type of its computed values (`string`,
-   * `number`, `boolean`, `date`): Notion's schema does not say, so it is read
-   * off the mirrored values (`null` while no page has one).
+   * `number`, `boolean`, `date`): Notion's schema does not say, so the sync
+   * reads it off the mirrored values when it saves the schema (`null` while
+   * no page has one).
    */
   readonly formula?: { readonly expression: string; readonly resultType: string | null };
   /** rollup: what it rolls up and how; `resultType` follows from the function (`number`, `date` or `array`). */

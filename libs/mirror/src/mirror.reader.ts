@@ -133,7 +133,10 @@ export interface Shaping {
   readonly selection: ValueSelection | undefined;
 }
 
-export function toView(row: NotionPageEntity, { schema, selection }: Shaping): MirrorPageView {
+/** What a view is made of: a page row's columns, from the entity or from a query's own SELECT. */
+export type StoredPage = Omit<NotionPageEntity, 'projectId' | 'fetchedAt'>;
+
+export function toView(row: StoredPage, { schema, selection }: Shaping): MirrorPageView {
   return {
     id: row.pageId,
     dataSourceId: row.dataSourceId,

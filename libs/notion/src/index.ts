@@ -9,6 +9,7 @@ export {
   type ParsedWebhookBody,
 } from './webhook-payload.js';
 export { exceedsJsonDepth } from './json-depth.js';
+export { isJsonObject, notionIdOrAsGiven, richTextPlain } from './notion-json.js';
 export { normalizeNotionDatabaseId } from './notion-database-id.js';
 export { normalizeNotionId, NOTION_ID_PATTERN } from './notion-id.js';
 export { NotionClientFactory } from './client/notion-client.factory.js';

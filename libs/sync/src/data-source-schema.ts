@@ -1,9 +1,7 @@
 import type { DataSourceSchema, PropertySchema, SchemaOption } from '@app/contracts';
-import { normalizeNotionId } from '@app/notion';
+import { isJsonObject, notionIdOrAsGiven, richTextPlain } from '@app/notion';
 
 type Raw = Record<string, unknown>;
-
-const isRecord = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
@@ -38,7 +36,7 @@ export function rollupResultType(fn: string): 'number' | 'date' | 'array' {
 function options(config: Raw): SchemaOption[] {
   const list = Array.isArray(config['options']) ? config['options'] : [];
   return list.flatMap((o) =>
-    isRecord(o) && typeof o['name'] === 'string'
+    isJsonObject(o) && typeof o['name'] === 'string'
       ? [{ id: String(o['id'] ?? ''), name: o['name'], color: String(o['color'] ?? 'default') }]
       : [],
   );
@@ -48,7 +46,7 @@ function options(config: Raw): SchemaOption[] {
 function propertySchema(raw: Raw): PropertySchema | undefined {
   const { id, name, type } = raw;
   if (typeof id !== 'string' || typeof name !== 'string' || typeof type !== 'string') return undefined;
-  const config = isRecord(raw[type]) ? (raw[type] as Raw) : {};
+  const config = isJsonObject(raw[type]) ? (raw[type] as Raw) : {};
   const base = { id, name, type };
   switch (type) {
     case 'select':
@@ -56,7 +54,7 @@ function propertySchema(raw: Raw): PropertySchema | undefined {
       return { ...base, options: options(config) };
     case 'status': {
       const groups = (Array.isArray(config['groups']) ? config['groups'] : []).flatMap((g) =>
-        isRecord(g)
+        isJsonObject(g)
           ? [
               {
                 id: String(g['id'] ?? ''),
@@ -74,8 +72,8 @@ function propertySchema(raw: Raw): PropertySchema | undefined {
       return {
         ...base,
         relation: {
-          dataSourceId: dataSourceId && (normalizeNotionId(dataSourceId) ?? dataSourceId),
-          databaseId: databaseId && (normalizeNotionId(databaseId) ?? databaseId),
+          dataSourceId: dataSourceId && notionIdOrAsGiven(dataSourceId),
+          databaseId: databaseId && notionIdOrAsGiven(databaseId),
         },
       };
     }
@@ -104,13 +102,10 @@ function propertySchema(raw: Raw): PropertySchema | undefined {
 
 /** A data source object from Notion (`dataSources.retrieve`) as the mirror keeps its schema. */
 export function toDataSourceSchema(source: Raw): DataSourceSchema {
-  const properties = isRecord(source['properties']) ? Object.values(source['properties']) : [];
-  const title = Array.isArray(source['title'])
-    ? source['title'].map((t) => (isRecord(t) ? String(t['plain_text'] ?? '') : '')).join('')
-    : '';
+  const properties = isJsonObject(source['properties']) ? Object.values(source['properties']) : [];
   return {
-    id: normalizeNotionId(String(source['id'])) ?? String(source['id']),
-    name: title,
-    properties: properties.flatMap((p) => (isRecord(p) ? (propertySchema(p) ?? []) : [])),
+    id: notionIdOrAsGiven(String(source['id'])),
+    name: richTextPlain(source['title']),
+    properties: properties.flatMap((p) => (isJsonObject(p) ? (propertySchema(p) ?? []) : [])),
   };
 }

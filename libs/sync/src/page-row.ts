@@ -1,5 +1,5 @@
 import type { PageObjectResponse } from '@notionhq/client';
-import { normalizeNotionId } from '@app/notion';
+import { normalizeNotionId, richTextPlain } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 
 /** Property types whose lists the page object cuts at 25 entries. */
@@ -30,9 +30,7 @@ export function truncatedProperties(page: PageObjectResponse): Array<{ name: str
 export function titleOf(properties: Record<string, unknown>): string {
   for (const raw of Object.values(properties)) {
     const value = raw as PropertyValue;
-    if (value.type === 'title' && Array.isArray(value.title)) {
-      return (value.title as Array<{ plain_text?: string }>).map((t) => t.plain_text ?? '').join('');
-    }
+    if (value.type === 'title') return richTextPlain(value.title);
   }
   return '';
 }

@@ -1,4 +1,4 @@
-import { normalizeNotionId } from '@app/notion';
+import { isJsonObject, notionIdOrAsGiven, richTextPlain } from '@app/notion';
 
 /**
  * One queryable element of a property value: a row of `page_values` (text,
@@ -28,14 +28,9 @@ export interface PlainValues {
 type Raw = Record<string, unknown>;
 type Element = Omit<ValueCell, 'p' | 'o'>;
 
-/** Ids in the dashed lowercase form the mirror uses, or as given when not a Notion id. */
-const idOf = (raw: string): string => normalizeNotionId(raw) ?? raw;
-
-const isRecord = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 /** Notion's date value in our plain shape, and the instant its start stands for. */
 function plainDate(raw: unknown): { value: unknown; element?: Element } {
-  if (!isRecord(raw) || typeof raw['start'] !== 'string') return { value: null };
+  if (!isJsonObject(raw) || typeof raw['start'] !== 'string') return { value: null };
   const value = { start: raw['start'], end: raw['end'] ?? null, timeZone: raw['time_zone'] ?? null };
   return { value, element: instant(raw['start']) };
 }
@@ -46,14 +41,11 @@ function instant(text: string): Element | undefined {
   return Number.isNaN(at) ? undefined : { d: new Date(at).toISOString() };
 }
 
-const plainText = (items: unknown): string =>
-  Array.isArray(items) ? items.map((item) => (isRecord(item) ? String(item['plain_text'] ?? '') : '')).join('') : '';
-
 const textElement = (text: string | null | undefined): Element[] => (text ? [{ t: text }] : []);
 
 function plainUser(raw: unknown): { id: string; name: string | null } | null {
-  if (!isRecord(raw) || typeof raw['id'] !== 'string') return null;
-  return { id: idOf(raw['id']), name: typeof raw['name'] === 'string' ? raw['name'] : null };
+  if (!isJsonObject(raw) || typeof raw['id'] !== 'string') return null;
+  return { id: notionIdOrAsGiven(raw['id']), name: typeof raw['name'] === 'string' ? raw['name'] : null };
 }
 
 /**
@@ -67,7 +59,7 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
   switch (type) {
     case 'title':
     case 'rich_text': {
-      const text = plainText(inner);
+      const text = richTextPlain(inner);
       return { value: text, elements: textElement(text) };
     }
     case 'url':
@@ -82,11 +74,13 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
       return { value: inner === true, elements: [{ b: inner === true }] };
     case 'select':
     case 'status': {
-      const name = isRecord(inner) && typeof inner['name'] === 'string' ? inner['name'] : null;
+      const name = isJsonObject(inner) && typeof inner['name'] === 'string' ? inner['name'] : null;
       return { value: name, elements: name === null ? [] : [{ t: name }] };
     }
     case 'multi_select': {
-      const names = Array.isArray(inner) ? inner.flatMap((o) => (isRecord(o) ? [String(o['name'] ?? '')] : [])) : [];
+      const names = Array.isArray(inner)
+        ? inner.flatMap((o) => (isJsonObject(o) ? [String(o['name'] ?? '')] : []))
+        : [];
       return { value: names, elements: names.map((t) => ({ t })) };
     }
     case 'date': {
@@ -104,16 +98,16 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
     }
     case 'relation': {
       const ids = Array.isArray(inner)
-        ? inner.flatMap((r) => (isRecord(r) && typeof r['id'] === 'string' ? [idOf(r['id'])] : []))
+        ? inner.flatMap((r) => (isJsonObject(r) && typeof r['id'] === 'string' ? [notionIdOrAsGiven(r['id'])] : []))
         : [];
       return { value: ids, elements: ids.map((t) => ({ t })) };
     }
     case 'files': {
       const files = Array.isArray(inner)
         ? inner.flatMap((f) => {
-            if (!isRecord(f)) return [];
+            if (!isJsonObject(f)) return [];
             const hosted = f[String(f['type'])];
-            const url = isRecord(hosted) && typeof hosted['url'] === 'string' ? hosted['url'] : null;
+            const url = isJsonObject(hosted) && typeof hosted['url'] === 'string' ? hosted['url'] : null;
             return [{ name: String(f['name'] ?? ''), url }];
           })
         : [];
@@ -124,17 +118,17 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
       // Queried through the page's own columns: no cells.
       return { value: typeof inner === 'string' ? inner : null, elements: [] };
     case 'unique_id': {
-      if (!isRecord(inner) || typeof inner['number'] !== 'number') return { value: null, elements: [] };
+      if (!isJsonObject(inner) || typeof inner['number'] !== 'number') return { value: null, elements: [] };
       const prefix = typeof inner['prefix'] === 'string' && inner['prefix'] !== '' ? inner['prefix'] : null;
       const text = prefix ? `${prefix}-${inner['number']}` : String(inner['number']);
       return { value: text, elements: [{ t: text, n: inner['number'] }] };
     }
     case 'verification': {
-      const state = isRecord(inner) && typeof inner['state'] === 'string' ? inner['state'] : 'unverified';
+      const state = isJsonObject(inner) && typeof inner['state'] === 'string' ? inner['state'] : 'unverified';
       return { value: state, elements: [{ t: state }] };
     }
     case 'formula': {
-      if (!isRecord(inner)) return { value: null, elements: [] };
+      if (!isJsonObject(inner)) return { value: null, elements: [] };
       switch (inner['type']) {
         case 'string':
           return textValue(inner['string']);
@@ -151,7 +145,7 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
       }
     }
     case 'rollup': {
-      if (!isRecord(inner)) return { value: null, elements: [] };
+      if (!isJsonObject(inner)) return { value: null, elements: [] };
       switch (inner['type']) {
         case 'number':
           return mapValue({ type: 'number', number: inner['number'] });
@@ -161,7 +155,7 @@ function mapValue(raw: Raw): { value: unknown; elements: Element[] } | undefined
           const values: unknown[] = [];
           const elements: Element[] = [];
           for (const item of Array.isArray(inner['array']) ? inner['array'] : []) {
-            const mapped = isRecord(item) ? mapValue(item) : undefined;
+            const mapped = isJsonObject(item) ? mapValue(item) : undefined;
             values.push(mapped ? mapped.value : item);
             if (mapped) elements.push(...mapped.elements);
           }
@@ -190,7 +184,7 @@ export function plainValues(properties: Readonly<Record<string, unknown>>): Plai
   const values: Record<string, unknown> = {};
   const cells: ValueCell[] = [];
   for (const raw of Object.values(properties)) {
-    if (!isRecord(raw) || typeof raw['id'] !== 'string') continue;
+    if (!isJsonObject(raw) || typeof raw['id'] !== 'string') continue;
     const id = raw['id'];
     const mapped = mapValue(raw);
     if (!mapped) {

@@ -71,7 +71,7 @@ export class PagesService {
     const scope = queryScope(ownerId, projectId, prepared.schema.version, input);
     let after: QueryPosition | undefined;
     if (input.cursor !== undefined) {
-      after = asPosition(this.cursors.open(input.cursor, scope), prepared.keyCount);
+      after = asPosition(this.cursors.open(input.cursor, scope), prepared.plan.keyCount);
       if (!after)
         throw new InvalidQueryError({
           field: 'start_cursor',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { PropertySchema } from '@app/contracts';
-import { compileFilter, PropertyLookup } from './filter.compiler.js';
+import { PropertyLookup } from '../read/property-lookup.js';
+import { compileFilter } from './filter.compiler.js';
 import { InvalidQueryError } from './query.errors.js';
 import { compileSorts } from './sort.compiler.js';
 import { SqlParams } from './sql-params.js';

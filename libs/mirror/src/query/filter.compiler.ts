@@ -1,5 +1,6 @@
-import type { PropertySchema } from '@app/contracts';
-import { normalizeNotionId } from '@app/notion';
+import { isJsonObject, normalizeNotionId } from '@app/notion';
+import type { PropertyLookup } from '../read/property-lookup.js';
+import { escapeLike } from '../read/title-search.js';
 import { DATE_OPERATORS, dateRange, rangeSql } from './date-condition.js';
 import { invalid } from './query.errors.js';
 import { SqlParams } from './sql-params.js';
@@ -11,24 +12,6 @@ import { SqlParams } from './sql-params.js';
  * Validates everything before anything runs: the first offending part throws
  * `InvalidQueryError` with its path. Values are bound, never inlined.
  */
-
-/** A data source's properties, found by id (first) or name. */
-export class PropertyLookup {
-  private readonly byId = new Map<string, PropertySchema>();
-  private readonly byName = new Map<string, PropertySchema>();
-
-  constructor(readonly properties: readonly PropertySchema[]) {
-    for (const p of properties) {
-      this.byId.set(p.id, p);
-      if (!this.byName.has(p.name)) this.byName.set(p.name, p);
-    }
-  }
-
-  /** An id wins over a name when a string is both (docs/queries.md). */
-  find(idOrName: string): PropertySchema | undefined {
-    return this.byId.get(idOrName) ?? this.byName.get(idOrName);
-  }
-}
 
 /** Compound filters hold compounds two levels deep at most (Notion's limit). */
 const MAX_DEPTH = 2;
@@ -75,8 +58,6 @@ interface CellCondition {
 }
 
 type Obj = Record<string, unknown>;
-const isObject = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const TEXT_OPERATORS = new Set([
   'equals',
   'does_not_equal',
@@ -113,8 +94,6 @@ const ROLLUP_ELEMENT_TYPES = new Set([
   'status',
 ]);
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, '\\$&');
-
 export interface FilterContext {
   readonly params: SqlParams;
   /** The data source's properties; undefined when the query names none (only timestamps allowed). */
@@ -132,13 +111,13 @@ export function compileFilter(filter: unknown, ctx: FilterContext): string {
 
 /** Property and timestamp conditions in a filter, before anything is compiled (shapes are checked later). */
 function countConditions(filter: unknown, depth = 0): number {
-  if (!isObject(filter) || depth > MAX_DEPTH) return 1;
+  if (!isJsonObject(filter) || depth > MAX_DEPTH) return 1;
   const parts = Array.isArray(filter['and']) ? filter['and'] : Array.isArray(filter['or']) ? filter['or'] : undefined;
   return parts ? parts.reduce<number>((n, part) => n + countConditions(part, depth + 1), 0) : 1;
 }
 
 function compile(filter: unknown, path: string, depth: number, ctx: FilterContext): string {
-  if (!isObject(filter)) throw invalid(path, 'must be an object: a property, timestamp, and or or filter');
+  if (!isJsonObject(filter)) throw invalid(path, 'must be an object: a property, timestamp, and or or filter');
   for (const group of ['and', 'or'] as const) {
     if (!(group in filter)) continue;
     if (Object.keys(filter).length !== 1) throw invalid(path, `a compound filter has only its "${group}" list`);
@@ -209,7 +188,7 @@ function existsIn(table: ValueTable, propertyId: string, sql: string, ctx: Filte
 
 /** Exactly one operator: `{"equals": "x"}`. */
 function single(condition: unknown, path: string): [string, unknown] {
-  if (!isObject(condition)) throw invalid(path, 'must be an object with one condition');
+  if (!isJsonObject(condition)) throw invalid(path, 'must be an object with one condition');
   const entries = Object.entries(condition);
   if (entries.length !== 1) throw invalid(path, 'must hold exactly one condition');
   return entries[0]!;

@@ -3,12 +3,17 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { selectRows } from '@app/database';
 import type { MirrorPageView } from '../mirror-page.js';
-import { toView } from '../mirror.reader.js';
-import type { NotionPageEntity } from '../notion-page.entity.js';
+import { toView, type StoredPage } from '../mirror.reader.js';
 import { SchemaReader, type ProjectSchemaView } from '../read/schema.reader.js';
-import { resolveSelection } from '../read/served-values.js';
-import { compileQuery, queryParts, queryStatement, type QueryPosition, type QueryShape } from './page-query.sql.js';
-import { SqlParams } from './sql-params.js';
+import { resolveSelection, type ValueSelection } from '../read/served-values.js';
+import {
+  planQuery,
+  queryParts,
+  queryStatement,
+  type QueryPlan,
+  type QueryPosition,
+  type QueryShape,
+} from './page-query.sql.js';
 
 export type { QueryPosition } from './page-query.sql.js';
 
@@ -29,8 +34,9 @@ export interface PageQueryResult {
 /** The query's prepared parts (the cursor checks them before the position is trusted). */
 export interface PreparedQuery {
   readonly schema: ProjectSchemaView;
-  /** Sort keys, for the cursor's shape. */
-  readonly keyCount: number;
+  /** `plan.keyCount`: the values a cursor of this query holds. */
+  readonly plan: QueryPlan;
+  readonly selection: ValueSelection | undefined;
 }
 
 interface Row {
@@ -75,25 +81,19 @@ export class MirrorQuery {
    */
   async prepare(projectId: string, input: PageQueryInput): Promise<PreparedQuery> {
     const schema = await this.schemas.schema(projectId);
-    const { keys } = compileQuery(schema, input, new SqlParams(), new Date());
-    resolveSelection(schema, input.select);
-    return { schema, keyCount: keys.length };
+    return { schema, plan: planQuery(schema, input), selection: resolveSelection(schema, input.select) };
   }
 
   async run(
     projectId: string,
-    { schema }: PreparedQuery,
+    { schema, plan, selection }: PreparedQuery,
     input: PageQueryInput,
     after: QueryPosition | undefined,
   ): Promise<PageQueryResult> {
     const now = new Date();
-    const selection = resolveSelection(schema, input.select);
     const limit = input.pageSize + 1;
-    const keyCount = compileQuery(schema, input, new SqlParams(), now).keys.length;
     let rows: Row[] = [];
-    for (const part of queryParts(schema, input, after)) {
-      // The empty part after a position in the valued one starts at its beginning.
-      const position = part === 'empty' && after && after.values[0] !== null ? undefined : after;
+    for (const { part, after: position } of queryParts(plan, after)) {
       const { sql, params } = queryStatement(projectId, schema, input, now, position, limit - rows.length, part);
       rows = [...rows, ...(await selectRows<Row>(this.db, sql, params))];
       if (rows.length >= limit) break;
@@ -101,19 +101,18 @@ export class MirrorQuery {
     const page = rows.slice(0, input.pageSize);
     const last = page[page.length - 1];
     return {
-      items: page.map((row) => toView(entityOf(row), { schema, selection })),
+      items: page.map((row) => toView(storedPage(row), { schema, selection })),
       next:
         rows.length > input.pageSize && last
-          ? { values: Array.from({ length: keyCount }, (_, i) => last[`s${i}`] ?? null), id: last.page_id }
+          ? { values: Array.from({ length: plan.keyCount }, (_, i) => last[`s${i}`] ?? null), id: last.page_id }
           : null,
       schemaVersion: schema.version,
     };
   }
 }
 
-function entityOf(row: Row): NotionPageEntity {
+function storedPage(row: Row): StoredPage {
   return {
-    projectId: '',
     pageId: row.page_id,
     dataSourceId: row.data_source_id,
     title: row.title,
@@ -125,7 +124,6 @@ function entityOf(row: Row): NotionPageEntity {
     lastEditedTime: row.last_edited_time,
     inTrash: row.in_trash,
     deletedAt: row.deleted_at,
-    fetchedAt: row.synced_at,
     syncedAt: row.synced_at,
     version: row.version,
   };

@@ -1,7 +1,8 @@
 import type { DataSourceSchema } from '@app/contracts';
 import { exactTimestamp } from '@app/database';
 import { normalizeNotionId } from '@app/notion';
-import { compileFilter, PropertyLookup } from './filter.compiler.js';
+import { PropertyLookup } from '../read/property-lookup.js';
+import { compileFilter } from './filter.compiler.js';
 import { invalid } from './query.errors.js';
 import { castOf, compileSorts, type SortKey } from './sort.compiler.js';
 import { SqlParams } from './sql-params.js';
@@ -64,16 +65,36 @@ export function compileQuery(schema: SchemaLike, query: QueryShape, params: SqlP
   return { filter, keys, dataSourceId };
 }
 
-/**
- * Which statements a query runs, in order: sorted first by an indexed element
- * column within one data source, the valued part and then (when it runs out)
- * the empty part; otherwise one statement. A position in the empty part skips
- * the valued part.
- */
-export function queryParts(schema: SchemaLike, query: QueryShape, after: QueryPosition | undefined): QueryPart[] {
+/** What a query's statements depend on besides its position: checked (and compiled) once per request. */
+export interface QueryPlan {
+  /** Sort keys, so the values a cursor holds. */
+  readonly keyCount: number;
+  /** Sorted first by an indexed element column within one data source: the valued part, then the empty part. */
+  readonly walksIndex: boolean;
+}
+
+/** Compiles the query once against the schema (`InvalidQueryError` when it does not fit) and plans its statements. */
+export function planQuery(schema: SchemaLike, query: QueryShape): QueryPlan {
   const { keys, dataSourceId } = compileQuery(schema, query, new SqlParams(), new Date());
-  if (!keys[0]!.indexed || !dataSourceId) return ['all'];
-  return after && after.values[0] === null ? ['empty'] : ['valued', 'empty'];
+  return { keyCount: keys.length, walksIndex: keys[0]!.indexed !== undefined && dataSourceId !== undefined };
+}
+
+/**
+ * Which statements a query runs, in order, each with the position it starts
+ * after: sorted by a walked index, the valued part and then (when it runs
+ * out) the empty part, which a position in the valued part precedes whole;
+ * a position in the empty part skips the valued part. Otherwise one statement.
+ */
+export function queryParts(
+  plan: QueryPlan,
+  after: QueryPosition | undefined,
+): Array<{ readonly part: QueryPart; readonly after: QueryPosition | undefined }> {
+  if (!plan.walksIndex) return [{ part: 'all', after }];
+  if (after && after.values[0] === null) return [{ part: 'empty', after }];
+  return [
+    { part: 'valued', after },
+    { part: 'empty', after: undefined },
+  ];
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { PropertySchema } from '@app/contracts';
-import { TABLE_OF, type PropertyLookup, type ValueTable } from './filter.compiler.js';
+import { isJsonObject } from '@app/notion';
+import type { PropertyLookup } from '../read/property-lookup.js';
+import { TABLE_OF, type ValueTable } from './filter.compiler.js';
 import { invalid } from './query.errors.js';
 import type { SqlParams } from './sql-params.js';
 
@@ -47,9 +49,6 @@ export const castOf = (kind: KeyKind): string => CAST[kind];
 export const DEFAULT_SORT: readonly SortKey[] = [
   { render: () => 'p.last_edited_time', direction: 'desc', kind: 'time', never: 'empty' },
 ];
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The first element's column of a property (`ord = 0`), NULL when empty. */
 const element = (propertyId: string, column: 't' | 'k' | 'n' | 'd' | 'b') => (params: SqlParams) =>
@@ -130,7 +129,7 @@ export function compileSorts(sorts: unknown, lookup: PropertyLookup | undefined)
   if (sorts.length === 0) return [...DEFAULT_SORT];
   return sorts.map((sort, i): SortKey => {
     const path = `sorts[${i}]`;
-    if (!isObject(sort)) throw invalid(path, 'must be {property, direction} or {timestamp, direction}');
+    if (!isJsonObject(sort)) throw invalid(path, 'must be {property, direction} or {timestamp, direction}');
     const direction = sort['direction'];
     if (direction !== 'ascending' && direction !== 'descending')
       throw invalid(`${path}.direction`, 'must be ascending or descending');

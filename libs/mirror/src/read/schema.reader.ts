@@ -28,10 +28,8 @@ export class SchemaReader {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * The project's live data sources with their properties; formulas carry the
-   * type of their computed values, read off one mirrored page that has one
-   * (Notion's schema does not say; queries sort a formula by it). One query,
-   * and one more when the project has formulas.
+   * The project's live data sources with their properties (formulas with the
+   * result type the sync read off their values when it saved the schema).
    */
   async schema(projectId: string): Promise<ProjectSchemaView> {
     const rows = await selectRows<SchemaRow>(
@@ -40,17 +38,9 @@ export class SchemaReader {
        FROM data_source_schemas WHERE project_id = $1 ORDER BY data_source_id`,
       [projectId],
     );
-    const live = rows.filter((r) => !r.removed);
-    const types = await this.formulaTypes(projectId, live);
-    const dataSources = live.map((r) => ({
-      id: r.data_source_id,
-      name: r.name,
-      properties: r.properties.map((p) =>
-        p.type === 'formula' && p.formula
-          ? { ...p, formula: { ...p.formula, resultType: resultType(types.get(`${r.data_source_id}:${p.id}`)) } }
-          : p,
-      ),
-    }));
+    const dataSources = rows
+      .filter((r) => !r.removed)
+      .map((r) => ({ id: r.data_source_id, name: r.name, properties: r.properties }));
     const version = rows.reduce((max, r) => (BigInt(r.version) > max ? BigInt(r.version) : max), 0n).toString();
     return { version, dataSources, byId: new Map(dataSources.map((d) => [d.id, d])) };
   }
@@ -59,38 +49,5 @@ export class SchemaReader {
   async served(projectId: string): Promise<ProjectSchema> {
     const { version, dataSources } = await this.schema(projectId);
     return { version, dataSources };
-  }
-
-  /** jsonb types of one computed value of each formula, keyed `dataSourceId:propertyId`. */
-  private async formulaTypes(projectId: string, sources: readonly SchemaRow[]): Promise<Map<string, string | null>> {
-    const formulas = sources.flatMap((r) =>
-      r.properties.filter((p) => p.type === 'formula').map((p) => ({ ds: r.data_source_id, id: p.id })),
-    );
-    if (formulas.length === 0) return new Map();
-    const found = await selectRows<{ ds: string; id: string; type: string | null }>(
-      this.db,
-      `SELECT f.ds, f.id, (SELECT jsonb_typeof(p.plain_values -> f.id) FROM notion_pages p
-                           WHERE p.project_id = $1 AND p.data_source_id = f.ds
-                             AND jsonb_typeof(p.plain_values -> f.id) NOT IN ('null') LIMIT 1) AS type
-       FROM unnest($2::uuid[], $3::text[]) AS f(ds, id)`,
-      [projectId, formulas.map((f) => f.ds), formulas.map((f) => f.id)],
-    );
-    return new Map(found.map((f) => [`${f.ds}:${f.id}`, f.type]));
-  }
-}
-
-/** jsonb's type of a formula's plain value, as the formula's result type. */
-function resultType(jsonType: string | null | undefined): string | null {
-  switch (jsonType) {
-    case 'string':
-      return 'string';
-    case 'number':
-      return 'number';
-    case 'boolean':
-      return 'boolean';
-    case 'object':
-      return 'date';
-    default:
-      return null;
   }
 }

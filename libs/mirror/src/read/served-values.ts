@@ -1,5 +1,6 @@
 import type { PropertySchema } from '@app/contracts';
 import { invalid } from '../query/query.errors.js';
+import { PropertyLookup } from './property-lookup.js';
 import type { ProjectSchemaView } from './schema.reader.js';
 
 /**
@@ -21,13 +22,13 @@ export function resolveSelection(
 ): ValueSelection | undefined {
   if (!wanted) return undefined;
   const selection = new Map<string, Set<string>>(schema.dataSources.map((d) => [d.id, new Set<string>()]));
+  const lookups = schema.dataSources.map((d) => [d.id, new PropertyLookup(d.properties)] as const);
   wanted.forEach((idOrName, i) => {
     let known = false;
-    for (const source of schema.dataSources) {
-      const property =
-        source.properties.find((p) => p.id === idOrName) ?? source.properties.find((p) => p.name === idOrName);
+    for (const [dataSourceId, lookup] of lookups) {
+      const property = lookup.find(idOrName);
       if (!property) continue;
-      selection.get(source.id)!.add(property.id);
+      selection.get(dataSourceId)!.add(property.id);
       known = true;
     }
     if (!known) throw invalid(`filter_properties[${i}]`, `no property ${JSON.stringify(idOrName)} in this project`);

@@ -15,10 +15,13 @@ export function isTitleSearch(q: string): boolean {
   return length >= 1 && length <= TITLE_SEARCH_MAX && !CONTROL_CHARS.test(q) && !LONE_SURROGATE.test(q);
 }
 
+/** `text` for a LIKE pattern (escape character `\`): its `%`, `_` and `\` match literally. */
+export const escapeLike = (text: string): string => text.replace(/[\\%_]/g, '\\$&');
+
 /**
  * The ILIKE pattern (escape character `\`) that matches titles containing `q`
  * literally: the user's `%`, `_` and `\` are escaped, not wildcards.
  */
 export function titleContainsPattern(q: string): string {
-  return `%${q.replace(/[\\%_]/g, '\\$&')}%`;
+  return `%${escapeLike(q)}%`;
 }
