@@ -32,3 +32,15 @@ export {
 } from './client/notion-rate-limiter.js';
 export { currentNotionJob, runInNotionJob, type NotionJobScope } from './client/notion-job-scope.js';
 export { NotionModule } from './client/notion.module.js';
+export {
+  fileKey,
+  notionHostedFile,
+  rewriteMarkdownFiles,
+  rewritePageFiles,
+  stripMarkdownFiles,
+  stripPageFiles,
+  type HostedFileUrl,
+  type PageFileParts,
+  type RewrittenPageParts,
+  type SeenFile,
+} from './files/notion-files.js';
