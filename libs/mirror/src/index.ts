@@ -20,3 +20,10 @@ export {
 export { InvalidQueryError, type QueryProblem } from './query/query.errors.js';
 export { SchemaReader } from './read/schema.reader.js';
 export { SELECTION_MAX } from './read/served-values.js';
+export {
+  FILE_REF_MAX_LENGTH,
+  FileLinkCodec,
+  type FileLinkRefusal,
+  type FileLinkTarget,
+  type OpenedFileLink,
+} from './files/file-link.codec.js';
