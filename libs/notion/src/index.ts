@@ -30,7 +30,13 @@ export {
   notionTokenId,
   type TurnOptions,
 } from './client/notion-rate-limiter.js';
-export { currentNotionJob, runInNotionJob, type NotionJobScope } from './client/notion-job-scope.js';
+export {
+  currentNotionJob,
+  runInNotionJob,
+  type NotionJobOptions,
+  type NotionJobScope,
+  type NotionPriority,
+} from './client/notion-job-scope.js';
 export { NotionModule } from './client/notion.module.js';
 export {
   fileKey,

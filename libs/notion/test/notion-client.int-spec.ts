@@ -55,6 +55,28 @@ function countTurns(limiter: NotionRateLimiter): { count: number } {
   return counter;
 }
 
+/** One decision the limiter asked of Redis, and its answer. */
+interface Answer {
+  readonly op: string;
+  /** 0 start now; 1, 2, 4 sleep `ms` and ask again; 3 come back in `ms`. */
+  readonly status: number;
+  readonly ms: number;
+}
+
+/** Wraps the limiter's Redis script to record every decision and its answer. */
+function recordAnswers(limiter: NotionRateLimiter): Answer[] {
+  type Script = (...args: unknown[]) => Promise<[number, number]>;
+  const internal = limiter as unknown as { redis: { notionRateTurn: Script } };
+  const ask = internal.redis.notionRateTurn.bind(internal.redis);
+  const answers: Answer[] = [];
+  internal.redis.notionRateTurn = async (...args: unknown[]) => {
+    const [status, ms] = await ask(...args);
+    answers.push({ op: String(args[4]), status, ms });
+    return [status, ms];
+  };
+  return answers;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -68,6 +90,7 @@ describe('Notion clients and the shared rate limiter', () => {
   const redis = new Redis(SERVER_URLS.redis);
   let databaseId: string;
   let pageId: string;
+  let otherPageId: string;
 
   /** Shares the fake's database with a new token and returns the token. */
   const sharedToken = (): string => {
@@ -107,6 +130,7 @@ describe('Notion clients and the shared rate limiter', () => {
     const db = fake.addDatabase('Tasks');
     databaseId = db.databaseId;
     pageId = fake.addPage(db.dataSourceIds[0]!, 'First').id;
+    otherPageId = fake.addPage(db.dataSourceIds[0]!, 'Second').id;
   });
 
   afterAll(async () => {
@@ -164,20 +188,13 @@ describe('Notion clients and the shared rate limiter', () => {
     for (let i = 0; i < 3; i++) await limiter.acquire(first);
 
     // Count the decisions asked of Redis (status 0: start now); a request that had to wait asks again.
-    const internal = limiter as unknown as { redis: Record<string, (...args: unknown[]) => Promise<number[]>> };
-    const turn = internal.redis.notionRateTurn!.bind(internal.redis);
-    const decisions: number[] = [];
-    internal.redis.notionRateTurn = async (...args: unknown[]) => {
-      const answer = await turn(...args);
-      decisions.push(answer[0]!);
-      return answer;
-    };
+    const answers = recordAnswers(limiter);
     for (let i = 0; i < 3; i++) await limiter.acquire(second);
-    expect(decisions).toEqual([0, 0, 0]);
+    expect(answers.map((a) => a.status)).toEqual([0, 0, 0]);
 
     await limiter.acquire(first);
-    expect(decisions.length).toBeGreaterThan(4);
-    expect(decisions[3]).toBeGreaterThan(0);
+    expect(answers.length).toBeGreaterThan(4);
+    expect(answers[3]!.status).toBeGreaterThan(0);
     expect(limiter.keyFor(first)).not.toBe(limiter.keyFor(second));
   });
 
@@ -393,5 +410,193 @@ describe('Notion clients and the shared rate limiter', () => {
       const windows = [1, 500, 1000, 2000].map((w) => ({ w, seen: maxInWindow(times, w), bound: 2 + (5 * w) / 1000 }));
       expect(windows.filter(({ seen, bound }) => seen > bound)).toEqual([]);
     }, 30_000);
+  });
+
+  describe('background priority', () => {
+    /** A 50 ms interval keeps these short. */
+    const fast = {
+      NOTION_RATE_LIMIT_PER_SECOND: '20',
+      NOTION_RATE_LIMIT_BURST: '3',
+      NOTION_RATE_LIMIT_DEFER_MS: '1000',
+    };
+    const intervalMs = 50;
+    const windows = (times: readonly number[]) =>
+      [1, 250, 500, 1000, 2000].map((w) => ({ w, seen: maxInWindow(times, w), bound: 3 + (20 * w) / 1000 }));
+
+    /** Redis's clock in µs: the limiter's own. */
+    const redisNow = async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1e6 + Number(micros);
+    };
+
+    /**
+     * A backfill job: background fetches one after another until stopped.
+     * Deferred, it leaves and comes back when told (as BullMQ would bring it
+     * back). Resolves with how many times it was deferred.
+     */
+    const backfill = async (r: Replica, token: string, id: string, stopped: () => boolean): Promise<number> => {
+      let deferrals = 0;
+      while (!stopped()) {
+        try {
+          await runInNotionJob(
+            id,
+            async () => {
+              while (!stopped()) await r.factory.forToken(token).pages.retrieve({ page_id: pageId });
+            },
+            { priority: 'background' },
+          );
+        } catch (err) {
+          if (!(err instanceof NotionTurnDeferredError)) throw err;
+          deferrals++;
+          await sleep(err.retryAfterMs);
+        }
+      }
+      return deferrals;
+    };
+
+    it('starts a foreground request within one interval while background saturates the token, on three replicas', async () => {
+      const [a, b, c] = [await start(fast), await start(fast), await start(fast)];
+      const token = sharedToken();
+      await warmUp([a, b, c]);
+      const backgroundAnswers = [recordAnswers(a.limiter), recordAnswers(b.limiter)];
+      const foregroundAnswers = recordAnswers(c.limiter);
+      let stopped = false;
+      const loops = [a, b, a, b].map((r, i) => backfill(r, token, `backfill-${i}`, () => stopped));
+      await sleep(500);
+
+      // One foreground request at a time, at irregular moments, so each one's answers are its own.
+      const waits: Array<{ toldMs: number; wallMs: number }> = [];
+      for (let i = 0; i < 15; i++) {
+        await sleep(20 + ((i * 37) % 130));
+        const from = foregroundAnswers.length;
+        const asked = Date.now();
+        await c.factory.forToken(token).pages.retrieve({ page_id: otherPageId });
+        const wallMs = Date.now() - asked;
+        const mine = foregroundAnswers.slice(from);
+        expect(mine.filter((x) => x.status === 3)).toEqual([]);
+        waits.push({ toldMs: mine.reduce((sum, x) => sum + x.ms, 0), wallMs });
+      }
+      stopped = true;
+      const deferrals = await Promise.all(loops);
+
+      const arrivals = fake.requests.filter((r) => r.token === token);
+      const foreground = arrivals.filter((r) => r.path.endsWith(otherPageId));
+      const background = arrivals.filter((r) => r.path.endsWith(pageId));
+      expect(foreground).toHaveLength(15);
+      // The background was saturating: its requests were told to wait for the line.
+      expect(backgroundAnswers.flat().filter((x) => x.status === 4).length).toBeGreaterThan(0);
+      expect(windows(arrivals.map((r) => r.at)).filter(({ seen, bound }) => seen > bound)).toEqual([]);
+      // The limiter's own answers: no foreground request was told to wait more than one interval.
+      expect(waits.filter((w) => w.toldMs > intervalMs)).toEqual([]);
+      expect(waits.filter((w) => w.wallMs >= 1000)).toEqual([]);
+      const span = (arrivals.at(-1)!.at - arrivals[0]!.at) / 1000;
+      console.log(
+        `background priority: ${background.length} background and ${foreground.length} foreground starts in ${span.toFixed(2)} s ` +
+          `(${((arrivals.length - 1) / span).toFixed(1)}/s of 20/s); foreground told to wait at most ` +
+          `${Math.max(...waits.map((w) => w.toldMs))} ms, waited at most ${Math.max(...waits.map((w) => w.wallMs))} ms ` +
+          `(request included); background deferrals ${deferrals.join(', ')}`,
+      );
+    }, 30_000);
+
+    it('runs background alone at the full rate, told to wait at most one interval at a time', async () => {
+      const [a, b] = [await start(fast), await start(fast)];
+      const token = sharedToken();
+      await warmUp([a, b]);
+      const answers = [recordAnswers(a.limiter), recordAnswers(b.limiter)];
+      let stopped = false;
+      const loops = [a, b, a].map((r, i) => backfill(r, token, `alone-${i}`, () => stopped));
+      await sleep(2000);
+      stopped = true;
+      const deferrals = await Promise.all(loops);
+
+      const times = fake.requests.filter((r) => r.token === token).map((r) => r.at);
+      const waitsMs = answers
+        .flat()
+        .filter((x) => x.status !== 0)
+        .map((x) => x.ms);
+      // Three loops want more than the rate: they wait, never longer than one interval (rounded up to the ms).
+      expect(waitsMs.length).toBeGreaterThan(0);
+      expect(Math.max(...waitsMs)).toBeLessThanOrEqual(intervalMs + 1);
+      expect(windows(times).filter(({ seen, bound }) => seen > bound)).toEqual([]);
+      const rate = (times.length - 1) / ((Math.max(...times) - Math.min(...times)) / 1000);
+      expect(rate).toBeGreaterThan(0.8 * 20);
+      console.log(
+        `background alone: ${times.length} starts at ${rate.toFixed(1)}/s of 20/s; deferrals ${deferrals.join(', ')}`,
+      );
+    }, 30_000);
+
+    it('makes background wait until every reserved foreground turn has come, and holds nothing for it', async () => {
+      const { limiter } = await start(fast);
+      const token = newToken();
+      const bucket = limiter.keyFor(token);
+      const reserved: number[] = [];
+      for (let i = 0; i < 20; i++) reserved.push(await limiter.turn(token, { reservation: `fg-${i}`, patienceMs: 0 }));
+      expect(reserved.slice(0, 3)).toEqual([0, 0, 0]);
+      const slots = await Promise.all(reserved.slice(3).map((_, i) => redis.get(`${bucket}:turn:fg-${i + 3}`)));
+      const lastSlot = Math.max(...slots.map(Number));
+
+      // Asked now, background is told to come back once the line is idle: after the last reserved turn.
+      const hint = await limiter.turn(token, { reservation: 'bg', priority: 'background', patienceMs: 0 });
+      const askedBy = await redisNow();
+      const tat = Number(await redis.hget(bucket, 'tat'));
+      expect(tat).toBeGreaterThanOrEqual(lastSlot + intervalMs * 1000);
+      expect(askedBy + hint * 1000).toBeGreaterThanOrEqual(tat);
+      expect(await redis.exists(`${bucket}:turn:bg`)).toBe(0);
+
+      // The foreground jobs come back for their turns; background waits in place meanwhile.
+      const answers = recordAnswers(limiter);
+      const claims = reserved.slice(3).map(async (ms, i) => {
+        await sleep(ms);
+        return limiter.turn(token, { reservation: `fg-${i + 3}`, patienceMs: 1000 });
+      });
+      const backgroundStart = limiter
+        .turn(token, { priority: 'background', patienceMs: 5000 })
+        .then(async (ms) => ({ ms, at: await redisNow() }));
+      expect(await Promise.all(claims)).toEqual(Array(17).fill(0));
+      const started = await backgroundStart;
+      expect(started.ms).toBe(0);
+      expect(started.at).toBeGreaterThanOrEqual(lastSlot + intervalMs * 1000);
+      // Background only ever asked whether the line was idle, and waited: it took no place in it.
+      const idle = answers.filter((x) => x.op === 'idle').map((x) => x.status);
+      expect(idle.length).toBeGreaterThan(1);
+      expect(idle.at(-1)).toBe(0);
+      expect(idle.slice(0, -1).every((status) => status === 4)).toBe(true);
+      expect(await redis.keys(`${bucket}:turn:*`)).toEqual([]);
+    });
+
+    it('leaves the bucket to foreground turns claimed late, though their places in line are past', async () => {
+      const { limiter } = await start(fast);
+      const token = newToken();
+      for (let i = 0; i < 3; i++) await limiter.acquire(token);
+      for (let i = 0; i < 4; i++)
+        expect(await limiter.turn(token, { reservation: `late-${i}`, patienceMs: 0 })).toBeGreaterThan(0);
+      // Every turn is past and the bucket full again when the four jobs come back, all at once.
+      await sleep(8 * intervalMs);
+      const answers = recordAnswers(limiter);
+      const claims = Array.from({ length: 4 }, (_, i) =>
+        limiter.turn(token, { reservation: `late-${i}`, patienceMs: 1000 }),
+      );
+      const background = limiter.turn(token, { priority: 'background', patienceMs: 1000 });
+      expect(await Promise.all([...claims, background])).toEqual([0, 0, 0, 0, 0]);
+
+      // The line was idle (its turns past), but the bucket was not full: the fourth job
+      // waited one interval for a token, background until the bucket was full again.
+      const fourth = answers.find((x) => x.op === 'turn' && x.status === 2);
+      const firstIdle = answers.find((x) => x.op === 'idle');
+      expect(fourth?.ms).toBeLessThanOrEqual(intervalMs + 1);
+      expect(firstIdle?.status).toBe(4);
+      expect(firstIdle!.ms).toBeGreaterThan(2 * intervalMs);
+    });
+
+    it('holds background back while Notion has paused the token', async () => {
+      const { limiter } = await start(fast);
+      const token = newToken();
+      await limiter.pause(token, 500);
+      const hint = await limiter.turn(token, { priority: 'background', patienceMs: 0 });
+      const askedBy = await redisNow();
+      const pausedUntil = Number(await redis.hget(limiter.keyFor(token), 'until'));
+      expect(hint).toBeGreaterThan(0);
+      expect(askedBy + hint * 1000).toBeGreaterThanOrEqual(pausedUntil);
+    });
   });
 });

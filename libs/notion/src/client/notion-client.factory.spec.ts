@@ -186,9 +186,32 @@ describe('NotionClientFactory', () => {
     });
     expect(seen).toHaveLength(2);
     expect(limiter.turns).toEqual([
-      { reservation: 'job-1', patienceMs: 1500 },
-      { reservation: 'job-1', patienceMs: 1500 },
-      { reservation: 'job-1', patienceMs: 30_000 },
+      { reservation: 'job-1', priority: 'foreground', patienceMs: 1500 },
+      { reservation: 'job-1', priority: 'foreground', patienceMs: 1500 },
+      { reservation: 'job-1', priority: 'foreground', patienceMs: 30_000 },
+    ]);
+  });
+
+  it("lets any request of a background job leave its worker slot, not only the job's first", async () => {
+    const client = factory({ NOTION_TIMEOUT_MS: '30000', NOTION_RATE_LIMIT_DEFER_MS: '1500' }).forToken(TOKEN);
+    answers.push(json(200, { object: 'page', id: 'p1' }));
+    const deferred = await runInNotionJob(
+      'backfill-1',
+      async () => {
+        await client.pages.retrieve({ page_id: 'p1' });
+        // Part-way through: the line is busy with foreground work for a while.
+        limiter.laterMs = 40_000;
+        await client.pages.retrieve({ page_id: 'p2' });
+      },
+      { priority: 'background' },
+    ).catch((e: unknown) => e);
+    expect(deferred).toBeInstanceOf(NotionTurnDeferredError);
+    expect(classifyNotionError(deferred)).toMatchObject({ kind: 'rate_limited', retryAfterMs: 40_000 });
+    expect(seen.map((r) => r.url)).toEqual(['/v1/pages/p1']);
+    // Every request asked as background, and waited in place no longer than the defer limit.
+    expect(limiter.turns).toEqual([
+      { reservation: 'backfill-1', priority: 'background', patienceMs: 1500 },
+      { reservation: 'backfill-1', priority: 'background', patienceMs: 1500 },
     ]);
   });
 

@@ -65,20 +65,23 @@ export class NotionClientFactory {
    * first request of a job (see `runInNotionJob`) waits in place at most
    * `NOTION_RATE_LIMIT_DEFER_MS`: a turn further off is reserved for the job,
    * which leaves its worker slot until then (`NotionTurnDeferredError`).
-   * Any other request waits up to `NOTION_TIMEOUT_MS`, else its job is
-   * delayed like after a 429. A 429/529 with `Retry-After` pauses the token's
-   * bucket, so the other replicas hold back too.
+   * Every request of a background job waits at most as long for the line to
+   * go idle, reserving nothing, else leaves the same way. Any other request
+   * waits up to `NOTION_TIMEOUT_MS`, else its job is delayed like after a
+   * 429. A 429/529 with `Retry-After` pauses the token's bucket, so the other
+   * replicas hold back too.
    */
   private pacedFetch(token: string): SupportedFetch {
     const { timeoutMs, deferAfterMs } = this.config.notion;
     return async (url, init) => {
       const job = currentNotionJob();
-      const first = job !== undefined && !job.requested;
+      const leaves = job !== undefined && (job.priority === 'background' || !job.requested);
       const laterMs = await this.limiter.turn(token, {
         reservation: job?.reservationId,
-        patienceMs: first ? deferAfterMs : timeoutMs,
+        priority: job?.priority,
+        patienceMs: leaves ? deferAfterMs : timeoutMs,
       });
-      if (laterMs > 0) throw first ? new NotionTurnDeferredError(laterMs) : new NotionRateLimitedError(laterMs);
+      if (laterMs > 0) throw leaves ? new NotionTurnDeferredError(laterMs) : new NotionRateLimitedError(laterMs);
       if (job) job.requested = true;
       let response: Response;
       try {

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
 import { redisConnectionOptions } from '@app/messaging';
 import { NotionLimiterUnavailableError, NotionRateLimitedError } from './notion-errors.js';
+import type { NotionPriority } from './notion-job-scope.js';
 
 /**
  * Two views of one integration token's rate limit, kept in a Redis hash and
@@ -23,14 +24,25 @@ import { NotionLimiterUnavailableError, NotionRateLimitedError } from './notion-
  *
  * ARGV[3] is the operation: `turn` (claim the caller's reserved turn, or take
  * a new place; then start if the bucket allows), `start` (the caller's place
- * came: start if the bucket allows) or `pause` (Notion said 429: hold every
- * start back for ARGV[4] ms, and put new places after that). ARGV[4] is how
- * long the caller would wait in place (ms); beyond it the answer is LATER, and
- * only a caller with a reservation key keeps the place it was given.
+ * came: start if the bucket allows), `idle` (a background request: start only
+ * if the line is idle, `tat <= now`, and the bucket full, so that no
+ * foreground request is waiting for a place or a token; otherwise take
+ * nothing and answer when that will be, at the earliest) or `pause` (Notion
+ * said 429: hold every start back for ARGV[4] ms, and put new places after
+ * that). ARGV[4] is how long the caller would wait in place (ms); beyond it
+ * the answer is LATER, and only a caller with a reservation key keeps the
+ * place it was given.
+ *
+ * A background start moves `tat` to now + 1/rate: alone, background runs at
+ * the full rate (the bucket refills what it takes), and a foreground request
+ * arriving meanwhile still finds a place at once (`tat` - (burst - 1)/rate <=
+ * now when burst > 1; one interval off when burst = 1) and a token at once
+ * (burst - 1 left).
  *
  * Returns {status, ms}: 0 start now; 1 sleep ms, then `turn` again (keyed) or
- * `start`; 2 sleep ms, then `start`; 3 not now: come back in ms. A key left
- * alone until the bucket is full and the line empty expires.
+ * `start`; 2 sleep ms, then `start`; 3 not now: come back in ms; 4 sleep ms,
+ * then `idle` again (nothing was taken). A key left alone until the bucket is
+ * full and the line empty expires.
  */
 const TURN = `
 local t = redis.call('TIME')
@@ -51,7 +63,7 @@ if now > ts then
   tokens = math.min(capacity, tokens + (now - ts) * perUs)
   ts = now
 end
-local GO, WAIT_TURN, WAIT_START, LATER = 0, 1, 2, 3
+local GO, WAIT_TURN, WAIT_START, LATER, WAIT_IDLE = 0, 1, 2, 3, 4
 local f = '%.17g'
 
 local function place(notBefore)
@@ -84,12 +96,26 @@ local function start()
   return LATER, wait
 end
 
+local function idle()
+  local wait = math.max(0, tat - now, pausedUntil - now, (capacity - tokens) / perUs)
+  -- Below the clock's resolution (1 µs): the float rounding of a refill, not a wait.
+  if wait < 1 then
+    tat = now + interval
+    tokens = tokens - 1
+    return GO, 0
+  end
+  if wait <= patience then return WAIT_IDLE, wait end
+  return LATER, wait
+end
+
 local status, wait = GO, 0
 if op == 'pause' then
   pausedUntil = math.max(pausedUntil, now + patience)
   tat = math.max(tat, pausedUntil)
 elseif op == 'start' then
   status, wait = start()
+elseif op == 'idle' then
+  status, wait = idle()
 else
   local held = keyed and tonumber(redis.call('GET', KEYS[2]))
   if held and held > now then
@@ -116,7 +142,10 @@ const enum Status {
   WaitTurn = 1,
   WaitStart = 2,
   Later = 3,
+  WaitIdle = 4,
 }
+
+type Op = 'turn' | 'start' | 'idle' | 'pause';
 
 interface LimiterCommands {
   notionRateTurn(
@@ -124,7 +153,7 @@ interface LimiterCommands {
     reservation: string,
     capacity: number,
     perSecond: number,
-    op: 'turn' | 'start' | 'pause',
+    op: Op,
     ms: number,
     keyed: '0' | '1',
     graceMs: number,
@@ -149,9 +178,11 @@ export function notionTokenId(token: string): string {
 }
 
 /**
- * A job's first request would wait longer than `NOTION_RATE_LIMIT_DEFER_MS`
- * for its turn: the turn is reserved, and the job should leave its worker slot
- * and come back when it is due (`retryAfterMs`), like after a 429.
+ * A job's first request (any request of a background job) would wait longer
+ * than `NOTION_RATE_LIMIT_DEFER_MS` for its turn: the job should leave its
+ * worker slot and come back when it is due (`retryAfterMs`), like after a 429.
+ * A foreground job's turn is reserved for it meanwhile; a background job holds
+ * nothing and `retryAfterMs` is when the line should be idle, at the earliest.
  */
 export class NotionTurnDeferredError extends NotionRateLimitedError {
   constructor(retryAfterMs: number) {
@@ -166,6 +197,14 @@ export interface TurnOptions {
    * for now is kept under it, and claimed by the next `turn` with the same name.
    */
   readonly reservation?: string;
+  /**
+   * `foreground` (the default) takes the next place in line. `background`
+   * starts only when the line is idle and holds nothing while it waits: it
+   * never takes a place ahead of a foreground request, never reserves a turn
+   * (`reservation` is ignored) and gives the token's whole rate to foreground
+   * work whenever there is any.
+   */
+  readonly priority?: NotionPriority;
   /** The longest the caller waits in place; beyond it `turn` answers how long to come back after. */
   readonly patienceMs: number;
   readonly signal?: AbortSignal;
@@ -175,8 +214,9 @@ export interface TurnOptions {
  * Paces requests per integration token across every process that shares the
  * Redis: at most `notion.burst` + `notion.ratePerSecond` × T requests start in
  * any interval of T seconds (the bucket is charged when a request starts), and
- * requests take their turns in the order they asked (the schedule), whether
- * they wait in place or leave and come back at a reserved time. Fails closed:
+ * foreground requests take their turns in the order they asked (the schedule),
+ * whether they wait in place or leave and come back at a reserved time;
+ * background requests take only the turns left idle. Fails closed:
  * when Redis cannot be asked, it rejects rather than letting a request through
  * unpaced.
  */
@@ -229,20 +269,26 @@ export class NotionRateLimiter implements OnApplicationShutdown {
    * start (after waiting up to `patienceMs` in place), or with how many ms
    * from now to come back when its turn is further off. With a `reservation`,
    * that turn is kept for it (for `RESERVATION_GRACE_MS` past its time);
-   * without one, nothing is held.
+   * without one, nothing is held. A `background` request waits for the line to
+   * go idle, asking again when told, and answers with when it should be idle
+   * (at the earliest) if that is beyond `patienceMs`.
    */
-  async turn(token: string, { reservation, patienceMs, signal }: TurnOptions): Promise<number> {
+  async turn(
+    token: string,
+    { reservation, priority = 'foreground', patienceMs, signal }: TurnOptions,
+  ): Promise<number> {
     if (signal?.aborted) throw signal.reason;
     const bucket = this.keyFor(token);
-    const held = reservation === undefined ? undefined : `${bucket}:turn:${reservation}`;
+    const background = priority === 'background';
+    const held = reservation === undefined || background ? undefined : `${bucket}:turn:${reservation}`;
     // The patience covers every wait of this request, not each one.
     const deadline = Date.now() + patienceMs;
-    let [status, ms] = await this.call(bucket, held, 'turn', patienceMs);
+    let [status, ms] = await this.call(bucket, held, background ? 'idle' : 'turn', patienceMs);
     for (;;) {
       if (status === Status.Go) return 0;
       if (status === Status.Later) return ms;
       await this.sleep(ms, signal);
-      const op = status === Status.WaitTurn && held ? 'turn' : 'start';
+      const op = status === Status.WaitIdle ? 'idle' : status === Status.WaitTurn && held ? 'turn' : 'start';
       [status, ms] = await this.call(bucket, held, op, deadline - Date.now());
     }
   }
@@ -280,12 +326,7 @@ export class NotionRateLimiter implements OnApplicationShutdown {
     });
   }
 
-  private async call(
-    bucket: string,
-    reservation: string | undefined,
-    op: 'turn' | 'start' | 'pause',
-    ms: number,
-  ): Promise<[Status, number]> {
+  private async call(bucket: string, reservation: string | undefined, op: Op, ms: number): Promise<[Status, number]> {
     const { burst, ratePerSecond } = this.config.notion;
     try {
       return await this.redis.notionRateTurn(
