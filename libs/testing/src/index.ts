@@ -59,5 +59,6 @@ export {
   DEMO_DATA_SOURCE_IDS,
   DEMO_TOKEN,
   seedDemoWorkspace,
+  solidPng,
   type DemoWorkspace,
 } from './fake-notion/demo-workspace.js';

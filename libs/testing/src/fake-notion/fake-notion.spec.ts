@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { crc32, inflateSync } from 'node:zlib';
 import {
   APIResponseError,
   Client,
@@ -967,6 +968,37 @@ describe('FakeNotion control API and demo workspace', () => {
     expect(props.Priority.type).toBe('number');
   });
 
+  it('seeds bodies, one with an image that loads: a valid PNG made in code', async () => {
+    const pricing = notion.listPages().find((p) => p.title === 'Review the pricing page')!;
+    const { markdown, truncated } = await client.pages.retrieveMarkdown({ page_id: pricing.id });
+    expect(truncated).toBe(false);
+    expect(markdown).toMatch(/^# Pricing page review\n/);
+    const image = await fetch(imageUrl(markdown)!);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await image.arrayBuffer());
+    // Every chunk's CRC holds and the pixels inflate to 40 rows of a filter byte and 64 RGB pixels.
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const chunks: Array<[string, Buffer]> = [];
+    for (let at = 8; at < png.length;) {
+      const length = png.readUInt32BE(at);
+      const typed = png.subarray(at + 4, at + 8 + length);
+      expect(png.readUInt32BE(at + 8 + length)).toBe(crc32(typed));
+      chunks.push([typed.subarray(0, 4).toString('ascii'), typed.subarray(4)]);
+      at += length + 12;
+    }
+    expect(chunks.map(([type]) => type)).toEqual(['IHDR', 'IDAT', 'IEND']);
+    expect([chunks[0]![1].readUInt32BE(0), chunks[0]![1].readUInt32BE(4)]).toEqual([64, 40]);
+    expect(inflateSync(chunks[1]![1])).toHaveLength(40 * (1 + 64 * 3));
+    const page = (await client.pages.retrieve({ page_id: pricing.id })) as any;
+    expect(page.icon.file.url.split('?')[0]).toBe(imageUrl(markdown)!.split('?')[0]);
+    const bodies = notion.listPages().filter((p) => notion.getBody(p.id).length > 0);
+    expect(bodies.map((p) => p.title).sort()).toEqual([
+      'Fix the login redirect',
+      'Review the pricing page',
+      'Write the onboarding guide',
+    ]);
+  });
+
   it('shows its state, outside the Notion request log', async () => {
     notion.clearRequests();
     const { status, body } = await control('GET', '/state');
@@ -1061,6 +1093,66 @@ describe('FakeNotion control API and demo workspace', () => {
     } finally {
       await off.stop();
     }
+  });
+
+  it('hosts files, replaces bodies (sending page.content_updated) and changes settings', async () => {
+    const file = await control('POST', '/files', { name: 'note.txt', text: 'hello' });
+    expect(file).toEqual({ status: 200, body: { id: expect.any(String), name: 'note.txt' } });
+    const id = pageIds[5]!;
+    const set = await control('POST', `/pages/${id}/body`, {
+      blocks: [
+        { type: 'heading_2', text: 'Files' },
+        { type: 'file', file: file.body, caption: 'A note' },
+      ],
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.webhook).toMatchObject({ status: 200, type: 'page.content_updated' });
+    expect(set.body.blocks).toHaveLength(2);
+    expect(receiver.json(receiver.received.length - 1)).toMatchObject({
+      type: 'page.content_updated',
+      entity: { id },
+      data: { updated_blocks: set.body.blocks.map((b: FakeBlock) => ({ id: b.id, type: 'block' })) },
+    });
+    const { markdown } = await client.pages.retrieveMarkdown({ page_id: id });
+    const src = /^<file src="([^"]+)">A note<\/file>$/m.exec(markdown)?.[1];
+    expect(markdown.startsWith('## Files\n')).toBe(true);
+    const served = await fetch(src!);
+    expect([served.status, served.headers.get('content-type'), await served.text()]).toEqual([
+      200,
+      'text/plain',
+      'hello',
+    ]);
+
+    const binary = await control('POST', '/files', { name: 'blob', base64: Buffer.from([1, 2, 3]).toString('base64') });
+    expect(binary.status).toBe(200);
+
+    expect(await control('POST', '/settings', { markdownLimit: 5, fileUrlExpirySeconds: 60 })).toEqual({
+      status: 200,
+      body: { markdownLimit: 5, fileUrlExpirySeconds: 60 },
+    });
+    const cut = await client.pages.retrieveMarkdown({ page_id: id });
+    expect(cut).toMatchObject({ truncated: true, unknown_block_ids: set.body.blocks.map((b: FakeBlock) => b.id) });
+    expect(await control('POST', '/settings', { markdownLimit: null, fileUrlExpirySeconds: 3600 })).toMatchObject({
+      body: { markdownLimit: null, fileUrlExpirySeconds: 3600 },
+    });
+
+    const created = await control('POST', '/pages', {
+      title: 'With a body',
+      body: ['Hello', { type: 'quote', text: 'Hi' }],
+    });
+    expect(created.body.webhook).toMatchObject({ type: 'page.created' });
+    expect((await client.pages.retrieveMarkdown({ page_id: created.body.page.id })).markdown).toBe('Hello\n> Hi');
+
+    for (const [path, body, message] of [
+      [`/pages/${id}/body`, { blocks: [{ type: 'nope' }] }, 'unknown block type'],
+      [`/pages/${id}/body`, { blocks: [{ type: 'image', file: { id: 'missing', name: 'x' } }] }, 'no hosted file'],
+      ['/files', { name: 'x', text: 'a', base64: 'YQ==' }, 'exactly one'],
+      ['/settings', { markdownLimit: 'big' }, 'markdownLimit'],
+    ] as const)
+      expect(await control('POST', path, body)).toMatchObject({
+        status: 400,
+        body: { error: expect.stringContaining(message) },
+      });
   });
 });
 
