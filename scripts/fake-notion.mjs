@@ -15,12 +15,14 @@
  *
  * Seeded: database "Demo tasks" (fixed id, printed at start) with data sources
  * "Tasks" (16 pages) and "Archive" (4 pages); properties Status, Priority, Done,
- * Due, Notes, Related.
+ * Due, Notes, Related; three pages with a body, one with an image.
  *
  * Notion API: `GET /v1/pages/:id`, `GET /v1/pages/:id/properties/:propertyId`,
+ * `GET /v1/pages/:id/markdown`, `GET /v1/blocks/:id/children`,
  * `GET /v1/databases/:id`, `GET /v1/data_sources/:id`, `GET /v1/users/me`,
  * `POST /v1/data_sources/:id/query`, with `Authorization: Bearer <token>` and a
- * `Notion-Version` header (use 2026-03-11).
+ * `Notion-Version` header (use 2026-03-11). Notion-hosted files are served by
+ * their signed URLs under /_files/ until they expire (one hour by default).
  *
  * Control API (plain JSON, no auth, outside /v1):
  *   GET    /_fake/state                        databases, pages, grants, webhook target
@@ -29,12 +31,18 @@
  *          fake performs Notion's handshake (POSTs {"verification_token": ...} to
  *          `url`) and signs later events with that token; the answer shows it.
  *   DELETE /_fake/webhooks                     stop sending webhooks
- *   POST   /_fake/pages {dataSourceId?, title, properties?}   new page -> page.created
+ *   POST   /_fake/pages {dataSourceId?, title, properties?, body?}   new page -> page.created
  *   POST   /_fake/pages/:id/edit {title?, properties?}        -> page.properties_updated
+ *   POST   /_fake/pages/:id/body {blocks}                     -> page.content_updated
  *   POST   /_fake/pages/:id/trash                             -> page.deleted
  *   POST   /_fake/pages/:id/restore                           -> page.undeleted
+ *   POST   /_fake/files {name, contentType?, base64 | text}   host a file: {id, name}
+ *   POST   /_fake/settings {markdownLimit?, fileUrlExpirySeconds?}
  * `properties` maps names to Notion-shaped values ({"type": "select", "select":
  * {"name": "Done"}}) or shorthands (string: rich text, number, boolean: checkbox).
+ * `body` and `blocks` are arrays of blocks: a string is a paragraph, else
+ * {"type": "heading_2", "text": "..."}, {"type": "image", "file": <hosted file>}...
+ * (see libs/testing/src/fake-notion/control-api.ts).
  * Example:
  *   curl -X POST localhost:4010/_fake/pages/<id>/edit -d '{"title": "Renamed", "properties": {"Priority": 1}}'
  *

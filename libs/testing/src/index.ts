@@ -16,6 +16,8 @@ export {
   type AddPageOptions,
   type AddPagesOptions,
   type FailureInjection,
+  type FakeCover,
+  type FakeIcon,
   type FakeNotionOptions,
   type FakeNotionSnapshot,
   type FakePage,
@@ -38,6 +40,14 @@ export {
 } from './fake-notion/property-values.js';
 export { type OptionInput, type PropertyDefinition } from './fake-notion/data-source-schema.js';
 export {
+  type FakeBlock,
+  type FakeBlockContent,
+  type FakeBlockInput,
+  type FakeFileSource,
+  type FakeTextBlockType,
+} from './fake-notion/page-content.js';
+export { type FileRequest, type HostedFile, type SignedFile } from './fake-notion/hosted-files.js';
+export {
   type HandshakeResult,
   type SendWebhookArgs,
   type WebhookAuthor,
@@ -49,5 +59,6 @@ export {
   DEMO_DATA_SOURCE_IDS,
   DEMO_TOKEN,
   seedDemoWorkspace,
+  solidPng,
   type DemoWorkspace,
 } from './fake-notion/demo-workspace.js';

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FakeNotion, FakePage } from './fake-notion.js';
 import { readBody, sendJson } from './http-body.js';
+import { changedBlockIds, coerceBlocks, type FakeBlockInput } from './page-content.js';
 import { coercePropertyValue, type FakePropertyValue } from './property-values.js';
 import type { WebhookTarget } from './webhook-sender.js';
 
@@ -13,15 +14,27 @@ import type { WebhookTarget } from './webhook-sender.js';
  *   now on. Without `verificationToken` the fake performs Notion's handshake
  *   (POSTs `{verification_token}` to `url`) and signs with that token.
  *   `DELETE /_fake/webhooks` stops sending.
- * - `POST /_fake/pages {dataSourceId?, title, properties?}`: a new page (default:
- *   the first data source), then `page.created`.
+ * - `POST /_fake/pages {dataSourceId?, title, properties?, body?}`: a new page
+ *   (default: the first data source), then `page.created`.
  * - `POST /_fake/pages/:id/edit {title?, properties?}`: then `page.properties_updated`.
+ * - `POST /_fake/pages/:id/body {blocks}`: replaces the page's body, then
+ *   `page.content_updated` with the blocks added, changed or removed.
  * - `POST /_fake/pages/:id/trash`, `/restore`: then `page.deleted` / `page.undeleted`.
+ * - `POST /_fake/files {name, contentType?, base64 | text}`: hosts a file;
+ *   answers it (`{id, name}`), to put in blocks and `files` values.
+ * - `POST /_fake/settings {markdownLimit?, fileUrlExpirySeconds?}`: the markdown
+ *   endpoint's truncation limit in characters (null: none) and how long signed
+ *   file URLs live; answers both settings.
  *
  * `properties` maps names to real-shaped values (`{"type": "select", "select":
  * {"name": "Done"}}`) or shorthands: a string is rich text, a number a number, a
- * boolean a checkbox. Mutations answer `{page, webhook}`, `webhook` being the
- * delivery (`{status, eventId, type}`), `{error}` if it could not be sent, or null.
+ * boolean a checkbox; a hosted file in a `files` value is `{"name", "hosted":
+ * {"id", "name"}}`. `body` and `blocks` are arrays of blocks as
+ * `FakeBlockInput` (page-content.ts) spells them: a string is a paragraph,
+ * `{"type": "heading_2", "text": "..."}`, `{"type": "image", "file": {"id", "name"}}`
+ * for a hosted file or `{"external": url}`. Mutations answer `{page, webhook}`
+ * (`{page, blocks, webhook}` for a body), `webhook` being the delivery
+ * (`{status, eventId, type}`), `{error}` if it could not be sent, or null.
  */
 export type ControlApi = (req: IncomingMessage, res: ServerResponse, path: string) => Promise<void>;
 
@@ -81,8 +94,36 @@ export function createControlApi(fake: FakeNotion): ControlApi {
       const title = stringField(body, 'title', true);
       const dataSourceId = stringField(body, 'dataSourceId', false) ?? fake.snapshot().databases[0]?.dataSources[0]?.id;
       if (!dataSourceId) throw new ControlError(400, 'no data source to add the page to');
-      const page = fake.addPage(dataSourceId, title, { properties: properties(body) });
+      const page = fake.addPage(dataSourceId, title, { properties: properties(body), body: blocks(body, 'body') });
       return { page, webhook: await deliver('page.created', page) };
+    }
+    if (method === 'POST' && (m = /^\/_fake\/pages\/([\w-]+)\/body$/.exec(path))) {
+      const id = existingPage(m[1]!).id;
+      const before = fake.getBody(id);
+      const after = fake.setBody(id, blocks(body, 'blocks') ?? []);
+      const updated = changedBlockIds(before, after).map((blockId) => ({ id: blockId, type: 'block' }));
+      const page = existingPage(id);
+      return { page, blocks: after, webhook: await deliver('page.content_updated', page, { updated_blocks: updated }) };
+    }
+    if (method === 'POST' && path === '/_fake/files') {
+      const name = stringField(body, 'name', true);
+      const base64 = stringField(body, 'base64', false);
+      const text = body['text'];
+      if ((base64 === undefined) === (typeof text !== 'string'))
+        throw new ControlError(400, 'give the bytes as exactly one of `base64` and `text`');
+      const bytes = base64 !== undefined ? Buffer.from(base64, 'base64') : String(text);
+      return fake.hostFile(name, bytes, stringField(body, 'contentType', false));
+    }
+    if (method === 'POST' && path === '/_fake/settings') {
+      const limit = body['markdownLimit'];
+      const expiry = body['fileUrlExpirySeconds'];
+      if (limit !== undefined && limit !== null && typeof limit !== 'number')
+        throw new ControlError(400, '`markdownLimit` must be a number of characters or null');
+      if (expiry !== undefined && typeof expiry !== 'number')
+        throw new ControlError(400, '`fileUrlExpirySeconds` must be a number');
+      if (limit !== undefined) fake.setMarkdownLimit(limit);
+      if (expiry !== undefined) fake.setFileUrlExpiry(expiry);
+      return { markdownLimit: fake.markdownLimit, fileUrlExpirySeconds: fake.fileUrlExpirySeconds };
     }
     if (method === 'POST' && (m = /^\/_fake\/pages\/([\w-]+)\/(edit|trash|restore)$/.exec(path))) {
       const id = existingPage(m[1]!).id;
@@ -141,4 +182,14 @@ function properties(body: Record<string, unknown>): Record<string, FakePropertyV
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ControlError(400, '`properties` must be an object of property name -> value');
   return Object.fromEntries(Object.entries(raw).map(([name, value]) => [name, coercePropertyValue(value)]));
+}
+
+function blocks(body: Record<string, unknown>, name: string): FakeBlockInput[] | undefined {
+  const raw = body[name];
+  if (raw === undefined) return undefined;
+  try {
+    return coerceBlocks(raw);
+  } catch (err) {
+    throw new ControlError(400, `\`${name}\`: ${(err as Error).message}`);
+  }
 }

@@ -39,6 +39,14 @@ describe('scripts/fake-notion.mjs', () => {
     const rows = await collectPaginatedAPI(client.dataSources.query, { data_source_id: DEMO_DATA_SOURCE_IDS[0]! });
     expect(rows).toHaveLength(16);
 
+    // Page bodies and hosted files work in the transpiled standalone build too.
+    const pages = ((await (await fetch(`${baseUrl}/_fake/state`)).json()) as { pages: { id: string; title: string }[] })
+      .pages;
+    const pricing = pages.find((p) => p.title === 'Review the pricing page')!;
+    const { markdown } = await client.pages.retrieveMarkdown({ page_id: pricing.id });
+    const image = await fetch(/!\[Approved mockup\]\(([^)]+)\)/.exec(markdown)![1]!);
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png']);
+
     const created = await fetch(`${baseUrl}/_fake/pages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { crc32, inflateSync } from 'node:zlib';
 import {
   APIResponseError,
   Client,
@@ -15,7 +16,7 @@ import {
 } from '@notionhq/client';
 import { waitFor } from '../wait-for.js';
 import { DEMO_DATABASE_ID, DEMO_DATA_SOURCE_IDS, DEMO_TOKEN, seedDemoWorkspace } from './demo-workspace.js';
-import { FakeNotion, type LoggedRequest } from './fake-notion.js';
+import { FakeNotion, type FakeBlock, type LoggedRequest } from './fake-notion.js';
 
 const { prop } = FakeNotion;
 const VERSION = '2026-03-11';
@@ -868,6 +869,47 @@ describe('FakeNotion webhook sender', () => {
     });
   });
 
+  it('edits a body and notifies page.content_updated with the blocks added, changed and removed', async () => {
+    const page = notion.addPage(dataSourceId, 'Doc', { at: minute(4), body: ['Keep', 'Change', 'Drop'] });
+    const [keep, change, drop] = notion.getBody(page.id) as [FakeBlock, FakeBlock, FakeBlock];
+    const before = receiver.received.length;
+    const { page: edited, deliveries } = await notion.editBodyAndNotify(
+      page.id,
+      [{ type: 'paragraph', text: 'Keep', id: keep.id }, { type: 'paragraph', text: 'Changed', id: change.id }, 'New'],
+      { url, verificationToken, at: minute(9) },
+    );
+    const body = notion.getBody(page.id);
+    expect(receiver.received).toHaveLength(before + 1);
+    expect(deliveries).toMatchObject([{ status: 200 }]);
+    const event = receiver.json(before);
+    expect(event).toMatchObject({
+      type: 'page.content_updated',
+      entity: { id: page.id, type: 'page' },
+      data: {
+        parent: { id: databaseId, type: 'database', data_source_id: dataSourceId },
+        updated_blocks: [
+          { id: change.id, type: 'block' },
+          { id: body[2]!.id, type: 'block' },
+          { id: drop.id, type: 'block' },
+        ],
+      },
+    });
+    expect(event.data.updated_blocks).toHaveLength(3);
+    const { body: raw, headers } = receiver.received[before]!;
+    await expect(
+      verifyWebhookSignature({ body: raw, signature: headers['x-notion-signature'] as string, verificationToken }),
+    ).resolves.toBe(true);
+    expect(edited.lastEditedTime).toBe(minute(9).toISOString());
+    // A kept block keeps its times; a changed one keeps its creation.
+    expect(body.map((b) => [b.id, b.createdTime, b.lastEditedTime])).toEqual([
+      [keep.id, minute(4).toISOString(), minute(4).toISOString()],
+      [change.id, minute(4).toISOString(), minute(9).toISOString()],
+      [body[2]!.id, minute(9).toISOString(), minute(9).toISOString()],
+    ]);
+    const markdown = await sdk(notion, 'secret_hooks').pages.retrieveMarkdown({ page_id: page.id });
+    expect(markdown.markdown).toBe('Keep\nChanged\nNew');
+  });
+
   it("performs Notion's handshake: one unsigned POST of the verification token", async () => {
     const before = receiver.received.length;
     const result = await notion.handshake(url);
@@ -924,6 +966,37 @@ describe('FakeNotion control API and demo workspace', () => {
     expect(Object.keys(props).sort()).toEqual(['Done', 'Due', 'Name', 'Notes', 'Priority', 'Related', 'Status']);
     expect(props.Status.type).toBe('select');
     expect(props.Priority.type).toBe('number');
+  });
+
+  it('seeds bodies, one with an image that loads: a valid PNG made in code', async () => {
+    const pricing = notion.listPages().find((p) => p.title === 'Review the pricing page')!;
+    const { markdown, truncated } = await client.pages.retrieveMarkdown({ page_id: pricing.id });
+    expect(truncated).toBe(false);
+    expect(markdown).toMatch(/^# Pricing page review\n/);
+    const image = await fetch(imageUrl(markdown)!);
+    expect(image.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await image.arrayBuffer());
+    // Every chunk's CRC holds and the pixels inflate to 40 rows of a filter byte and 64 RGB pixels.
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const chunks: Array<[string, Buffer]> = [];
+    for (let at = 8; at < png.length;) {
+      const length = png.readUInt32BE(at);
+      const typed = png.subarray(at + 4, at + 8 + length);
+      expect(png.readUInt32BE(at + 8 + length)).toBe(crc32(typed));
+      chunks.push([typed.subarray(0, 4).toString('ascii'), typed.subarray(4)]);
+      at += length + 12;
+    }
+    expect(chunks.map(([type]) => type)).toEqual(['IHDR', 'IDAT', 'IEND']);
+    expect([chunks[0]![1].readUInt32BE(0), chunks[0]![1].readUInt32BE(4)]).toEqual([64, 40]);
+    expect(inflateSync(chunks[1]![1])).toHaveLength(40 * (1 + 64 * 3));
+    const page = (await client.pages.retrieve({ page_id: pricing.id })) as any;
+    expect(page.icon.file.url.split('?')[0]).toBe(imageUrl(markdown)!.split('?')[0]);
+    const bodies = notion.listPages().filter((p) => notion.getBody(p.id).length > 0);
+    expect(bodies.map((p) => p.title).sort()).toEqual([
+      'Fix the login redirect',
+      'Review the pricing page',
+      'Write the onboarding guide',
+    ]);
   });
 
   it('shows its state, outside the Notion request log', async () => {
@@ -1020,5 +1093,580 @@ describe('FakeNotion control API and demo workspace', () => {
     } finally {
       await off.stop();
     }
+  });
+
+  it('hosts files, replaces bodies (sending page.content_updated) and changes settings', async () => {
+    const file = await control('POST', '/files', { name: 'note.txt', text: 'hello' });
+    expect(file).toEqual({ status: 200, body: { id: expect.any(String), name: 'note.txt' } });
+    const id = pageIds[5]!;
+    const set = await control('POST', `/pages/${id}/body`, {
+      blocks: [
+        { type: 'heading_2', text: 'Files' },
+        { type: 'file', file: file.body, caption: 'A note' },
+      ],
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.webhook).toMatchObject({ status: 200, type: 'page.content_updated' });
+    expect(set.body.blocks).toHaveLength(2);
+    expect(receiver.json(receiver.received.length - 1)).toMatchObject({
+      type: 'page.content_updated',
+      entity: { id },
+      data: { updated_blocks: set.body.blocks.map((b: FakeBlock) => ({ id: b.id, type: 'block' })) },
+    });
+    const { markdown } = await client.pages.retrieveMarkdown({ page_id: id });
+    const src = /^<file src="([^"]+)">A note<\/file>$/m.exec(markdown)?.[1];
+    expect(markdown.startsWith('## Files\n')).toBe(true);
+    const served = await fetch(src!);
+    expect([served.status, served.headers.get('content-type'), await served.text()]).toEqual([
+      200,
+      'text/plain',
+      'hello',
+    ]);
+
+    const binary = await control('POST', '/files', { name: 'blob', base64: Buffer.from([1, 2, 3]).toString('base64') });
+    expect(binary.status).toBe(200);
+
+    expect(await control('POST', '/settings', { markdownLimit: 5, fileUrlExpirySeconds: 60 })).toEqual({
+      status: 200,
+      body: { markdownLimit: 5, fileUrlExpirySeconds: 60 },
+    });
+    const cut = await client.pages.retrieveMarkdown({ page_id: id });
+    expect(cut).toMatchObject({ truncated: true, unknown_block_ids: set.body.blocks.map((b: FakeBlock) => b.id) });
+    expect(await control('POST', '/settings', { markdownLimit: null, fileUrlExpirySeconds: 3600 })).toMatchObject({
+      body: { markdownLimit: null, fileUrlExpirySeconds: 3600 },
+    });
+
+    const created = await control('POST', '/pages', {
+      title: 'With a body',
+      body: ['Hello', { type: 'quote', text: 'Hi' }],
+    });
+    expect(created.body.webhook).toMatchObject({ type: 'page.created' });
+    expect((await client.pages.retrieveMarkdown({ page_id: created.body.page.id })).markdown).toBe('Hello\n> Hi');
+
+    for (const [path, body, message] of [
+      [`/pages/${id}/body`, { blocks: [{ type: 'nope' }] }, 'unknown block type'],
+      [`/pages/${id}/body`, { blocks: [{ type: 'image', file: { id: 'missing', name: 'x' } }] }, 'no hosted file'],
+      ['/files', { name: 'x', text: 'a', base64: 'YQ==' }, 'exactly one'],
+      ['/settings', { markdownLimit: 'big' }, 'markdownLimit'],
+    ] as const)
+      expect(await control('POST', path, body)).toMatchObject({
+        status: 400,
+        body: { error: expect.stringContaining(message) },
+      });
+  });
+});
+
+/** The first URL of an image in markdown (`![caption](url)`). */
+const imageUrl = (markdown: string) => /!\[[^\]]*\]\(([^)]+)\)/.exec(markdown)?.[1];
+
+/** `https://www.notion.so/<page>#<block>`: where Notion's `<unknown>` tags point. */
+const unknownTag = (pageId: string, blockId: string, alt: string) =>
+  `<unknown url="https://www.notion.so/${pageId.replace(/-/g, '')}#${blockId.replace(/-/g, '')}" alt="${alt}"/>`;
+
+describe('FakeNotion page content: markdown and blocks', () => {
+  const notion = new FakeNotion();
+  let client: Client;
+  let all: Client;
+  let dataSourceId: string;
+  let hiddenDataSourceId: string;
+  let secret: string;
+
+  beforeAll(async () => {
+    await notion.start();
+    const docs = notion.addDatabase('Docs', ['Pages']);
+    const hidden = notion.addDatabase('Private', ['Pages']);
+    dataSourceId = docs.dataSourceIds[0]!;
+    hiddenDataSourceId = hidden.dataSourceIds[0]!;
+    notion.share('secret_docs', docs.databaseId);
+    notion.share('secret_all', docs.databaseId);
+    notion.share('secret_all', hidden.databaseId);
+    secret = notion.addPage(hidden.dataSourceIds[0]!, 'Secret plan', { at: minute(0), body: ['Top secret'] }).id;
+    client = sdk(notion, 'secret_docs');
+    all = sdk(notion, 'secret_all');
+  });
+
+  afterAll(async () => {
+    await notion.stop();
+  });
+
+  it("renders a page's body as Notion's enhanced markdown, and the edit moves last_edited_time", async () => {
+    const other = notion.addPage(dataSourceId, 'Other', minute(1));
+    const page = notion.addPage(dataSourceId, 'Release', minute(1));
+    const blocks = notion.setBody(
+      page.id,
+      [
+        { type: 'heading_1', text: 'Release notes' },
+        'Fixes *two* bugs [really]\nand one more.',
+        { type: 'numbered_list_item', text: 'Faster sync' },
+        { type: 'numbered_list_item', text: 'Fewer 429s', children: ['Backoff honours Retry-After'] },
+        { type: 'bulleted_list_item', text: 'Docs' },
+        { type: 'to_do', text: 'Ship it', checked: true },
+        {
+          type: 'toggle',
+          text: 'Details',
+          children: [{ type: 'code', text: 'npm run demo\nnpm test', language: 'bash' }],
+        },
+        { type: 'quote', text: 'Small steps.' },
+        { type: 'image', file: { external: 'https://example.com/chart.png' }, caption: 'Sync lag' },
+        { type: 'child_page', title: 'Appendix' },
+        { type: 'link_to_page', pageId: other.id },
+        { type: 'heading_3', text: 'Notes', children: ['Nested'] },
+        { type: 'file', file: { external: 'https://example.com/files/report%20q1.pdf?dl=1' }, caption: 'Q1' },
+        '',
+      ],
+      new Date(Date.UTC(2026, 1, 2, 10, 15, 42)),
+    );
+    expect(blocks).toHaveLength(14);
+    expect(new Set(blocks.map((b) => b.id)).size).toBe(14);
+    const appendix = blocks[9]!.id.replace(/-/g, '');
+
+    const answer = await client.pages.retrieveMarkdown({ page_id: page.id });
+    expect(answer).toEqual({
+      object: 'page_markdown',
+      id: page.id,
+      markdown: [
+        '# Release notes',
+        'Fixes \\*two\\* bugs \\[really\\]<br>and one more.',
+        '1. Faster sync',
+        '2. Fewer 429s',
+        '\tBackoff honours Retry-After',
+        '- Docs',
+        '- [x] Ship it',
+        '<details>',
+        '<summary>Details</summary>',
+        '\t```bash',
+        '\tnpm run demo',
+        '\tnpm test',
+        '\t```',
+        '</details>',
+        '> Small steps.',
+        '![Sync lag](https://example.com/chart.png)',
+        `<page url="https://www.notion.so/Appendix-${appendix}">Appendix</page>`,
+        `<mention-page url="https://www.notion.so/Other-${other.id.replace(/-/g, '')}">Other</mention-page>`,
+        '### Notes {toggle="true"}',
+        '\tNested',
+        '<file src="https://example.com/files/report%20q1.pdf?dl=1">Q1</file>',
+        '<empty-block/>',
+      ].join('\n'),
+      truncated: false,
+      unknown_block_ids: [],
+    });
+    const fetched = await client.pages.retrieve({ page_id: page.id });
+    expect((fetched as PageObjectResponse).last_edited_time).toBe('2026-02-02T10:15:00.000Z');
+    expect(notion.getBody(page.id)).toEqual(blocks);
+    const file = (await client.blocks.children.list({ block_id: page.id })).results[12];
+    expect(file).toMatchObject({
+      type: 'file',
+      file: {
+        type: 'external',
+        external: { url: 'https://example.com/files/report%20q1.pdf?dl=1' },
+        caption: [{ plain_text: 'Q1' }],
+        name: 'report q1.pdf',
+      },
+    });
+  });
+
+  it('truncates at the limit to whole top-level blocks, lists the rest, and completes each by its block id', async () => {
+    const page = notion.addPage(dataSourceId, 'Long', minute(2));
+    const [a, b, c, toggle, f] = notion.setBody(page.id, [
+      'aaaa',
+      'bbbb',
+      'cccc',
+      { type: 'toggle', text: 'dd', children: ['e1', 'e2', 'e3'] },
+      'ffff',
+    ]);
+    const e3 = toggle!.children[2];
+    const tag = (id: string, alt = 'paragraph') => unknownTag(page.id, id, alt);
+    const whole = await client.pages.retrieveMarkdown({ page_id: page.id });
+    expect(whole.markdown).toBe(
+      'aaaa\nbbbb\ncccc\n<details>\n<summary>dd</summary>\n\te1\n\te2\n\te3\n</details>\nffff',
+    );
+
+    // 50 characters hold the first three blocks (14), not the toggle with them (1 + 54).
+    notion.setMarkdownLimit(50);
+    try {
+      expect(await client.pages.retrieveMarkdown({ page_id: page.id })).toEqual({
+        object: 'page_markdown',
+        id: page.id,
+        markdown: ['aaaa', 'bbbb', 'cccc', tag(toggle!.id, 'toggle'), tag(f!.id)].join('\n'),
+        truncated: true,
+        unknown_block_ids: [toggle!.id, f!.id],
+      });
+      // The toggle's own lines (31 + 1 + 10 characters) always come; two children (3 + 1 + 3 and 1) fit in the rest.
+      expect(await client.pages.retrieveMarkdown({ page_id: toggle!.id })).toEqual({
+        object: 'page_markdown',
+        id: toggle!.id,
+        markdown: ['<details>', '<summary>dd</summary>', '\te1', '\te2', `\t${tag(e3!.id)}`, '</details>'].join('\n'),
+        truncated: true,
+        unknown_block_ids: [e3!.id],
+      });
+      const leaf = await client.pages.retrieveMarkdown({ page_id: e3!.id.replace(/-/g, '') });
+      expect(leaf).toEqual({
+        object: 'page_markdown',
+        id: e3!.id,
+        markdown: 'e3',
+        truncated: false,
+        unknown_block_ids: [],
+      });
+      expect((await client.pages.retrieveMarkdown({ page_id: f!.id })).markdown).toBe('ffff');
+
+      notion.setMarkdownLimit(3);
+      const nothing = await client.pages.retrieveMarkdown({ page_id: page.id });
+      expect(nothing.unknown_block_ids).toEqual([a!.id, b!.id, c!.id, toggle!.id, f!.id]);
+      // A block longer than the limit still comes back whole when asked for by id.
+      expect((await client.pages.retrieveMarkdown({ page_id: a!.id })).markdown).toBe('aaaa');
+    } finally {
+      notion.setMarkdownLimit(null);
+    }
+  });
+
+  it('shows blocks the token cannot see or the API does not support as <unknown>, and answers their ids 404 and 400', async () => {
+    const page = notion.addPage(dataSourceId, 'Mixed', minute(3));
+    const [, child, link, odd] = notion.setBody(page.id, [
+      'Intro',
+      { type: 'child_page', title: 'Secret plan', pageId: secret },
+      { type: 'link_to_page', pageId: secret },
+      { type: 'unsupported', blockType: 'ai_block' },
+    ]);
+    expect(child!.id).toBe(secret);
+    expect(await client.pages.retrieveMarkdown({ page_id: page.id })).toEqual({
+      object: 'page_markdown',
+      id: page.id,
+      markdown: [
+        'Intro',
+        unknownTag(page.id, child!.id, 'child_page'),
+        unknownTag(page.id, link!.id, 'link_to_page'),
+        unknownTag(page.id, odd!.id, 'ai_block'),
+      ].join('\n'),
+      // Notion: hidden for lack of access counts as truncated, as a cut does.
+      truncated: true,
+      unknown_block_ids: [secret, link!.id, odd!.id],
+    });
+    for (const id of [secret, link!.id])
+      await expect(client.pages.retrieveMarkdown({ page_id: id })).rejects.toMatchObject({
+        code: 'object_not_found',
+        status: 404,
+      });
+    await expect(client.pages.retrieveMarkdown({ page_id: odd!.id })).rejects.toMatchObject({
+      code: 'validation_error',
+      status: 400,
+    });
+
+    // Unsupported types alone are not truncation.
+    const plain = notion.addPage(dataSourceId, 'Odd', { at: minute(3), body: ['x', { type: 'unsupported' }] });
+    const oddOnly = await client.pages.retrieveMarkdown({ page_id: plain.id });
+    expect(oddOnly).toMatchObject({ truncated: false, unknown_block_ids: [notion.getBody(plain.id)[1]!.id] });
+    expect(oddOnly.markdown).toBe(`x\n${unknownTag(plain.id, notion.getBody(plain.id)[1]!.id, 'unsupported')}`);
+
+    // A token that sees the private page gets it rendered, and its body by its id.
+    const seen = await all.pages.retrieveMarkdown({ page_id: page.id });
+    const url = `https://www.notion.so/Secret-plan-${secret.replace(/-/g, '')}`;
+    expect(seen.markdown.split('\n').slice(1, 3)).toEqual([
+      `<page url="${url}">Secret plan</page>`,
+      `<mention-page url="${url}">Secret plan</mention-page>`,
+    ]);
+    expect(seen).toMatchObject({ truncated: false, unknown_block_ids: [odd!.id] });
+    expect((await all.pages.retrieveMarkdown({ page_id: secret })).markdown).toBe('Top secret');
+  });
+
+  it("lists a page's blocks 100 at a time in Notion's block shape, with block ids as cursors", async () => {
+    const page = notion.addPage(dataSourceId, 'Many', minute(4));
+    const sub = notion.addPage(hiddenDataSourceId, 'Sub plan', { at: minute(4), body: ['Top secret'] }).id;
+    const at = new Date(Date.UTC(2026, 1, 3, 8, 30, 59));
+    const blocks = notion.setBody(
+      page.id,
+      [
+        ...Array.from({ length: 150 }, (_, i) => `Line ${i}`),
+        { type: 'heading_2', text: 'More', children: [{ type: 'to_do', text: 'Check' }] },
+        { type: 'child_page', title: 'Sub plan', pageId: sub },
+      ],
+      at,
+    );
+    notion.clearRequests();
+    const listed = await collectPaginatedAPI(client.blocks.children.list, { block_id: page.id });
+    expect(listed.map((b) => b.id)).toEqual(blocks.map((b) => b.id));
+    expect(notion.requests.map((r) => [r.path, r.search])).toEqual([
+      [`/v1/blocks/${page.id}/children`, ''],
+      [`/v1/blocks/${page.id}/children`, `?start_cursor=${blocks[100]!.id}`],
+    ]);
+    const first = await client.blocks.children.list({ block_id: page.id, page_size: 2 });
+    expect(first).toEqual({
+      object: 'list',
+      results: [expect.anything(), expect.anything()],
+      next_cursor: blocks[2]!.id,
+      has_more: true,
+      type: 'block',
+      block: {},
+    });
+    expect(first.results[0]).toEqual({
+      object: 'block',
+      id: blocks[0]!.id,
+      parent: { type: 'page_id', page_id: page.id },
+      created_time: '2026-02-03T08:30:00.000Z',
+      created_by: { object: 'user', id: notion.userId },
+      last_edited_time: '2026-02-03T08:30:00.000Z',
+      last_edited_by: { object: 'user', id: notion.userId },
+      has_children: false,
+      in_trash: false,
+      type: 'paragraph',
+      paragraph: {
+        rich_text: [
+          {
+            type: 'text',
+            text: { content: 'Line 0', link: null },
+            annotations: {
+              bold: false,
+              italic: false,
+              strikethrough: false,
+              underline: false,
+              code: false,
+              color: 'default',
+            },
+            plain_text: 'Line 0',
+            href: null,
+          },
+        ],
+        color: 'default',
+        icon: null,
+      },
+    });
+    const heading = listed[150] as any;
+    expect(heading).toMatchObject({ has_children: true, heading_2: { is_toggleable: true, color: 'default' } });
+    expect(listed[151]).toMatchObject({ type: 'child_page', child_page: { title: 'Sub plan' }, has_children: true });
+    const nested = await client.blocks.children.list({ block_id: heading.id });
+    expect(nested.results).toEqual([
+      expect.objectContaining({
+        parent: { type: 'block_id', block_id: heading.id },
+        type: 'to_do',
+        to_do: { rich_text: [expect.objectContaining({ plain_text: 'Check' })], color: 'default', checked: false },
+      }),
+    ]);
+    // The child page's children are its page's body, for a token that sees it.
+    await expect(client.blocks.children.list({ block_id: sub })).rejects.toMatchObject({ status: 404 });
+    expect((await all.blocks.children.list({ block_id: sub })).results).toMatchObject([
+      { parent: { type: 'page_id', page_id: sub }, paragraph: { rich_text: [{ plain_text: 'Top secret' }] } },
+    ]);
+    expect(() => notion.setBody(page.id, [{ type: 'child_page', title: 'Again', pageId: secret }])).toThrow(
+      /already in another page's body/,
+    );
+
+    await expect(client.blocks.children.list({ block_id: page.id, start_cursor: secret })).rejects.toMatchObject({
+      code: 'validation_error',
+    });
+    await expect(client.blocks.children.list({ block_id: page.id, page_size: 101 })).rejects.toMatchObject({
+      code: 'validation_error',
+    });
+    await expect(
+      client.blocks.children.list({ block_id: '00000000-0000-4000-8000-000000000000' }),
+    ).rejects.toMatchObject({ code: 'object_not_found' });
+  });
+
+  it('answers content as GET /v1/pages/:id answers the page: unshared 404, trashed still served, logged, faults injected', async () => {
+    await expect(client.pages.retrieveMarkdown({ page_id: secret })).rejects.toMatchObject({ status: 404 });
+    const page = notion.addPage(dataSourceId, 'Trashed', { at: minute(5), body: ['Gone soon'] });
+    notion.trashPage(page.id);
+    expect((await client.pages.retrieve({ page_id: page.id })) as PageObjectResponse).toMatchObject({ in_trash: true });
+    expect((await client.pages.retrieveMarkdown({ page_id: page.id })).markdown).toBe('Gone soon');
+
+    notion.clearRequests();
+    notion.injectFailure({ status: 503, path: /\/markdown$/ });
+    await expect(client.pages.retrieveMarkdown({ page_id: page.id })).rejects.toMatchObject({ status: 503 });
+    await expect(sdk(notion, 'secret_nobody').pages.retrieveMarkdown({ page_id: page.id })).rejects.toMatchObject({
+      status: 401,
+    });
+    expect(notion.requests.map((r) => [r.path, r.status, r.token])).toEqual([
+      [`/v1/pages/${page.id}/markdown`, 503, 'secret_docs'],
+      [`/v1/pages/${page.id}/markdown`, 401, 'secret_nobody'],
+    ]);
+    notion.rateLimit({ perSecond: 0.001, burst: 1 });
+    try {
+      await client.blocks.children.list({ block_id: page.id });
+      await expect(client.pages.retrieveMarkdown({ page_id: page.id })).rejects.toMatchObject({ status: 429 });
+    } finally {
+      notion.rateLimit(null);
+    }
+  });
+
+  it('answers 403 restricted_resource on content without the read-content capability; properties still read', async () => {
+    const page = notion.addPage(dataSourceId, 'Capable', { at: minute(6), body: ['Body'] });
+    notion.denyContent('secret_docs');
+    try {
+      for (const call of [
+        () => client.pages.retrieveMarkdown({ page_id: page.id }),
+        () => client.blocks.children.list({ block_id: page.id }),
+      ])
+        await expect(call()).rejects.toMatchObject({ code: 'restricted_resource', status: 403 });
+      expect(titleOf(await client.pages.retrieve({ page_id: page.id }))).toBe('Capable');
+      expect((await all.pages.retrieveMarkdown({ page_id: page.id })).markdown).toBe('Body');
+    } finally {
+      notion.allowContent('secret_docs');
+    }
+    expect((await client.pages.retrieveMarkdown({ page_id: page.id })).markdown).toBe('Body');
+  });
+});
+
+describe('FakeNotion hosted files', () => {
+  const start = new Date(Date.UTC(2026, 2, 1, 12, 0, 30));
+  const notion = new FakeNotion({ now: () => start });
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex');
+  let client: Client;
+  let dataSourceId: string;
+
+  beforeAll(async () => {
+    await notion.start();
+    const { databaseId, dataSourceIds } = notion.addDatabase('Media', ['Rows']);
+    dataSourceId = dataSourceIds[0]!;
+    notion.share('secret_media', databaseId);
+    client = sdk(notion, 'secret_media');
+  });
+
+  afterAll(async () => {
+    await notion.stop();
+  });
+
+  it("serves a hosted image's bytes by its signed URL until it expires on the fake's clock, outside the Notion log and rate limit", async () => {
+    notion.setNow(start);
+    const logo = notion.hostFile('team logo.png', png);
+    const page = notion.addPage(dataSourceId, 'Brand', {
+      at: start,
+      body: [{ type: 'image', file: logo, caption: 'Logo' }],
+    });
+    const image = (await client.blocks.children.list({ block_id: page.id })).results[0] as any;
+    expect(image.image).toEqual({
+      type: 'file',
+      file: { url: expect.any(String), expiry_time: '2026-03-01T13:00:30.000Z' },
+      caption: [expect.objectContaining({ plain_text: 'Logo' })],
+    });
+    const url = new URL(image.image.file.url);
+    expect(`${url.origin}${url.pathname}`).toBe(
+      `${notion.url}/_files/${notion.workspaceId}/${logo.id}/team%20logo.png`,
+    );
+    expect(url.searchParams.get('X-Amz-Algorithm')).toBe('AWS4-HMAC-SHA256');
+    expect(url.searchParams.get('X-Amz-Date')).toBe('20260301T120030Z');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('3600');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+
+    notion.clearRequests();
+    notion.rateLimit({ perSecond: 0.001, burst: 1 });
+    try {
+      const served = await fetch(url);
+      expect(served.status).toBe(200);
+      expect(served.headers.get('content-type')).toBe('image/png');
+      expect(Buffer.from(await served.arrayBuffer())).toEqual(png);
+      // The markdown signs its own URL for the same file.
+      const markdownUrl = imageUrl((await client.pages.retrieveMarkdown({ page_id: page.id })).markdown)!;
+      expect(markdownUrl.split('?')[0]).toBe(url.href.split('?')[0]);
+      expect(markdownUrl).not.toBe(url.href);
+      expect((await fetch(markdownUrl)).status).toBe(200);
+      expect((await fetch(markdownUrl, { method: 'HEAD' })).status).toBe(200);
+    } finally {
+      notion.rateLimit(null);
+    }
+    expect(notion.requests.map((r) => r.path)).toEqual([`/v1/pages/${page.id}/markdown`]);
+    expect(notion.fileRequests.map((r) => [r.method, r.path, r.status])).toEqual([
+      ['GET', url.pathname, 200],
+      ['GET', url.pathname, 200],
+      ['HEAD', url.pathname, 200],
+    ]);
+    expect(notion.fileRequests[0]!.search).toBe(url.search);
+
+    // Still valid at its expiry_time, refused a second later, as S3 refuses it.
+    notion.setNow(new Date(start.getTime() + 3_600_000));
+    expect((await fetch(url)).status).toBe(200);
+    notion.setNow(new Date(start.getTime() + 3_601_000));
+    const expired = await fetch(url);
+    expect(expired.status).toBe(403);
+    expect(expired.headers.get('content-type')).toBe('application/xml');
+    expect(await expired.text()).toMatch(/<Error><Code>AccessDenied<\/Code><Message>Request has expired<\/Message>/);
+
+    // A re-render signs a new URL for the same path, and it works.
+    const again = (await client.blocks.children.list({ block_id: page.id })).results[0] as any;
+    const fresh = new URL(again.image.file.url);
+    expect(fresh.pathname).toBe(url.pathname);
+    expect(fresh.search).not.toBe(url.search);
+    expect(again.image.file.expiry_time).toBe('2026-03-01T14:00:31.000Z');
+    expect((await fetch(fresh)).status).toBe(200);
+  });
+
+  it('refuses a URL it did not sign, and signs with the expiry it is told', async () => {
+    notion.setNow(start);
+    const file = notion.hostFile('notes.txt', 'hello');
+    const signed = new URL(notion.signFileUrl(file).url);
+    expect(await (await fetch(signed)).text()).toBe('hello');
+    const tampered = [
+      ['X-Amz-Expires', '999999'],
+      ['X-Amz-Date', '20260301T130030Z'],
+      ['X-Amz-Signature', '0'.repeat(64)],
+    ];
+    for (const [name, value] of tampered) {
+      const forged = new URL(signed);
+      forged.searchParams.set(name!, value!);
+      const answer = await fetch(forged);
+      expect(answer.status).toBe(403);
+      expect(await answer.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
+    }
+    const other = notion.hostFile('other.txt', 'other');
+    const moved = new URL(signed);
+    moved.pathname = moved.pathname.replace(file.id, other.id).replace('notes.txt', 'other.txt');
+    expect((await fetch(moved)).status).toBe(403);
+
+    notion.setFileUrlExpiry(60);
+    try {
+      const short = notion.signFileUrl(file);
+      expect(new URL(short.url).searchParams.get('X-Amz-Expires')).toBe('60');
+      expect(short.expiry_time).toBe('2026-03-01T12:01:30.000Z');
+      notion.setNow(new Date(start.getTime() + 61_000));
+      expect((await fetch(short.url)).status).toBe(403);
+    } finally {
+      notion.setFileUrlExpiry(3600);
+    }
+    expect(() =>
+      notion.setBody(notion.addPage(dataSourceId, 'Bad', start).id, [
+        { type: 'image', file: { id: 'not-hosted', name: 'x.png' } },
+      ]),
+    ).toThrow(/no hosted file/);
+  });
+
+  it('signs hosted files in files values, icons and covers at each render; external ones keep their URL', async () => {
+    notion.setNow(start);
+    const manual = notion.hostFile('manual.pdf', '%PDF-1.4');
+    const icon = notion.hostFile('icon.png', png);
+    const page = notion.addPage(dataSourceId, 'Product', {
+      at: start,
+      properties: {
+        Attachments: prop.files([
+          { name: 'Manual', hosted: manual },
+          { name: 'Spec', url: 'https://example.com/spec.pdf' },
+        ]),
+      },
+      icon: { hosted: icon },
+      cover: { external: 'https://example.com/cover.jpg' },
+    });
+    const read = async () => (await client.pages.retrieve({ page_id: page.id })) as any;
+    const first = await read();
+    expect(first.properties.Attachments.files).toEqual([
+      { name: 'Manual', type: 'file', file: { url: expect.any(String), expiry_time: '2026-03-01T13:00:30.000Z' } },
+      { name: 'Spec', type: 'external', external: { url: 'https://example.com/spec.pdf' } },
+    ]);
+    expect(first.icon).toEqual({ type: 'file', file: { url: expect.any(String), expiry_time: expect.any(String) } });
+    expect(first.cover).toEqual({ type: 'external', external: { url: 'https://example.com/cover.jpg' } });
+    const manualUrl: string = first.properties.Attachments.files[0].file.url;
+    expect(await (await fetch(manualUrl)).text()).toBe('%PDF-1.4');
+    expect((await fetch(first.icon.file.url)).headers.get('content-type')).toBe('image/png');
+
+    notion.setNow(new Date(start.getTime() + 5_000));
+    const second = await read();
+    const resigned: string = second.properties.Attachments.files[0].file.url;
+    expect(resigned.split('?')[0]).toBe(manualUrl.split('?')[0]);
+    expect(resigned).not.toBe(manualUrl);
+    expect(second.icon.file.url.split('?')[0]).toBe(first.icon.file.url.split('?')[0]);
+    const item = await client.pages.properties.retrieve({
+      page_id: page.id,
+      property_id: first.properties.Attachments.id,
+    });
+    expect((item as any).files[0]).toMatchObject({ name: 'Manual', type: 'file', file: { url: expect.any(String) } });
+
+    notion.editPage(page.id, { icon: { emoji: '📦' }, cover: null });
+    expect(await read()).toMatchObject({ icon: { type: 'emoji', emoji: '📦' }, cover: null });
   });
 });

@@ -10,6 +10,23 @@ import {
   type PropertyDefinition,
   type SchemaProperty,
 } from './data-source-schema.js';
+import { FileHost, type FileRequest, type HostedFile, type SignedFile } from './hosted-files.js';
+import {
+  blockMarkdown,
+  blockObject,
+  bodyMarkdown,
+  buildBlocks,
+  changedBlockIds,
+  unrenderable,
+  walkBlocks,
+  type BlockObjectContext,
+  type BlockParent,
+  type FakeBlock,
+  type FakeBlockInput,
+  type FakeFileSource,
+  type FileObject,
+  type MarkdownContext,
+} from './page-content.js';
 import {
   listItems,
   pageObjectValue,
@@ -20,6 +37,8 @@ import {
   type FakePropertyType,
   type FakePropertyValue,
   type FakeUser,
+  type FileValue,
+  type RollupItem,
   type ShownValue,
 } from './property-values.js';
 import {
@@ -54,6 +73,7 @@ import {
  * `@notionhq/client` in fake-notion.spec.
  *
  * Serves `GET /v1/pages/:id`, `GET /v1/pages/:id/properties/:propertyId`,
+ * `GET /v1/pages/:id/markdown`, `GET /v1/blocks/:id/children`,
  * `GET /v1/databases/:id`, `GET /v1/data_sources/:id`, `GET /v1/users/me` and
  * `POST /v1/data_sources/:id/query` (property and timestamp filters and sorts
  * with the semantics of docs/queries.md, keyset cursors, the per-query result
@@ -62,8 +82,46 @@ import {
  * request log, and a sender for signed webhooks.
  *
  * State changes go through the methods (`addPage`, `editPage`, `trashPage`,
- * `defineProperty`, `renameProperty`, `changePropertyType`...): queries cache
- * their sorted rows until the next change.
+ * `defineProperty`, `renameProperty`, `changePropertyType`, `setBody`...):
+ * queries cache their sorted rows until the next change.
+ *
+ * Page bodies (`setBody`, `addPage(..., { body })`, `editBodyAndNotify`) are
+ * served by `GET /v1/blocks/:id/children` (Notion's block objects; cursors are
+ * block ids, as Notion's) and `GET /v1/pages/:id/markdown` (page-content.ts).
+ * As Notion documents the markdown: one `\n` between blocks, a tab per level of
+ * nesting, `<br>` for a line break inside a block, Notion's backslash escapes,
+ * `![caption](url)`, `<file src="url">caption</file>`, `<page url="...">title</page>`,
+ * toggles as `<details>`/`<summary>`, and what it cannot render as
+ * `<unknown url="https://www.notion.so/<page>#<block>" alt="<type>"/>` with the
+ * block's id in `unknown_block_ids`: blocks cut by the limit, blocks showing a
+ * page the token cannot see (a `child_page` or `link_to_page`), and unsupported
+ * block types. `truncated` is true when the limit cut the body or a block is
+ * hidden for lack of access (Notion: "in both cases ... set to true"; its
+ * `unknown_block_ids` "does not distinguish" them), not for unsupported types
+ * alone. A block id in place of the page id answers that block with its
+ * children, under the same limit (how Notion completes a truncated body); a
+ * block hidden for lack of access answers 404 `object_not_found` (documented),
+ * an unsupported one 400 `validation_error`.
+ *
+ * Choices where Notion is silent: the limit (`markdownLimit`, off by default;
+ * Notion's is about 20,000 blocks) counts characters (`String.length`) of the
+ * kept blocks' markdown: whole top-level blocks while they fit, then one
+ * `<unknown>` tag per block left out (tags not counted); a requested block's own
+ * lines always come back, its children while they fit. Numbered items count
+ * 1., 2., ... per run; a `plain text` code block has a bare fence; a
+ * `link_to_page` is `<mention-page url="...">title</mention-page>`; a heading
+ * with children is a toggle heading (`{toggle="true"}`); an empty paragraph is
+ * `<empty-block/>`; a trashed page's body is still served, as its page object
+ * is; every block carries the time of the `setBody` that created or last
+ * changed it.
+ *
+ * Notion-hosted files (`hostFile`) in image and file blocks, the markdown,
+ * `files` values, icons and covers show `{url, expiry_time}`, signed anew at
+ * each render (hosted-files.ts); `GET /_files/...` serves the bytes (no auth,
+ * outside the rate limit and the request log: see `fileRequests`) until the
+ * URL expires on the fake's clock. A token refused the read-content capability
+ * (`denyContent`) gets 403 `restricted_resource` from the markdown and block
+ * endpoints; its property reads still work.
  */
 
 export interface FakePage {
@@ -81,7 +139,15 @@ export interface FakePage {
   /** `created_by` / `last_edited_by` (and properties of those types); default `FakeNotion.userId`. */
   readonly createdBy: FakeUser;
   readonly lastEditedBy: FakeUser;
+  readonly icon: FakeIcon | null;
+  readonly cover: FakeCover | null;
 }
+
+/** A page icon: an emoji, an external image, or a file hosted by the fake (signed at each render). */
+export type FakeIcon = { readonly emoji: string } | { readonly external: string } | { readonly hosted: HostedFile };
+
+/** A page cover: an external image, or a file hosted by the fake (signed at each render). */
+export type FakeCover = { readonly external: string } | { readonly hosted: HostedFile };
 
 export interface PageChange {
   readonly title?: string;
@@ -90,6 +156,9 @@ export interface PageChange {
   readonly inTrash?: boolean;
   /** Who made the change (`last_edited_by`); default `FakeNotion.userId`. */
   readonly editedBy?: string | FakeUser;
+  /** null removes it. */
+  readonly icon?: FakeIcon | null;
+  readonly cover?: FakeCover | null;
 }
 
 export interface AddPageOptions {
@@ -100,6 +169,10 @@ export interface AddPageOptions {
   readonly id?: string;
   /** `created_by` (and the first `last_edited_by`); default `FakeNotion.userId`. */
   readonly createdBy?: string | FakeUser;
+  /** The page's body (see `setBody`). */
+  readonly body?: readonly FakeBlockInput[];
+  readonly icon?: FakeIcon | null;
+  readonly cover?: FakeCover | null;
 }
 
 export interface AddPagesOptions {
@@ -142,10 +215,15 @@ export interface FakeNotionOptions {
   /** Serve the control API under `/_fake/` (the standalone server does; see control-api.ts). */
   readonly controlApi?: boolean;
   /**
-   * The fake's clock: "now" for relative date filters (`today`, `past_week`...)
-   * and the default time of changes. Default the real time; see also `setNow`.
+   * The fake's clock: "now" for relative date filters (`today`, `past_week`...),
+   * the default time of changes, and the signing and expiry of hosted files'
+   * URLs. Default the real time; see also `setNow`.
    */
   readonly now?: () => Date;
+  /** Characters of markdown `GET /v1/pages/:id/markdown` returns before truncating (see `setMarkdownLimit`); default none. */
+  readonly markdownLimit?: number | null;
+  /** How long a hosted file's signed URL is valid (see `setFileUrlExpiry`); default 3600, as Notion's. */
+  readonly fileUrlExpirySeconds?: number;
 }
 
 interface RequestMatch {
@@ -216,6 +294,8 @@ interface PageRecord {
   inTrash: boolean;
   createdBy: FakeUser;
   lastEditedBy: FakeUser;
+  icon: FakeIcon | null;
+  cover: FakeCover | null;
 }
 
 interface DatabaseRecord {
@@ -319,6 +399,8 @@ export class FakeNotion {
 
   /** Every Notion API request answered, in the order answered (`at` is the arrival time). */
   readonly requests: LoggedRequest[] = [];
+  /** Every `GET /_files/...` (hosted files' bytes), apart from `requests`. */
+  readonly fileRequests: FileRequest[] = [];
   readonly workspaceId: string;
   readonly workspaceName: string;
   readonly integrationId = randomUUID();
@@ -333,6 +415,13 @@ export class FakeNotion {
   private readonly databases = new Map<string, DatabaseRecord>();
   private readonly dataSources = new Map<string, DataSourceRecord>();
   private readonly pages = new Map<string, PageRecord>();
+  private readonly bodies = new Map<string, FakeBlock[]>();
+  /** Every block of every body, by id, with the page holding it. */
+  private readonly blockIndex = new Map<string, { block: FakeBlock; pageId: string }>();
+  /** Tokens without the read-content capability. */
+  private readonly contentDenied = new Set<string>();
+  private readonly files: FileHost;
+  private markdownCharLimit: number | null;
   /** token -> database ids shared with that integration */
   private readonly grants = new Map<string, Set<string>>();
   private readonly revoked = new Set<string>();
@@ -358,6 +447,9 @@ export class FakeNotion {
     this.workspaceName = options.workspace?.name ?? 'Fake workspace';
     this.webhookApiVersion = options.webhookApiVersion ?? '2025-09-03';
     this.clock = options.now ?? (() => new Date());
+    this.setMarkdownLimit(options.markdownLimit ?? null);
+    this.files = new FileHost(this.workspaceId, 3600);
+    this.setFileUrlExpiry(options.fileUrlExpirySeconds ?? 3600);
     if (options.controlApi) this.control = createControlApi(this);
   }
 
@@ -516,8 +608,11 @@ export class FakeNotion {
       inTrash: false,
       createdBy: author,
       lastEditedBy: author,
+      icon: this.pageImage(options.icon ?? null),
+      cover: this.pageImage(options.cover ?? null),
     };
     this.setProperties(ds, page, options.properties ?? {});
+    if (options.body) this.writeBody(page.id, options.body, time);
     this.pages.set(page.id, page);
     this.version++;
     return page;
@@ -554,6 +649,8 @@ export class FakeNotion {
     if (change.title !== undefined) page.title = change.title;
     if (change.inTrash !== undefined) page.inTrash = change.inTrash;
     if (change.properties) this.setProperties(this.dataSource(page.dataSourceId), page, change.properties);
+    if (change.icon !== undefined) page.icon = this.pageImage(change.icon);
+    if (change.cover !== undefined) page.cover = this.pageImage(change.cover);
     page.lastEditedTime = toMinute(at);
     page.lastEditedBy = this.user(change.editedBy);
     this.version++;
@@ -572,6 +669,88 @@ export class FakeNotion {
   /** The API cannot delete a page for good, only trash it: the same here. */
   deletePage(pageId: string, at = this.now()): FakePage {
     return this.trashPage(pageId, at);
+  }
+
+  // ------------------------------------------------------------------ content
+
+  /**
+   * Replaces the page's body (a tree of blocks) and moves its
+   * `last_edited_time` to `at` (minute-rounded), as an edit in Notion does.
+   * Returns the blocks with their ids; an input's `id` keeps a block's identity.
+   */
+  setBody(pageId: string, blocks: readonly FakeBlockInput[], at = this.now()): FakeBlock[] {
+    const page = this.page(pageId);
+    this.writeBody(page.id, blocks, toMinute(at));
+    page.lastEditedTime = toMinute(at);
+    page.lastEditedBy = this.user(undefined);
+    this.version++;
+    return this.getBody(page.id);
+  }
+
+  /** The page's body as the fake holds it (empty if never set). */
+  getBody(pageId: string): FakeBlock[] {
+    return [...(this.bodies.get(this.page(pageId).id) ?? [])];
+  }
+
+  /** Sets the body and sends `page.content_updated` naming the blocks added, changed or removed. */
+  async editBodyAndNotify(
+    pageId: string,
+    blocks: readonly FakeBlockInput[],
+    options: NotifyOptions,
+  ): Promise<NotifyResult> {
+    const before = this.getBody(pageId);
+    const after = this.setBody(pageId, blocks, options.at);
+    const deliveries = await this.notifyPage('page.content_updated', pageId, options, {
+      updated_blocks: changedBlockIds(before, after).map((id) => ({ id, type: 'block' })),
+    });
+    return { page: this.page(pageId), deliveries };
+  }
+
+  /**
+   * Past this many characters `GET /v1/pages/:id/markdown` answers whole
+   * top-level blocks up to the limit, `truncated: true`, and the ids of the
+   * blocks left out in `unknown_block_ids`; null: no limit (the default).
+   */
+  setMarkdownLimit(chars: number | null): void {
+    if (chars !== null && (!Number.isInteger(chars) || chars < 0))
+      throw new Error(`the markdown limit must be a whole number of characters or null, not ${chars}`);
+    this.markdownCharLimit = chars;
+  }
+
+  get markdownLimit(): number | null {
+    return this.markdownCharLimit;
+  }
+
+  /** The integration loses the read-content capability: 403 `restricted_resource` on the markdown and block endpoints. */
+  denyContent(token: string): void {
+    this.contentDenied.add(token);
+  }
+
+  allowContent(token: string): void {
+    this.contentDenied.delete(token);
+  }
+
+  // -------------------------------------------------------------------- files
+
+  /** Hosts a file's bytes (content type from the name's extension unless given), to reference from blocks, `files` values, icons and covers. */
+  hostFile(name: string, bytes: Buffer | string, contentType?: string): HostedFile {
+    return this.files.host(name, bytes, contentType);
+  }
+
+  /** A URL for the file signed now (as every render signs one): what a test compares an API answer with. */
+  signFileUrl(file: HostedFile): SignedFile {
+    return this.files.sign(file, this.url, this.now());
+  }
+
+  /** Seconds a hosted file's signed URL stays valid (`X-Amz-Expires`); default 3600. Applies to URLs signed from now on. */
+  setFileUrlExpiry(seconds: number): void {
+    if (!Number.isInteger(seconds) || seconds < 1)
+      throw new Error(`the file URL expiry must be a whole number of seconds, at least 1, not ${seconds}`);
+    this.files.expirySeconds = seconds;
+  }
+
+  get fileUrlExpirySeconds(): number {
+    return this.files.expirySeconds;
   }
 
   /**
@@ -655,8 +834,10 @@ export class FakeNotion {
     return max;
   }
 
+  /** Empties `requests` and `fileRequests`. */
   clearRequests(): void {
     this.requests.length = 0;
+    this.fileRequests.length = 0;
   }
 
   // ----------------------------------------------------------------- webhooks
@@ -743,9 +924,18 @@ export class FakeNotion {
   async createAndNotify(
     dataSourceId: string,
     title: string,
-    options: NotifyOptions & { properties?: Readonly<Record<string, FakePropertyValue>>; id?: string },
+    options: NotifyOptions & {
+      properties?: Readonly<Record<string, FakePropertyValue>>;
+      id?: string;
+      body?: readonly FakeBlockInput[];
+    },
   ): Promise<NotifyResult> {
-    const page = this.addPage(dataSourceId, title, { at: options.at, properties: options.properties, id: options.id });
+    const page = this.addPage(dataSourceId, title, {
+      at: options.at,
+      properties: options.properties,
+      id: options.id,
+      body: options.body,
+    });
     return { page, deliveries: await this.notifyPage('page.created', page.id, options) };
   }
 
@@ -783,6 +973,10 @@ export class FakeNotion {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now();
     const url = new URL(req.url ?? '/', 'http://fake-notion');
+    if (url.pathname.startsWith('/_files/')) {
+      this.serveFile(req, res, url, at);
+      return;
+    }
     if (url.pathname.startsWith('/_fake/')) {
       if (this.control) await this.control(req, res, url.pathname);
       else sendJson(res, 404, { error: 'the control API is off (new FakeNotion({ controlApi: true }))' });
@@ -826,6 +1020,17 @@ export class FakeNotion {
     } finally {
       this.inFlightCount--;
     }
+  }
+
+  /** A hosted file's bytes, as S3 serves a presigned URL: no auth, no Notion rate limit. */
+  private serveFile(req: IncomingMessage, res: ServerResponse, url: URL, at: number): void {
+    const method = req.method ?? 'GET';
+    const reply =
+      method === 'GET' || method === 'HEAD'
+        ? this.files.serve(method, url.pathname, url.searchParams, this.now())
+        : { status: 405, headers: { allow: 'GET, HEAD' }, body: Buffer.alloc(0) };
+    this.fileRequests.push({ at, method, path: url.pathname, search: url.search, status: reply.status });
+    if (!res.destroyed) res.writeHead(reply.status, reply.headers).end(reply.body);
   }
 
   private answer(ctx: RequestContext): Reply {
@@ -876,6 +1081,10 @@ export class FakeNotion {
       return this.pageObject(this.visiblePage(m[1]!, grants), legacy);
     if (method === 'GET' && (m = /^\/v1\/pages\/([\w-]+)\/properties\/([^/]+)$/.exec(path)))
       return this.propertyItems(this.visiblePage(m[1]!, grants), decodeURIComponent(m[2]!), ctx.query);
+    if (method === 'GET' && (m = /^\/v1\/pages\/([\w-]+)\/markdown$/.exec(path)))
+      return this.markdown(m[1]!, ctx.token!, grants);
+    if (method === 'GET' && (m = /^\/v1\/blocks\/([\w-]+)\/children$/.exec(path)))
+      return this.blockChildren(m[1]!, ctx, grants, legacy);
     if (method === 'GET' && (m = /^\/v1\/databases\/([\w-]+)$/.exec(path))) {
       const db = this.databases.get(m[1]!);
       if (!db || !grants.has(db.id)) throw notFound('database', m[1]!);
@@ -897,6 +1106,143 @@ export class FakeNotion {
         bot: { owner: { type: 'workspace', workspace: true }, workspace_name: this.workspaceName },
       };
     throw new NotionError(400, 'invalid_request_url', 'Invalid request URL.');
+  }
+
+  // ------------------------------------------------------------------ content
+
+  /** `GET /v1/pages/:id/markdown`: a page's body, or (a block id) one block with its children. */
+  private markdown(id: string, token: string, grants: Set<string>): unknown {
+    this.requireContent(token);
+    const { page, block } = this.contentTarget(id, grants, 'page');
+    const ctx = this.markdownContext(page.id, grants);
+    if (!block)
+      return { object: 'page_markdown', id: page.id, ...bodyMarkdown(this.body(page.id), ctx, this.markdownLimit) };
+    if (block.type === 'unsupported')
+      throw validation(`Block ${id} is of a type the markdown endpoint does not support (${block.blockType}).`);
+    if (unrenderable(block, ctx) === 'unshared') throw notFound('block', id);
+    // A sub-page the fake holds no page for: Notion would answer its (here empty) content.
+    if (block.type === 'child_page')
+      return { object: 'page_markdown', id: block.id, markdown: '', truncated: false, unknown_block_ids: [] };
+    return { object: 'page_markdown', id: block.id, ...blockMarkdown(block, ctx, this.markdownLimit) };
+  }
+
+  /** `GET /v1/blocks/:id/children`: a page's top-level blocks or a block's children, paginated, cursors being block ids. */
+  private blockChildren(id: string, ctx: RequestContext, grants: Set<string>, legacy: boolean): unknown {
+    this.requireContent(ctx.token!);
+    const { page, block } = this.contentTarget(id, grants, 'block');
+    // A child page block whose page the token could see was answered as that page.
+    if (block?.type === 'child_page' && block.pageId) throw notFound('block', id);
+    const children = block ? block.children : this.body(page.id);
+    const parent: BlockParent = block
+      ? { type: 'block_id', block_id: block.id }
+      : { type: 'page_id', page_id: page.id };
+    const size = pageSize(ctx.query.get('page_size') ?? undefined, 'query.page_size');
+    const rawCursor = ctx.query.get('start_cursor');
+    const start = rawCursor ? children.findIndex((b) => b.id === normalizeId(rawCursor)) : 0;
+    if (start < 0) throw validation(`The start_cursor provided is invalid: ${JSON.stringify(rawCursor)}.`);
+    const next = children[start + size];
+    const objects = this.blockObjectContext(legacy);
+    return {
+      object: 'list',
+      results: children.slice(start, start + size).map((child) => blockObject(child, parent, objects)),
+      next_cursor: next?.id ?? null,
+      has_more: next !== undefined,
+      type: 'block',
+      block: {},
+    };
+  }
+
+  /** The page, or the block and its page, an id names; 404 unless the token sees the page. */
+  private contentTarget(id: string, grants: Set<string>, kind: string): { page: PageRecord; block?: FakeBlock } {
+    if (this.pages.has(id)) return { page: this.visiblePage(id, grants) };
+    const entry = this.blockIndex.get(id);
+    const page = entry && this.pages.get(entry.pageId);
+    if (!entry || !page || !grants.has(page.databaseId)) throw notFound(kind, id);
+    return { page, block: entry.block };
+  }
+
+  private requireContent(token: string): void {
+    if (this.contentDenied.has(token))
+      throw new NotionError(403, 'restricted_resource', 'Insufficient permissions for this endpoint.');
+  }
+
+  private body(pageId: string): readonly FakeBlock[] {
+    return this.bodies.get(pageId) ?? [];
+  }
+
+  /** Builds and indexes a page's new body (`at` minute-rounded); throws, changing nothing, on a bad input. */
+  private writeBody(pageId: string, inputs: readonly FakeBlockInput[], at: string): void {
+    const before = this.body(pageId);
+    const blocks = buildBlocks(inputs, {
+      at,
+      previous: new Map([...walkBlocks(before)].map(({ block }) => [block.id, block])),
+      newId: randomUUID,
+      normalizeId,
+      resolveFile: (file) => this.files.resolve(file),
+      taken: (id) => (this.blockIndex.get(id)?.pageId ?? pageId) !== pageId,
+    });
+    for (const { block } of walkBlocks(before)) this.blockIndex.delete(block.id);
+    for (const { block } of walkBlocks(blocks)) this.blockIndex.set(block.id, { block, pageId });
+    this.bodies.set(pageId, blocks);
+  }
+
+  private markdownContext(pageId: string, grants: Set<string>): MarkdownContext {
+    return {
+      pageId,
+      visiblePage: (id) => {
+        const page = this.pages.get(id);
+        return page && grants.has(page.databaseId)
+          ? { title: page.title, url: notionUrl(page.title, page.id) }
+          : undefined;
+      },
+      pageUrl: notionUrl,
+      fileUrl: (file) => {
+        const shown = this.fileObject(file);
+        return shown.type === 'file' ? shown.file.url : shown.external.url;
+      },
+    };
+  }
+
+  private blockObjectContext(legacy: boolean): BlockObjectContext {
+    return {
+      legacy,
+      userId: this.userId,
+      fileObject: (file) => this.fileObject(file),
+      // A child page's children are its page's body.
+      hasChildren: (block) =>
+        block.type === 'child_page' && block.pageId ? this.body(block.pageId).length > 0 : block.children.length > 0,
+    };
+  }
+
+  /** A hosted file signed now, or an external URL as it is. */
+  private fileObject(file: FakeFileSource): FileObject {
+    return 'external' in file
+      ? { type: 'external', external: { url: file.external } }
+      : { type: 'file', file: this.signFileUrl(file) };
+  }
+
+  /** An icon or cover as stored: a hosted file resolved to the fake's own record. */
+  private pageImage<T extends FakeIcon | FakeCover>(image: T | null): T | null {
+    return image && 'hosted' in image ? ({ hosted: this.files.resolve(image.hosted) } as T) : image;
+  }
+
+  private imageObject(image: FakeIcon | FakeCover | null): unknown {
+    if (!image) return null;
+    if ('emoji' in image) return { type: 'emoji', emoji: image.emoji };
+    return this.fileObject('external' in image ? image : image.hosted);
+  }
+
+  /** A value as the API shows it: hosted files (in `files` values and rollups of them) signed now. */
+  private withFileUrls(value: ShownValue): ShownValue {
+    const shown = (file: FileValue): FileValue =>
+      file.type === 'hosted' ? { name: file.name, type: 'file', file: this.signFileUrl(file.hosted) } : file;
+    if (value.type === 'files') return { type: 'files', files: value.files.map(shown) };
+    if (value.type === 'rollup' && value.rollup.type === 'array')
+      return {
+        type: 'rollup',
+        rollup: { ...value.rollup, array: value.rollup.array.map((item) => this.withFileUrls(item) as RollupItem) },
+      };
+    return value;
   }
 
   // ------------------------------------------------------------------ queries
@@ -994,7 +1340,7 @@ export class FakeNotion {
     const ds = this.dataSource(page.dataSourceId);
     const entry = ds.schema.withId(propertyId);
     if (!entry) throw notFound('property', propertyId);
-    const value = ds.schema.shown(entry, this.propertyValue(page, entry));
+    const value = this.withFileUrls(ds.schema.shown(entry, this.propertyValue(page, entry)));
     const items = listItems(value);
     if (!items) return propertyItem(entry.id, value.type, (value as Record<string, unknown>)[value.type]);
 
@@ -1034,7 +1380,7 @@ export class FakeNotion {
     for (const property of ds.schema.properties())
       properties[property.name] = pageObjectValue(
         property.id,
-        ds.schema.shown(property, this.propertyValue(page, property)),
+        this.withFileUrls(ds.schema.shown(property, this.propertyValue(page, property))),
       );
     return {
       object: 'page',
@@ -1048,8 +1394,8 @@ export class FakeNotion {
       public_url: null,
       parent: { type: 'data_source_id', data_source_id: page.dataSourceId, database_id: page.databaseId },
       properties,
-      icon: null,
-      cover: null,
+      icon: this.imageObject(page.icon),
+      cover: this.imageObject(page.cover),
       created_by: { object: 'user', id: page.createdBy.id },
       last_edited_by: { object: 'user', id: page.lastEditedBy.id },
     };
@@ -1132,9 +1478,19 @@ export class FakeNotion {
       if (!property) property = ds.schema.ensure(name, value.type, value.id);
       // A value of another type changes the property's type, as in Notion: other pages' values go.
       else if (property.type !== value.type) this.changePropertyType(ds.id, name, value.type);
-      page.properties[name] = value;
+      page.properties[name] = value.type === 'files' ? this.withHostedFiles(value) : value;
       ds.schema.noteValue(property, value);
     }
+  }
+
+  /** A `files` value whose hosted files are resolved to the fake's own records (throws for one it does not host). */
+  private withHostedFiles(value: FakePropertyValue & { type: 'files' }): FakePropertyValue {
+    return {
+      ...value,
+      files: value.files.map((file) =>
+        file.type === 'hosted' ? { ...file, hosted: this.files.resolve(file.hosted) } : file,
+      ),
+    };
   }
 
   /** A change's author: the given user, or the fake's default person. */
@@ -1291,6 +1647,12 @@ function decodePropertyCursor(raw: string): { pageId: string; propertyId: string
 
 export { QueryValidationError };
 export type {
+  FakeBlock,
+  FakeBlockInput,
+  FakeFileSource,
+  FileRequest,
+  HostedFile,
+  SignedFile,
   FakePropertyValue,
   FakeUser,
   OptionInput,

@@ -1,4 +1,5 @@
 import type { RichTextItemResponse, RollupPropertyItemObjectResponse } from '@notionhq/client';
+import type { HostedFile } from './hosted-files.js';
 
 /**
  * Page property values as the fake stores them: real-shaped (the `type` plus the
@@ -44,6 +45,8 @@ export type UserValue =
 export type FileValue = { readonly name: string } & (
   | { readonly type: 'external'; readonly external: { readonly url: string } }
   | { readonly type: 'file'; readonly file: { readonly url: string; readonly expiry_time: string } }
+  /** Hosted by the fake: the API shows it as `type: 'file'`, with a URL signed at each render. */
+  | { readonly type: 'hosted'; readonly hosted: HostedFile }
 );
 
 export type FormulaResult =
@@ -146,12 +149,14 @@ export function userValue(user: string | FakeUser): UserValue {
 const dateValue = (start: string | null, end: string | null = null): DateValue | null =>
   start === null ? null : { start, end, time_zone: null };
 
-export interface FileInput {
-  readonly name: string;
-  readonly url: string;
-  /** Given: a Notion-hosted file (`type: 'file'`) whose URL expires then; else an external link. */
-  readonly expiryTime?: string;
-}
+/**
+ * A `files` value as a test writes it: a file hosted by the fake
+ * (`FakeNotion.hostFile`), signed anew at each render, or a URL: an external
+ * link, or with `expiryTime` a Notion-hosted URL frozen as given.
+ */
+export type FileInput =
+  | { readonly name: string; readonly hosted: HostedFile }
+  | { readonly name: string; readonly url: string; readonly expiryTime?: string };
 
 /**
  * Builders for real-shaped property values:
@@ -196,11 +201,13 @@ export const prop = {
   phoneNumber: (value: string | null): FakePropertyValue => ({ type: 'phone_number', phone_number: value }),
   files: (files: readonly FileInput[]): FakePropertyValue => ({
     type: 'files',
-    files: files.map(({ name, url, expiryTime }) =>
-      expiryTime === undefined
+    files: files.map((file): FileValue => {
+      if ('hosted' in file) return { name: file.name, type: 'hosted', hosted: file.hosted };
+      const { name, url, expiryTime } = file;
+      return expiryTime === undefined
         ? { name, type: 'external', external: { url } }
-        : { name, type: 'file', file: { url, expiry_time: expiryTime } },
-    ),
+        : { name, type: 'file', file: { url, expiry_time: expiryTime } };
+    }),
   }),
   uniqueId: (number: number | null, prefix: string | null = null): FakePropertyValue => ({
     type: 'unique_id',
@@ -301,7 +308,7 @@ export function propertyItem(id: string, type: FakePropertyType, value: unknown)
 export const plainText = (items: readonly RichTextItemResponse[]) =>
   items.length === 1 ? items[0]!.plain_text : items.map((item) => item.plain_text).join('');
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const stringOrNull = (value: unknown): value is string | null => typeof value === 'string' || value === null;
@@ -337,6 +344,9 @@ function coerceFile(raw: unknown): FileInput | undefined {
   const name = raw['name'];
   const file = raw['file'];
   const external = raw['external'];
+  const hosted = raw['hosted'];
+  if (isRecord(hosted) && typeof hosted['id'] === 'string')
+    return { name, hosted: { id: hosted['id'], name: String(hosted['name'] ?? name) } };
   if (isRecord(file) && typeof file['url'] === 'string')
     return {
       name,
