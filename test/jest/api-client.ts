@@ -7,8 +7,13 @@ import type { FakeNotion } from '@app/testing';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
-/** One JSON call to the public API: status and parsed body ({} when empty). */
-export type ApiCall = (method: string, path: string, body?: unknown) => Promise<{ status: number; body: Json }>;
+/** One JSON call to the public API: status, parsed body ({} when empty) and headers. */
+export type ApiCall = (
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: Json; headers: Headers }>;
 
 /**
  * A user of the public API at `base` (`http://host:port/api/v1`): a new
@@ -20,17 +25,18 @@ export function apiUser(config: AppConfig, base: string, sub = `auth0|${randomUU
     sub,
     ttlSeconds: 3600,
   });
-  return async (method, path, body) => {
+  return async (method, path, body, headers = {}) => {
     const res = await fetch(`${base}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${bearer}`,
         ...(body !== undefined && { 'content-type': 'application/json' }),
+        ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
+    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {}, headers: res.headers };
   };
 }
 

@@ -14,6 +14,7 @@ import { NOTION_WEBHOOKS_PATH, redactPath } from './http/routes.js';
 import { createValidationPipe } from './http/request-validation.js';
 import { IpRateLimitModule, RateLimitModule } from './http/rate-limit.module.js';
 import { NotionWebhooksModule } from './notion-webhooks/notion-webhooks.module.js';
+import { FilesApiModule } from './files/files-api.module.js';
 import { PagesApiModule } from './pages/pages-api.module.js';
 import { ProjectsApiModule } from './projects/projects-api.module.js';
 import { SyncFailuresApiModule } from './sync-failures/sync-failures-api.module.js';
@@ -47,6 +48,7 @@ export class ApiGatewayModule {
         RateLimitModule,
         ProjectsApiModule,
         PagesApiModule,
+        FilesApiModule,
         SyncFailuresApiModule,
         NotionWebhooksModule,
       ],

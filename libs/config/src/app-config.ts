@@ -124,6 +124,15 @@ export abstract class AppConfig {
     /** After a page's fetch, events for it wait this long for one trailing fetch (0: off). */
     readonly pageFetchWindowMs: number;
   };
+  /** Page bodies and files (issue 14). */
+  abstract readonly content: {
+    /** A body's Markdown is kept up to this many bytes (then flagged `size_cap`). */
+    readonly maxBytes: number;
+    /** One content-backfill job works this long, then leaves a follow-up. */
+    readonly backfillSliceSeconds: number;
+    /** File links refresh a signed URL that expires within this many seconds. */
+    readonly fileUrlRefreshMarginSeconds: number;
+  };
   /** What the event-worker's retention pass prunes, and when. */
   abstract readonly retention: {
     readonly intervalSeconds: number;

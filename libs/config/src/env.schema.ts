@@ -426,6 +426,21 @@ export const ENV_SCHEMA = {
     parse: parsers.int(0, 60_000),
     doc: 'milliseconds after a page is fetched during which events for it leave one trailing fetch at the end instead of fetching again (0: off)',
   }),
+  CONTENT_MAX_BYTES: spec({
+    default: '1048576',
+    parse: parsers.int(1024, 64 * 1024 * 1024),
+    doc: "bytes of a page body's Markdown kept at most; a longer body is stored up to it and flagged truncated (size_cap)",
+  }),
+  CONTENT_BACKFILL_SLICE_SECONDS: spec({
+    default: '30',
+    parse: parsers.int(1, 3600),
+    doc: 'seconds one content-backfill job works before it hands over to a follow-up job (its progress is in Postgres)',
+  }),
+  FILE_URL_REFRESH_MARGIN_SECONDS: spec({
+    default: '300',
+    parse: parsers.int(0, 3000),
+    doc: "a file link refreshes Notion's signed URL through the API when it expires within this many seconds",
+  }),
   RETENTION_INTERVAL_SECONDS: spec({
     default: '600',
     parse: parsers.int(1, 86_400),

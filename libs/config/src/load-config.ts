@@ -230,6 +230,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fullIntervalSeconds: get('SYNC_FULL_INTERVAL_SECONDS'),
       pageFetchWindowMs: get('PAGE_FETCH_WINDOW_MS'),
     },
+    content: {
+      maxBytes: get('CONTENT_MAX_BYTES'),
+      backfillSliceSeconds: get('CONTENT_BACKFILL_SLICE_SECONDS'),
+      fileUrlRefreshMarginSeconds: get('FILE_URL_REFRESH_MARGIN_SECONDS'),
+    },
     retention: {
       intervalSeconds: get('RETENTION_INTERVAL_SECONDS'),
       inboxDays: get('RETENTION_INBOX_DAYS'),

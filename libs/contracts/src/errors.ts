@@ -16,6 +16,10 @@ export enum ErrorCode {
   WebhookHandshakeLimited = 'webhook-handshake-limited',
   ChangesExpired = 'changes-expired',
   InvalidQuery = 'invalid-query',
+  PageContentNotFound = 'page-content-not-found',
+  FileLinkInvalid = 'file-link-invalid',
+  FileNotFound = 'file-not-found',
+  FileUnavailable = 'file-unavailable',
 }
 
 /**

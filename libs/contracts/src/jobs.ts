@@ -20,6 +20,14 @@ export enum JobName {
   FullSync = 'full-sync',
   /** Run one `@OnNotionEvent()` extension handler for one delivery. */
   RunEventHandler = 'run-event-handler',
+  /** Fetch one page's body (Markdown) from Notion and store it. Webhook-driven: `page.content_updated`, a new page. */
+  SyncPageContent = 'sync-page-content',
+  /**
+   * Fetch the bodies of a project's pages whose body is missing or older than
+   * their last edit, at background priority, a slice at a time (the work list
+   * is in Postgres, so a run resumes wherever the last one stopped).
+   */
+  ContentBackfill = 'content-backfill',
 }
 
 /**
@@ -46,6 +54,17 @@ export interface FullSyncJob {
   readonly correlationId: string;
 }
 
+export interface SyncPageContentJob {
+  readonly projectId: string;
+  readonly pageId: string;
+  readonly correlationId: string;
+}
+
+export interface ContentBackfillJob {
+  readonly projectId: string;
+  readonly correlationId: string;
+}
+
 export interface RunEventHandlerJob {
   readonly deliveryId: string;
   readonly projectId: string;
@@ -60,6 +79,8 @@ export interface JobPayloads {
   [JobName.SyncDatabase]: SyncDatabaseJob;
   [JobName.FullSync]: FullSyncJob;
   [JobName.RunEventHandler]: RunEventHandlerJob;
+  [JobName.SyncPageContent]: SyncPageContentJob;
+  [JobName.ContentBackfill]: ContentBackfillJob;
 }
 
 /**
@@ -75,6 +96,8 @@ const JOB_FIELDS: { readonly [J in JobName]: readonly (keyof JobPayloads[J] & st
   [JobName.SyncDatabase]: ['projectId', 'entityId', 'correlationId'],
   [JobName.FullSync]: ['projectId', 'correlationId'],
   [JobName.RunEventHandler]: ['deliveryId', 'projectId', 'handler', 'correlationId'],
+  [JobName.SyncPageContent]: ['projectId', 'pageId', 'correlationId'],
+  [JobName.ContentBackfill]: ['projectId', 'correlationId'],
 };
 
 const isJobName = (name: string): name is JobName => Object.prototype.hasOwnProperty.call(JOB_FIELDS, name);
@@ -100,12 +123,14 @@ export function asJobItem(name: string, data: unknown): JobItem | undefined {
 export function jobSubject(item: JobItem): string | null {
   switch (item.name) {
     case JobName.SyncPage:
+    case JobName.SyncPageContent:
       return item.data.pageId;
     case JobName.SyncDatabase:
       return item.data.entityId;
     case JobName.RunEventHandler:
       return item.data.deliveryId;
     case JobName.FullSync:
+    case JobName.ContentBackfill:
       return null;
   }
 }
@@ -116,6 +141,8 @@ export const JOB_QUEUE: { readonly [J in JobName]: QueueName } = {
   [JobName.SyncDatabase]: QueueName.NotionSync,
   [JobName.FullSync]: QueueName.NotionSync,
   [JobName.RunEventHandler]: QueueName.NotionSync,
+  [JobName.SyncPageContent]: QueueName.NotionSync,
+  [JobName.ContentBackfill]: QueueName.NotionSync,
 };
 
 /**
@@ -128,6 +155,7 @@ export const syncIds = (projectId: string) =>
     reconcileScheduler: `reconcile-${projectId}`,
     fullSyncScheduler: `full-sync-${projectId}`,
     fullSyncDeduplication: `full-sync-${projectId}`,
+    contentBackfillDeduplication: `content-backfill-${projectId}`,
   }) as const;
 
 /**
@@ -148,6 +176,12 @@ export function deduplicationId<J extends JobName>(name: J, data: JobPayloads[J]
     }
     case JobName.FullSync:
       return syncIds((data as FullSyncJob).projectId).fullSyncDeduplication;
+    case JobName.SyncPageContent: {
+      const d = data as SyncPageContentJob;
+      return `content-${d.projectId}-${d.pageId}`;
+    }
+    case JobName.ContentBackfill:
+      return syncIds((data as ContentBackfillJob).projectId).contentBackfillDeduplication;
     default:
       return undefined;
   }

@@ -1,7 +1,7 @@
 export { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
 export { JobQueue } from './job-queue.js';
 export { EventBusModule, QueueModule } from './messaging.module.js';
-export { PageFetchWindow } from './page-fetch-window.js';
+export { PageFetchWindow, type FetchKind } from './page-fetch-window.js';
 export {
   PrefixedRedisClient,
   PrefixedRedisServer,

@@ -48,11 +48,18 @@ export class JobQueue {
    * adds like a waiting job. A follow-up left by a running job gets the delay
    * of the latest add, counted from when the running job ends.
    */
-  addDeduplicated<J extends JobName>(name: J, data: JobPayloads[J], delayMs = 0): Promise<string | undefined> {
+  addDeduplicated<J extends JobName>(
+    name: J,
+    data: JobPayloads[J],
+    delayMs = 0,
+    { priority }: { readonly priority?: number } = {},
+  ): Promise<string | undefined> {
     const id = deduplicationId(name, data);
     return this.add(name, data, {
       ...(id && { deduplication: { id, keepLastIfActive: true } }),
       ...(delayMs > 0 && { delay: delayMs }),
+      // BullMQ: a higher number is a lower priority; jobs without one go first.
+      ...(priority !== undefined && { priority }),
     });
   }
 

@@ -21,6 +21,9 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 0
 `;
 
+/** What a window throttles: a page's property fetches, or its body fetches (each has windows of its own). */
+export type FetchKind = 'page' | 'content';
+
 interface WindowCommands {
   claimPageFetch(key: string, jobId: string, windowMs: number): Promise<number>;
 }
@@ -67,9 +70,9 @@ export class PageFetchWindow implements OnApplicationShutdown {
    * window of its latest fetch, or 0 (no fetch within a window: fetch at once).
    * Rejects when Redis cannot be asked (the caller's add would fail too).
    */
-  async delayFor(projectId: string, pageId: string): Promise<number> {
+  async delayFor(projectId: string, pageId: string, kind: FetchKind = 'page'): Promise<number> {
     if (this.windowMs === 0) return 0;
-    return Math.max(0, await this.redis.pttl(this.keyFor(projectId, pageId)));
+    return Math.max(0, await this.redis.pttl(this.keyFor(projectId, pageId, kind)));
   }
 
   /**
@@ -77,10 +80,10 @@ export class PageFetchWindow implements OnApplicationShutdown {
    * window opens now), else the ms until the open window of another job's
    * fetch closes, when the job should run again.
    */
-  async claim(projectId: string, pageId: string, jobId: string): Promise<number> {
+  async claim(projectId: string, pageId: string, jobId: string, kind: FetchKind = 'page'): Promise<number> {
     if (this.windowMs === 0) return 0;
     try {
-      return await this.redis.claimPageFetch(this.keyFor(projectId, pageId), jobId, this.windowMs);
+      return await this.redis.claimPageFetch(this.keyFor(projectId, pageId, kind), jobId, this.windowMs);
     } catch (err) {
       this.logger.warn({ msg: 'Page fetch window unavailable; fetching at once', reason: (err as Error).message });
       return 0;
@@ -91,7 +94,8 @@ export class PageFetchWindow implements OnApplicationShutdown {
     this.redis.disconnect();
   }
 
-  private keyFor(projectId: string, pageId: string): string {
-    return `${this.config.redis.keyPrefix}:page-fetch:${projectId}:${pageId}`;
+  private keyFor(projectId: string, pageId: string, kind: FetchKind): string {
+    const name = kind === 'page' ? 'page-fetch' : 'page-content-fetch';
+    return `${this.config.redis.keyPrefix}:${name}:${projectId}:${pageId}`;
   }
 }

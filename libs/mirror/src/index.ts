@@ -1,3 +1,10 @@
+export {
+  ContentReader,
+  type ContentLookup,
+  type PageContentView,
+  type UnknownBlockView,
+} from './content/content.reader.js';
+export { FILES_PATH, FileLinks, type FileLinker, type ResolvedFile } from './files/file-links.js';
 export type { MirrorPageView } from './mirror-page.js';
 export { MirrorModule } from './mirror.module.js';
 export {
@@ -8,7 +15,14 @@ export {
   type PagePosition,
 } from './mirror.reader.js';
 export { NotionPageEntity } from './notion-page.entity.js';
-export { ChangesExpiredError, PageNotFoundError } from './read/mirror.errors.js';
+export {
+  ChangesExpiredError,
+  FileLinkInvalidError,
+  FileNotFoundError,
+  FileUnavailableError,
+  PageContentNotFoundError,
+  PageNotFoundError,
+} from './read/mirror.errors.js';
 export { isTitleSearch, TITLE_SEARCH_MAX } from './read/title-search.js';
 export {
   MirrorQuery,
@@ -18,6 +32,7 @@ export {
   type QueryPosition,
 } from './query/mirror.query.js';
 export { InvalidQueryError, type QueryProblem } from './query/query.errors.js';
+export { renderContentHtml } from './content/content-html.js';
 export { SchemaReader } from './read/schema.reader.js';
 export { SELECTION_MAX } from './read/served-values.js';
 export {

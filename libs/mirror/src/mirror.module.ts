@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { ContentReader } from './content/content.reader.js';
+import { FileLinkCodec } from './files/file-link.codec.js';
+import { FileLinks } from './files/file-links.js';
 import { MirrorReader } from './mirror.reader.js';
 import { NotionPageEntity } from './notion-page.entity.js';
 import { MirrorQuery } from './query/mirror.query.js';
@@ -13,7 +16,7 @@ import { SchemaReader } from './read/schema.reader.js';
  */
 @Module({
   imports: [TypeOrmModule.forFeature([NotionPageEntity])],
-  providers: [MirrorReader, MirrorQuery, SchemaReader],
-  exports: [MirrorReader, MirrorQuery, SchemaReader],
+  providers: [MirrorReader, MirrorQuery, SchemaReader, ContentReader, FileLinkCodec, FileLinks],
+  exports: [MirrorReader, MirrorQuery, SchemaReader, ContentReader, FileLinks],
 })
 export class MirrorModule {}

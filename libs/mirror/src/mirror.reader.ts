@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { exactTimestamp } from '@app/database';
+import { FileLinks, type FileLinker } from './files/file-links.js';
+import { servedFiles } from './files/served-files.js';
 import type { MirrorPageView } from './mirror-page.js';
 import { NotionPageEntity } from './notion-page.entity.js';
 import { SchemaReader, type ProjectSchemaView } from './read/schema.reader.js';
@@ -54,12 +56,13 @@ export class MirrorReader {
   constructor(
     @InjectRepository(NotionPageEntity) private readonly pages: Repository<NotionPageEntity>,
     private readonly schemas: SchemaReader,
+    private readonly links: FileLinks,
   ) {}
 
   /** The project's schema and the resolved selection: read before the rows (a bad name runs no page query). */
   private async shaping(projectId: string, select: readonly string[] | undefined): Promise<Shaping> {
     const schema = await this.schemas.schema(projectId);
-    return { schema, selection: resolveSelection(schema, select) };
+    return { schema, selection: resolveSelection(schema, select), link: this.links.linker(projectId) };
   }
 
   /**
@@ -131,24 +134,33 @@ export class MirrorReader {
 export interface Shaping {
   readonly schema: ProjectSchemaView;
   readonly selection: ValueSelection | undefined;
+  /** Stable links for the project's Notion-hosted files. */
+  readonly link: FileLinker;
 }
 
 /** What a view is made of: a page row's columns, from the entity or from a query's own SELECT. */
 export type StoredPage = Omit<NotionPageEntity, 'projectId' | 'fetchedAt'>;
 
-export function toView(row: StoredPage, { schema, selection }: Shaping): MirrorPageView {
+export function toView(row: StoredPage, { schema, selection, link }: Shaping): MirrorPageView {
+  const { properties, values } = servedValues(row, schema, selection);
+  const files = servedFiles({ properties, values, icon: row.icon, cover: row.cover }, (identity) =>
+    link(row.pageId, identity),
+  );
   return {
     id: row.pageId,
     dataSourceId: row.dataSourceId,
     title: row.title,
-    ...servedValues(row, schema, selection),
+    properties: files.properties,
+    values: files.values,
     url: row.url,
-    icon: row.icon,
+    icon: files.icon,
+    cover: files.cover,
     createdTime: row.createdTime,
     lastEditedTime: row.lastEditedTime,
     inTrash: row.inTrash,
     deletedAt: row.deletedAt,
     version: row.version,
+    contentVersion: row.contentVersion,
     syncedAt: row.syncedAt,
   };
 }

@@ -33,6 +33,9 @@ export class NotionPageEntity {
   @Column({ type: 'jsonb', nullable: true })
   icon: unknown;
 
+  @Column({ type: 'jsonb', nullable: true })
+  cover: unknown;
+
   @Column({ name: 'created_time', type: 'timestamptz' })
   createdTime: Date;
 
@@ -54,4 +57,8 @@ export class NotionPageEntity {
   // bigint: pg returns it as a string, which is how the API passes it on.
   @Column({ type: 'bigint', insert: false, update: false })
   version: string;
+
+  /** The `version` at which the page's body last changed; null before its first fetch. */
+  @Column({ name: 'content_version', type: 'bigint', nullable: true, insert: false, update: false })
+  contentVersion: string | null;
 }

@@ -13,4 +13,7 @@ export abstract class ProjectHooks {
 
   /** The project's Notion token was replaced. */
   abstract notionTokenChanged(projectId: string, manager: EntityManager): Promise<void>;
+
+  /** Page bodies were turned on (`syncContent`): the ones missing are to be fetched. */
+  abstract contentSyncEnabled(projectId: string, manager: EntityManager): Promise<void>;
 }

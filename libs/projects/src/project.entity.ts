@@ -33,6 +33,10 @@ export class ProjectEntity {
   @Column({ name: 'webhook_status', type: 'text' })
   webhookStatus: WebhookStatus;
 
+  /** Mirror page bodies (migration AddPageContent1765440000000; default on). */
+  @Column({ name: 'content_sync', type: 'boolean' })
+  syncContent: boolean;
+
   // The secret of the webhook URL (migration AddWebhookKeys1764748800000):
   // sealed for showing it to the owner, hashed for the lookup of each request.
   @Column({ name: 'webhook_key_ciphertext', type: 'bytea', nullable: true })

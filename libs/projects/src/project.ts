@@ -15,6 +15,8 @@ export interface ProjectView {
   /** Dashed lowercase UUID. */
   readonly notionDatabaseId: string;
   readonly webhookStatus: WebhookStatus;
+  /** Whether page bodies are mirrored (issue 14). */
+  readonly syncContent: boolean;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

@@ -19,6 +19,7 @@ type ProjectPatch = Partial<
     | 'webhookTokenCiphertext'
     | 'webhookTokenKeyId'
     | 'webhookStatus'
+    | 'syncContent'
     | 'webhookKeyCiphertext'
     | 'webhookKeyKeyId'
     | 'webhookKeyHash'
@@ -34,10 +35,11 @@ export type WebhookRow = Pick<
 
 /** See `ProjectsRepository.syncBindings`. */
 export type SyncBindingRow =
-  | { readonly now: Date; readonly current: true }
+  | { readonly now: Date; readonly current: true; readonly syncContent: boolean }
   | {
       readonly now: Date;
       readonly current: false;
+      readonly syncContent: boolean;
       readonly notionDatabaseId: string;
       readonly notionToken: { readonly ciphertext: Buffer; readonly keyId: string };
     };
@@ -176,13 +178,15 @@ export class ProjectsRepository {
       now: Date;
       found: boolean;
       current: boolean;
+      content_sync: boolean;
       database_id: string | null;
       ciphertext: Buffer | null;
       key_id: string | null;
     }>(
       this.repo,
       `SELECT clock_timestamp() AS now, p.id IS NOT NULL AS found,
-         coalesce(p.notion_token_ciphertext = k.known, false) AS current, p.notion_database_id AS database_id,
+         coalesce(p.notion_token_ciphertext = k.known, false) AS current, p.content_sync,
+         p.notion_database_id AS database_id,
          CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM k.known THEN p.notion_token_ciphertext END AS ciphertext,
          CASE WHEN p.notion_token_ciphertext IS DISTINCT FROM k.known THEN p.notion_token_key_id END AS key_id
        FROM unnest($1::uuid[], $2::bytea[]) WITH ORDINALITY AS k(id, known, n)
@@ -192,10 +196,11 @@ export class ProjectsRepository {
     );
     return rows.map((row): SyncBindingRow | undefined => {
       if (!row.found) return undefined;
-      if (row.current) return { now: row.now, current: true };
+      if (row.current) return { now: row.now, current: true, syncContent: row.content_sync };
       return {
         now: row.now,
         current: false,
+        syncContent: row.content_sync,
         notionDatabaseId: row.database_id!,
         notionToken: { ciphertext: row.ciphertext!, keyId: row.key_id! },
       };

@@ -24,12 +24,15 @@ export interface CreateProjectInput {
   readonly notionDatabaseId: string;
   readonly notionToken: string;
   readonly notionWebhookSecret?: string;
+  /** Mirror page bodies; default true. */
+  readonly syncContent?: boolean;
 }
 
 export interface UpdateProjectInput {
   readonly name?: string;
   readonly notionToken?: string;
   readonly notionWebhookSecret?: string;
+  readonly syncContent?: boolean;
 }
 
 /** A project just created, with the key of its webhook URL: shown to its owner in the create answer. */
@@ -69,6 +72,8 @@ export interface WebhookEndpoint extends WebhookSetup {
 export interface NotionBinding {
   readonly notionDatabaseId: string;
   readonly notionToken: string;
+  /** Mirror page bodies (read with the binding each time: it is not part of what is kept). */
+  readonly syncContent: boolean;
 }
 
 /** Projects whose Notion binding a process keeps decrypted (`notionBindingNow`); past it the oldest goes. */
@@ -118,6 +123,7 @@ export class ProjectsService {
         webhookTokenKeyId: webhook?.keyId ?? null,
         // A user who already holds the verification token has verified the subscription.
         webhookStatus: webhook ? WebhookStatus.Verified : WebhookStatus.AwaitingHandshake,
+        syncContent: input.syncContent ?? true,
         ...this.sealedKey(id, webhookKey),
       },
       this.config.projects.perUserLimit,
@@ -145,6 +151,7 @@ export class ProjectsService {
   async update(ownerId: string, id: string, input: UpdateProjectInput): Promise<ProjectView> {
     const patch: Parameters<ProjectsRepository['updateOwned']>[2] = {};
     if (input.name !== undefined) patch.name = this.name(input.name);
+    if (input.syncContent !== undefined) patch.syncContent = input.syncContent;
     if (input.notionToken !== undefined) {
       const token = this.secrets.seal(input.notionToken, { projectId: id, purpose: 'notion-token' });
       Object.assign(patch, { notionTokenCiphertext: token.ciphertext, notionTokenKeyId: token.keyId });
@@ -158,13 +165,17 @@ export class ProjectsService {
       });
     }
     const row = await this.projects.transaction(async (projects, manager) => {
+      // Bodies turned on (not merely left on) want the backfill a full sync ends with.
+      const turningOn = input.syncContent === true && (await projects.findOwned(ownerId, id))?.syncContent === false;
       const updated = Object.keys(patch).length
         ? await projects.updateOwned(ownerId, id, patch)
         : await projects.findOwned(ownerId, id);
-      if (!updated || input.notionToken === undefined) return updated;
+      if (!updated) return updated;
       // A new token may see more (or less): a full sync under it is requested in the same transaction,
-      // and the answer says so (`queued`).
-      await this.hooks.notionTokenChanged(id, manager);
+      // and the answer says so (`queued`). Bodies turned on are fetched by the backfill that ends a full sync.
+      if (input.notionToken !== undefined) await this.hooks.notionTokenChanged(id, manager);
+      else if (turningOn) await this.hooks.contentSyncEnabled(id, manager);
+      else return updated;
       return projects.findOwned(ownerId, id);
     });
     if (!row) throw new ProjectNotFoundError();
@@ -214,10 +225,11 @@ export class ProjectsService {
         this.bindings.delete(projectId);
         return undefined;
       }
-      if (row.current) return { binding: kept[i]!.binding, clock: row.now };
+      if (row.current) return { binding: { ...kept[i]!.binding, syncContent: row.syncContent }, clock: row.now };
       const binding = {
         notionDatabaseId: row.notionDatabaseId,
         notionToken: this.secrets.open(row.notionToken, { projectId, purpose: 'notion-token' }),
+        syncContent: row.syncContent,
       };
       this.bindings.delete(projectId);
       this.bindings.set(projectId, { ciphertext: row.notionToken.ciphertext, binding });
@@ -420,6 +432,7 @@ function toView(row: ProjectEntity): ProjectView {
     name: row.name,
     notionDatabaseId: row.notionDatabaseId,
     webhookStatus: row.webhookStatus,
+    syncContent: row.syncContent,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

@@ -18,6 +18,8 @@ export interface PageWrite {
   /** The project is gone: nothing was written. */
   readonly projectDeleted: boolean;
   readonly written: boolean;
+  /** The write inserted the page (live): its body is to be fetched. */
+  readonly inserted: boolean;
   readonly tombstoned: boolean;
   /** The lag of each delivery about the page that the write settled (`processed`). */
   readonly lagSeconds: readonly number[];
@@ -37,6 +39,7 @@ interface Item {
 interface WriteResult {
   readonly deleted?: true;
   readonly written?: string[];
+  readonly inserted?: string[];
   readonly tombstoned?: string[];
   readonly settled?: Array<{ entityId: string; lagSeconds: number }>;
 }
@@ -242,6 +245,7 @@ function callInput(items: readonly Item[]) {
         properties: row.properties,
         url: row.url,
         icon: row.icon ?? null,
+        cover: row.cover ?? null,
         created_time: row.createdTime,
         last_edited_time: row.lastEditedTime,
         in_trash: row.inTrash,
@@ -268,6 +272,7 @@ function pageWrite(pageId: string, result: WriteResult): PageWrite {
   return {
     projectDeleted: result.deleted === true,
     written: has(result.written),
+    inserted: has(result.inserted),
     tombstoned: has(result.tombstoned),
     lagSeconds: (result.settled ?? []).filter((s) => s.entityId === pageId).map((s) => s.lagSeconds),
   };

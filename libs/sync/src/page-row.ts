@@ -1,5 +1,5 @@
 import type { PageObjectResponse } from '@notionhq/client';
-import { normalizeNotionId, richTextPlain } from '@app/notion';
+import { normalizeNotionId, richTextPlain, stripPageFiles } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 
 /** Property types whose lists the page object cuts at 25 entries. */
@@ -49,13 +49,17 @@ export function toMirrorRow(
   properties: Record<string, unknown> = page.properties,
 ): MirrorRow {
   const parent = page.parent as { type: string; data_source_id?: string };
+  // Signed file URLs change at every fetch: the row keeps each file's identity.
+  const stripped = stripPageFiles({ properties, icon: page.icon ?? null, cover: page.cover ?? null });
   return {
     pageId: page.id,
     dataSourceId: parent.type === 'data_source_id' ? (parent.data_source_id ?? null) : null,
-    title: titleOf(properties),
-    properties,
+    title: titleOf(stripped.properties),
+    properties: stripped.properties,
     url: page.url ?? null,
-    icon: page.icon ?? null,
+    icon: stripped.icon ?? null,
+    cover: stripped.cover ?? null,
+    files: stripped.files,
     createdTime: page.created_time,
     lastEditedTime: page.last_edited_time,
     inTrash: page.in_trash === true,

@@ -26,6 +26,14 @@ const HALTED = `token_rejected_at IS NOT NULL
  */
 const PROJECT_WITH_SYNC = `projects p LEFT JOIN project_sync s ON s.project_id = p.id`;
 
+/**
+ * Live pages of project `p` whose body is missing or older than their last
+ * edit: the backfill's work list, counted on its partial index
+ * (notion_pages_content_stale_idx). Its predicate must stay the index's.
+ */
+export const CONTENT_STALE = `n.deleted_at IS NULL AND (n.content_fetched_at IS NULL OR n.content_fetched_at < n.last_edited_time)`;
+const CONTENT_PENDING = `SELECT count(*)::int FROM notion_pages n WHERE n.project_id = p.id AND ${CONTENT_STALE}`;
+
 interface StateRow {
   watermark: Date | null;
   run: FullSyncRun | null;
@@ -40,6 +48,9 @@ interface ViewRow {
   page_count: number;
   last_error: string | null;
   queued: boolean;
+  content_sync: boolean;
+  content_pending: number;
+  content_error: string | null;
 }
 
 /**
@@ -86,7 +97,9 @@ export class ProjectSyncStore implements ProjectHooks {
     const rows = await selectRows<ViewRow>(
       this.db,
       `SELECT p.id AS project_id, coalesce(s.status, 'idle') AS status, s.last_synced_at,
-         coalesce(s.page_count, 0) AS page_count, s.last_error, coalesce(s.queued, false) AS queued
+         coalesce(s.page_count, 0) AS page_count, s.last_error, coalesce(s.queued, false) AS queued,
+         p.content_sync, s.content_error,
+         CASE WHEN p.content_sync THEN (${CONTENT_PENDING}) ELSE 0 END AS content_pending
        FROM ${PROJECT_WITH_SYNC} WHERE p.id = ANY($1::uuid[])`,
       [projectIds],
     );
@@ -98,6 +111,8 @@ export class ProjectSyncStore implements ProjectHooks {
           lastSyncedAt: r.last_synced_at,
           pageCount: r.page_count,
           lastError: r.last_error,
+          contentPending: r.content_pending,
+          contentError: r.content_sync ? r.content_error : null,
         },
       ]),
     );
@@ -278,6 +293,40 @@ export class ProjectSyncStore implements ProjectHooks {
   /** A new Notion token may see more (or less): a full sync under it, in the token's transaction. */
   notionTokenChanged(projectId: string, manager: EntityManager): Promise<void> {
     return this.requestFullSync(projectId, manager);
+  }
+
+  /**
+   * Page bodies turned on: a full sync, whose end starts the content backfill
+   * (and clears a content error, so the capability is tried again).
+   */
+  async contentSyncEnabled(projectId: string, manager: EntityManager): Promise<void> {
+    await manager.query(`UPDATE project_sync SET content_error = NULL, content_error_at = NULL WHERE project_id = $1`, [
+      projectId,
+    ]);
+    await this.requestFullSync(projectId, manager);
+  }
+
+  /**
+   * Why the project's page bodies cannot be read (the integration lacks the
+   * read-content capability), apart from the sync status: properties keep
+   * syncing. Null clears it (a body was read).
+   */
+  async setContentError(projectId: string, error: string | null): Promise<void> {
+    await this.db.query(
+      `UPDATE project_sync SET content_error = $2, content_error_at = CASE WHEN $2::text IS NULL THEN NULL ELSE now() END
+       WHERE project_id = $1 AND content_error IS DISTINCT FROM $2::text`,
+      [projectId, error],
+    );
+  }
+
+  /** The content error recorded for the project, if any (see `setContentError`). */
+  async contentError(projectId: string): Promise<{ error: string; at: Date } | undefined> {
+    const [row] = await selectRows<{ content_error: string | null; content_error_at: Date | null }>(
+      this.db,
+      `SELECT content_error, content_error_at FROM project_sync WHERE project_id = $1`,
+      [projectId],
+    );
+    return row?.content_error ? { error: row.content_error, at: row.content_error_at! } : undefined;
   }
 
   /**

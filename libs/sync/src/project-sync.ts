@@ -34,6 +34,10 @@ export interface ProjectSyncView {
   readonly pageCount: number;
   /** Human-readable, never a stack trace; null once a sync succeeds again (kept while `queued` for a retry). */
   readonly lastError: string | null;
+  /** Live pages whose body is still to be fetched (missing, or older than their last edit); 0 with `syncContent` off. */
+  readonly contentPending: number;
+  /** Why bodies cannot be read (e.g. the integration lacks the read-content capability); properties sync on. */
+  readonly contentError: string | null;
 }
 
 /**
@@ -64,6 +68,7 @@ export interface SyncState {
 export interface SyncTarget extends SyncState {
   readonly notionDatabaseId: string;
   readonly notionToken: string;
+  readonly syncContent: boolean;
 }
 
 /** A project whose requested full sync was not handed to the queue yet. */

@@ -16,6 +16,7 @@ import { ProjectsService, type NotionBinding } from '@app/projects';
 import type { DataSourceSchema } from '@app/contracts';
 import { toDataSourceSchema } from './data-source-schema.js';
 import { DataSourceSchemaStore } from './data-source-schema.store.js';
+import { FileUrlCache } from './files/file-url-cache.js';
 import { FullSyncLock } from './full-sync-lock.js';
 import type { MirrorRow } from './mirror-row.js';
 import { MirrorWriter } from './mirror.writer.js';
@@ -69,6 +70,10 @@ export interface SyncOutcome {
    * (they belong to the queue, not to the sync domain), which removes them.
    */
   readonly projectDeleted?: true;
+  /** A page job inserted its page and the project syncs bodies: the caller adds the page's content job. */
+  readonly contentWanted?: true;
+  /** A full or incremental sync ended and the project syncs bodies: the caller adds a content backfill. */
+  readonly backfillWanted?: true;
 }
 
 const PROJECT_DELETED: SyncOutcome = { processedDeliveries: 0, skipped: 'project deleted', projectDeleted: true };
@@ -96,6 +101,7 @@ export class SyncEngine {
     private readonly fullSyncLock: FullSyncLock,
     private readonly metrics: Metrics,
     private readonly schemas: DataSourceSchemaStore,
+    private readonly files: FileUrlCache,
   ) {}
 
   /** Fetches one page and mirrors it, or tombstones it when it is gone from the database. */
@@ -122,10 +128,16 @@ export class SyncEngine {
     const write = await this.mirror.writePage(projectId, pageId, row, fetchStartedAt);
     if (write.projectDeleted) return PROJECT_DELETED;
     this.metrics.webhookLag(write.lagSeconds);
+    if (row?.files?.length) await this.files.save(projectId, pageId, 'page', row.files, fetchStartedAt);
     const written = write.written ? 1 : 0;
     const tombstoned = write.tombstoned ? 1 : 0;
     this.logger.log({ msg: 'Page synced', projectId, pageId, written, tombstoned, correlationId });
-    return { processedDeliveries: write.lagSeconds.length, pagesWritten: written, tombstoned };
+    return {
+      processedDeliveries: write.lagSeconds.length,
+      pagesWritten: written,
+      tombstoned,
+      ...(write.inserted && binding.syncContent && { contentWanted: true as const }),
+    };
   }
 
   /**
@@ -170,7 +182,13 @@ export class SyncEngine {
     const processed = await this.inbox.markProcessedFor(projectId, entityId, startedAt);
     this.metrics.webhookLag(processed.map((d) => d.lagSeconds));
     this.logger.log({ msg: 'Incremental sync done', projectId, since, written, tombstoned, correlationId });
-    return { processedDeliveries: processed.length, pagesWritten: written, tombstoned };
+    return {
+      processedDeliveries: processed.length,
+      pagesWritten: written,
+      tombstoned,
+      // New or edited pages may want their bodies (the backfill finds which, from the mirror).
+      ...(written > 0 && target.syncContent && { backfillWanted: true as const }),
+    };
   }
 
   /**
@@ -217,7 +235,12 @@ export class SyncEngine {
       await this.saveSchemas(projectId, sources);
       await this.store.completed(projectId, startedAt, true);
       this.logger.log({ msg: 'Full sync done', projectId, written, tombstoned, correlationId });
-      return { processedDeliveries: 0, pagesWritten: written, tombstoned };
+      return {
+        processedDeliveries: 0,
+        pagesWritten: written,
+        tombstoned,
+        ...(target.syncContent && { backfillWanted: true as const }),
+      };
     } finally {
       await lock.release();
     }
@@ -334,6 +357,9 @@ export class SyncEngine {
         }
       }
       written += (await this.mirror.upsert(projectId, rows, oldest)).written;
+      for (const row of rows) {
+        if (row.files?.length) await this.files.save(projectId, row.pageId, 'page', row.files, oldest);
+      }
       // Rows come in created_time order: a resumed read starts at the last one's minute.
       await checkpoint?.(batch[batch.length - 1]!.created_time);
       batch = [];

@@ -2,7 +2,11 @@ import { Global, Module } from '@nestjs/common';
 import { InboxModule } from '@app/inbox';
 import { NotionModule } from '@app/notion';
 import { ProjectHooks, ProjectsModule } from '@app/projects';
+import { ContentSync } from './content/content-sync.js';
+import { ContentWriter } from './content/content.writer.js';
 import { DataSourceSchemaStore } from './data-source-schema.store.js';
+import { FileRefresher } from './files/file-refresher.js';
+import { FileUrlCache } from './files/file-url-cache.js';
 import { FullSyncLock } from './full-sync-lock.js';
 import { MirrorRetention } from './mirror.retention.js';
 import { MirrorWriter } from './mirror.writer.js';
@@ -24,8 +28,9 @@ import { SyncEngine } from './sync-engine.js';
     { provide: ProjectHooks, useExisting: ProjectSyncStore },
     MirrorWriter,
     MirrorRetention,
+    FileUrlCache,
   ],
-  exports: [ProjectSyncStore, ProjectHooks, MirrorWriter, MirrorRetention],
+  exports: [ProjectSyncStore, ProjectHooks, MirrorWriter, MirrorRetention, FileUrlCache],
 })
 export class SyncStateModule {}
 
@@ -37,7 +42,18 @@ export class SyncStateModule {}
  */
 @Module({
   imports: [SyncStateModule, ProjectsModule, InboxModule, NotionModule],
-  providers: [SyncEngine, FullSyncLock, DataSourceSchemaStore],
-  exports: [SyncEngine],
+  providers: [SyncEngine, FullSyncLock, DataSourceSchemaStore, ContentWriter, ContentSync],
+  exports: [SyncEngine, ContentSync],
 })
 export class SyncModule {}
+
+/**
+ * File links' refresh (the gateway): fresh signed URLs from Notion for a
+ * page's files, into the URL cache. Needs what `SyncModule` needs.
+ */
+@Module({
+  imports: [SyncStateModule, ProjectsModule, NotionModule],
+  providers: [FileRefresher],
+  exports: [FileRefresher],
+})
+export class FileRefreshModule {}

@@ -257,6 +257,7 @@ describe('MirrorWriter', () => {
     await expect(writer.writePage(projectId, good, page(good, 3), await writer.now())).resolves.toEqual({
       projectDeleted: true,
       written: false,
+      inserted: false,
       tombstoned: false,
       lagSeconds: [],
     });

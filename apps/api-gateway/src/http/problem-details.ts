@@ -51,6 +51,10 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.WebhookHandshakeLimited]: 429,
   [ErrorCode.ChangesExpired]: 410,
   [ErrorCode.InvalidQuery]: 400,
+  [ErrorCode.PageContentNotFound]: 404,
+  [ErrorCode.FileLinkInvalid]: 403,
+  [ErrorCode.FileNotFound]: 404,
+  [ErrorCode.FileUnavailable]: 503,
 };
 
 export function problem(

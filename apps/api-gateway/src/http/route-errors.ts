@@ -14,6 +14,9 @@ import type { FastifyRequest, FastifyServerOptions, HTTPMethods } from 'fastify'
 /** Longest path parameter (Fastify's default `maxParamLength`), now answered by `rejectLongPathParams`. */
 export const MAX_PATH_PARAM_LENGTH = 100;
 
+/** Path parameters allowed to be longer: a file link's `ref` (about 110 characters, see FileLinkCodec). */
+export const LONG_PATH_PARAMS: Readonly<Record<string, number>> = { ref: 200 };
+
 export class UriTooLongError extends HttpException {
   constructor() {
     super(`A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters`, HttpStatus.URI_TOO_LONG);
@@ -74,7 +77,7 @@ export function rejectLongPathParams(app: NestFastifyApplication): void {
       if (!request.is404) {
         const params = Object.entries((request.params ?? {}) as Record<string, unknown>);
         const tooLong = ([name, value]: [string, unknown]) =>
-          name !== '*' && typeof value === 'string' && value.length > MAX_PATH_PARAM_LENGTH;
+          name !== '*' && typeof value === 'string' && value.length > (LONG_PATH_PARAMS[name] ?? MAX_PATH_PARAM_LENGTH);
         if (params.some(tooLong)) throw new UriTooLongError();
       }
       return payload;

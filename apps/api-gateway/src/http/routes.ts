@@ -1,3 +1,5 @@
+import { FILES_PATH } from '@app/mirror';
+
 /**
  * The gateway's public paths, spelled once: controllers are mounted from these
  * and the URLs handed to users (Location, the webhook URL) are built from them.
@@ -14,12 +16,13 @@ export const NOTION_WEBHOOKS_PATH = 'webhooks/notion';
 export const notionWebhookUrl = (publicBaseUrl: string, keyOrLegacyId: string) =>
   `${publicBaseUrl}/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/${keyOrLegacyId}`;
 
-const WEBHOOK_PATH_SEGMENT = new RegExp(`(/${API_PREFIX}/${NOTION_WEBHOOKS_PATH}/)[^/?#]*`, 'g');
+const SECRET_PATH_SEGMENT = new RegExp(`(/${API_PREFIX}/(?:${NOTION_WEBHOOKS_PATH}|${FILES_PATH})/)[^/?#]*`, 'g');
 
 /**
  * A request path fit for logs and error bodies: the webhook key (the secret
- * part of a webhook URL) replaced by `[redacted]`.
+ * part of a webhook URL) and a file link's ref (anyone holding it may fetch
+ * the file) replaced by `[redacted]`.
  */
-export const redactPath = (url: string): string => url.replace(WEBHOOK_PATH_SEGMENT, '$1[redacted]');
+export const redactPath = (url: string): string => url.replace(SECRET_PATH_SEGMENT, '$1[redacted]');
 
 export const projectPath = (projectId: string) => `/${API_PREFIX}/${PROJECTS_PATH}/${projectId}`;

@@ -1,6 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@app/auth';
+import { renderContentHtml } from '@app/mirror';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
 import { PROJECTS_PATH } from '../http/routes.js';
@@ -9,6 +11,7 @@ import { ListChangesQueryDto, ListPagesQueryDto, PageParamsDto } from './dto/pag
 import { QueryPagesDto, QueryPagesResponseDto, SelectValuesQueryDto } from './dto/page-query.dto.js';
 import { ProjectSchemaResponseDto } from './dto/schema-response.dto.js';
 import { PageChangesResponseDto, PageListResponseDto, PageResponseDto } from './dto/page-response.dto.js';
+import { PageContentQueryDto, PageContentResponseDto } from './dto/page-content.dto.js';
 import { PagesService } from './pages.service.js';
 
 /** The mirrored pages of a project, read-only, for its owner. */
@@ -54,6 +57,40 @@ export class PagesController {
     @Query() query: SelectValuesQueryDto,
   ): Promise<PageResponseDto> {
     return PageResponseDto.from(await this.pages.get(user.id, params.id, params.pageId, query.filter_properties));
+  }
+
+  @Get(':id/pages/:pageId/content')
+  @ApiOperation({
+    summary: "A page's body, as Markdown or sanitized HTML",
+    description:
+      "Fetched with Notion's `GET /v1/pages/{id}/markdown` and kept current by `page.content_updated` events " +
+      '(and a background backfill). A body Notion truncated is completed by fetching the blocks it left out; ' +
+      'what cannot be completed is listed in `unknownBlocks` with the reason. Notion-hosted images and files ' +
+      'are links of ours (`/api/v1/files/...`) that never expire and work in `<img src>` without a token. ' +
+      '`ETag` is the body version (and format): send it back in `If-None-Match` for a 304. Page rows carry ' +
+      '`contentVersion`: fetch the body again when it moves. 404 `page-content-not-found` while the body is ' +
+      'not fetched yet, or when the project does not mirror bodies (`syncContent` false).',
+  })
+  @ApiOkResponse({ type: PageContentResponseDto, headers: { ETag: { schema: { type: 'string' } } } })
+  @ApiResponse({ status: 304, description: 'Not modified: `If-None-Match` holds the current `ETag`' })
+  @ApiProblems(400, 404)
+  async content(
+    @CurrentUser() user: AuthUser,
+    @Param() params: PageParamsDto,
+    @Query() query: PageContentQueryDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PageContentResponseDto | undefined> {
+    const view = await this.pages.content(user.id, params.id, params.pageId);
+    // The links in a body are signed by the current key: a rotation changes them, and so the tag.
+    const etag = `"${view.version}.${view.linkKeyId}.${query.format}"`;
+    void reply.header('etag', etag).header('cache-control', 'private, no-cache');
+    if (ifNoneMatch(request.headers['if-none-match'], etag)) {
+      void reply.status(304);
+      return undefined;
+    }
+    const html = query.format === 'html' ? renderContentHtml(view.markdown) : undefined;
+    return PageContentResponseDto.from(view, query.format, html);
   }
 
   @Post(':id/pages/query')
@@ -135,4 +172,12 @@ export class PagesController {
       hasMore: feed.hasMore,
     };
   }
+}
+
+/** RFC 9110 `If-None-Match`: `*` or a list of tags, compared weakly (a `W/` prefix ignored). */
+function ifNoneMatch(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  if (value.trim() === '*') return true;
+  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import type { ProjectSchema } from '@app/contracts';
 import {
   ChangesExpiredError,
+  ContentReader,
+  PageContentNotFoundError,
+  type PageContentView,
   InvalidQueryError,
   MirrorQuery,
   MirrorReader,
@@ -53,7 +56,17 @@ export class PagesService {
     private readonly syncState: ProjectSyncStore,
     private readonly query: MirrorQuery,
     private readonly schemas: SchemaReader,
+    private readonly contents: ContentReader,
   ) {}
+
+  /** A page's body; 404 `page-not-found` or `page-content-not-found` (not fetched yet, or bodies off). */
+  async content(ownerId: string, projectId: string, pageId: string): Promise<PageContentView> {
+    await this.projects.get(ownerId, projectId);
+    const found = await this.contents.content(projectId, pageId);
+    if (found.state === 'no-page') throw new PageNotFoundError();
+    if (found.state === 'pending') throw new PageContentNotFoundError(found.syncContent);
+    return found.content;
+  }
 
   async schema(ownerId: string, projectId: string): Promise<ProjectSchema> {
     await this.projects.get(ownerId, projectId);

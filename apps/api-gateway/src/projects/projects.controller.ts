@@ -91,8 +91,10 @@ export class ProjectsController {
     @Req() request: FastifyRequest,
   ): Promise<ProjectResponseDto> {
     const project = await this.toDto(await this.projects.update(user.id, params.id, body));
-    // A new token requested a full sync in the same transaction.
-    if (body.notionToken !== undefined) this.syncRequests.notify(project.id, String(request.id));
+    // A new token, or bodies turned on, requested a full sync in the same transaction.
+    if (body.notionToken !== undefined || body.syncContent === true) {
+      this.syncRequests.notify(project.id, String(request.id));
+    }
     return project;
   }
 

@@ -8,7 +8,7 @@ import type { JobQueue, PageFetchWindow } from '@app/messaging';
 import { Metrics } from '@app/observability';
 import { DeliveryDispatcher } from './delivery-dispatcher.js';
 
-const delivery = (id: string, eventType = 'page.content_updated', entityId: string | null = `page-${id}`) =>
+const delivery = (id: string, eventType = 'page.properties_updated', entityId: string | null = `page-${id}`) =>
   ({
     id,
     projectId: 'p',
@@ -61,7 +61,8 @@ const world = (
     },
   } as unknown as JobQueue;
   const pageFetches = {
-    delayFor: async (_projectId: string, pageId: string) => opts.delays?.[pageId] ?? 0,
+    delayFor: async (_projectId: string, pageId: string, kind = 'page') =>
+      opts.delays?.[kind === 'page' ? pageId : `${kind}:${pageId}`] ?? 0,
   } as unknown as PageFetchWindow;
   const extensions = {
     handlersFor: (type: string) => opts.handlers?.[type] ?? [],
@@ -116,6 +117,22 @@ describe('DeliveryDispatcher.dispatchMany', () => {
     });
   });
 
+  it("adds a body's job beside the page job for page.content_updated, with its own window's delay", async () => {
+    const { dispatcher, named } = world(
+      [delivery('a', 'page.content_updated'), delivery('b', 'page.created'), delivery('c')],
+      { delays: { 'page-a': 700, 'content:page-a': 1200 } },
+    );
+    expect(await dispatcher.dispatchMany(['a', 'b', 'c'])).toEqual(['enqueued', 'enqueued', 'enqueued']);
+    // page.created's body is asked for by its page job, once it knows the page is the database's.
+    expect(named('addDeduplicated').map((c) => [c[1], (c[2] as { pageId: string }).pageId, c[3]])).toEqual([
+      [JobName.SyncPage, 'page-a', 700],
+      [JobName.SyncPage, 'page-b', 0],
+      [JobName.SyncPage, 'page-c', 0],
+      [JobName.SyncPageContent, 'page-a', 1200],
+    ]);
+    expect(named('markEnqueuedMany')).toEqual([['markEnqueuedMany', ['a', 'b', 'c']]]);
+  });
+
   it('marks ignored routes in one write with their reasons, and a handler-only delivery as awaiting its handlers', async () => {
     const { dispatcher, named, counted } = world(
       [
@@ -124,7 +141,7 @@ describe('DeliveryDispatcher.dispatchMany', () => {
         delivery('n', 'page.created', null),
         delivery('h', 'comment.deleted'),
       ],
-      { handlers: { 'comment.deleted': ['Mine.onDelete'], 'page.content_updated': ['Mine.onPage'] } },
+      { handlers: { 'comment.deleted': ['Mine.onDelete'], 'page.properties_updated': ['Mine.onPage'] } },
     );
     expect(await dispatcher.dispatchMany(['a', 'i', 'n', 'h'])).toEqual(['enqueued', 'ignored', 'ignored', 'enqueued']);
     expect(named('markIgnoredMany')).toEqual([

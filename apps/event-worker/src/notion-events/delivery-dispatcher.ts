@@ -7,7 +7,7 @@ import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService, type ClaimedDelivery } from '@app/inbox';
 import { JobQueue, PageFetchWindow } from '@app/messaging';
 import { Metrics } from '@app/observability';
-import { routeFor } from './event-routes.js';
+import { CONTENT_EVENTS, routeFor } from './event-routes.js';
 
 export type DispatchOutcome = 'enqueued' | 'ignored' | 'skipped' | 'failed';
 
@@ -133,6 +133,14 @@ export class DeliveryDispatcher {
               await this.pageFetches.delayFor(projectId, entityId),
             )
           : await this.jobs.addDeduplicated(JobName.SyncDatabase, { projectId, entityId, correlationId });
+      if (CONTENT_EVENTS.has(delivery.eventType)) {
+        // Before the mark: a failed add leaves the delivery to the relay, which adds both again (deduplicated).
+        await this.jobs.addDeduplicated(
+          JobName.SyncPageContent,
+          { projectId, pageId: entityId, correlationId },
+          await this.pageFetches.delayFor(projectId, entityId, 'content'),
+        );
+      }
       return { delivery, mark: 'enqueued', job: route.job, jobId };
     } catch (err) {
       return { delivery, mark: 'none', outcome: await this.failDispatch(delivery, err as Error) };

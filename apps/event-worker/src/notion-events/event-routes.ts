@@ -26,6 +26,14 @@ export const EVENT_ROUTES: Readonly<Record<string, JobName.SyncPage | JobName.Sy
   [NotionEventType.DataSourceUndeleted]: JobName.SyncDatabase,
 };
 
+/**
+ * Events whose page's body changed: besides the page job (which keeps the
+ * page's `last_edited_time` right), a content job fetches the body. A new
+ * page's body is asked for by its page job once the page is mirrored (the
+ * page may belong to another database: only the page job can tell).
+ */
+export const CONTENT_EVENTS: ReadonlySet<string> = new Set([NotionEventType.PageContentUpdated]);
+
 export function routeFor(eventType: string, entityId: string | null): Route {
   const job = EVENT_ROUTES[eventType];
   if (!job) return { ignore: `no job handles ${eventType} events` };

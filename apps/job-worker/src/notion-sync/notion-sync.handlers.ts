@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { JobName, type JobPayloads } from '@app/contracts';
 import { NotionEventHandlerRegistry } from '@app/extensions';
 import { InboxService } from '@app/inbox';
-import { SyncEngine, type SyncOutcome } from '@app/sync';
+import { JobQueue } from '@app/messaging';
+import { ContentSync, SyncEngine, type ContentOutcome, type SyncOutcome } from '@app/sync';
 import { SyncSchedulers } from './sync-schedulers.js';
 
 /** What a handler returns is kept as the job's return value (small: ids and counts). */
@@ -13,7 +14,16 @@ export interface JobOutcome {
   readonly tombstoned?: number;
   /** Why the job did nothing (the project was deleted, another run holds the lock...). */
   readonly skipped?: string;
+  /** Page bodies fetched, and those that changed. */
+  readonly contentFetched?: number;
+  readonly contentChanged?: number;
 }
+
+/**
+ * BullMQ priority of content backfills: after every job without one (webhook
+ * pages, bodies, syncs), so a backfill never takes a worker slot from them.
+ */
+export const BACKFILL_PRIORITY = 10;
 
 type Handlers = { readonly [J in JobName]: (data: JobPayloads[J]) => Promise<JobOutcome> };
 
@@ -32,6 +42,8 @@ export class NotionSyncHandlers implements Handlers {
     private readonly extensions: NotionEventHandlerRegistry,
     private readonly engine: SyncEngine,
     private readonly schedulers: SyncSchedulers,
+    private readonly content: ContentSync,
+    private readonly jobs: JobQueue,
   ) {}
 
   /** One extension handler for one delivery; the last handler to finish marks it processed. */
@@ -51,7 +63,24 @@ export class NotionSyncHandlers implements Handlers {
   }
 
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
-    return this.settle(data.projectId, await this.engine.syncPage(data.projectId, data.pageId, data.correlationId));
+    const outcome = await this.engine.syncPage(data.projectId, data.pageId, data.correlationId);
+    // A new page's body (`page.created`): its own job, coalesced and throttled per page.
+    if (outcome.contentWanted) await this.jobs.addDeduplicated(JobName.SyncPageContent, data);
+    return this.settle(data.projectId, outcome);
+  }
+
+  async [JobName.SyncPageContent](data: JobPayloads[JobName.SyncPageContent]): Promise<JobOutcome> {
+    return this.settleContent(
+      data.projectId,
+      await this.content.syncPage(data.projectId, data.pageId, data.correlationId),
+    );
+  }
+
+  async [JobName.ContentBackfill](data: JobPayloads[JobName.ContentBackfill]): Promise<JobOutcome> {
+    const outcome = await this.content.backfill(data.projectId, data.correlationId);
+    // Added while this job is active: deduplication keeps it as the one follow-up.
+    if (outcome.more) await this.backfill(data.projectId, data.correlationId);
+    return this.settleContent(data.projectId, outcome);
   }
 
   async [JobName.SyncDatabase](data: JobPayloads[JobName.SyncDatabase]): Promise<JobOutcome> {
@@ -65,10 +94,31 @@ export class NotionSyncHandlers implements Handlers {
     return this.settle(data.projectId, await this.engine.full(data.projectId, data.correlationId));
   }
 
-  /** A job for a deleted project stops the project's schedules: nothing is left to sync. */
+  /**
+   * A job for a deleted project stops the project's schedules: nothing is left
+   * to sync. A full or incremental sync of a project that mirrors bodies ends
+   * with a content backfill (it finds the pages whose body is missing or old).
+   */
   private async settle(projectId: string, outcome: SyncOutcome): Promise<JobOutcome> {
-    const { projectDeleted, ...result } = outcome;
+    const { projectDeleted, contentWanted: _page, backfillWanted, ...result } = outcome;
     if (projectDeleted) await this.schedulers.remove(projectId);
+    if (backfillWanted) await this.backfill(projectId, `backfill-${projectId}`);
     return result;
+  }
+
+  private async settleContent(projectId: string, outcome: ContentOutcome): Promise<JobOutcome> {
+    if (outcome.projectDeleted) await this.schedulers.remove(projectId);
+    return {
+      processedDeliveries: 0,
+      contentFetched: outcome.fetched,
+      contentChanged: outcome.changed,
+      ...(outcome.skipped && { skipped: outcome.skipped }),
+    };
+  }
+
+  private async backfill(projectId: string, correlationId: string): Promise<void> {
+    await this.jobs.addDeduplicated(JobName.ContentBackfill, { projectId, correlationId }, 0, {
+      priority: BACKFILL_PRIORITY,
+    });
   }
 }

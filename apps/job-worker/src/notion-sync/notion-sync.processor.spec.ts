@@ -7,10 +7,10 @@ import { JobName } from '@app/contracts';
 import type { NotionEventHandlerRegistry } from '@app/extensions';
 import type { DeadLetters } from '@app/dead-letters';
 import type { InboxService } from '@app/inbox';
-import type { PageFetchWindow } from '@app/messaging';
+import type { JobQueue, PageFetchWindow } from '@app/messaging';
 import { NotionRateLimitedError } from '@app/notion';
 import { Metrics } from '@app/observability';
-import { FullSyncBusyError, type ProjectSyncStore, type SyncEngine } from '@app/sync';
+import { FullSyncBusyError, type ContentSync, type ProjectSyncStore, type SyncEngine } from '@app/sync';
 import { NotionSyncHandlers } from './notion-sync.handlers.js';
 import { NotionRefusedError, NotionSyncProcessor, UnknownJobError } from './notion-sync.processor.js';
 import type { SyncSchedulers } from './sync-schedulers.js';
@@ -52,7 +52,14 @@ const processorWith = (
 ) =>
   new NotionSyncProcessor(
     loadConfig({}),
-    new NotionSyncHandlers(inboxFake, registry, e, deps.schedulers ?? ({} as SyncSchedulers)),
+    new NotionSyncHandlers(
+      inboxFake,
+      registry,
+      e,
+      deps.schedulers ?? ({} as SyncSchedulers),
+      {} as ContentSync,
+      {} as JobQueue,
+    ),
     deps.inbox ?? inboxFake,
     deps.state ?? syncState,
     deps.letters ?? deadLetters,
@@ -208,7 +215,7 @@ describe('NotionSyncProcessor', () => {
       const moves: unknown[][] = [];
       const processor = processorWith(fake, undefined, { pageFetches: window(0, claims) });
       await expect(processor.process(pageJob(moves), 'lock-token')).resolves.toEqual({ processedDeliveries: 2 });
-      expect(claims).toEqual([['p', 'pg', '7']]);
+      expect(claims).toEqual([['p', 'pg', '7', 'page']]);
       expect(moves).toEqual([]);
       expect(calls).toEqual([['syncPage', 'p', 'pg', 'c']]);
     });
@@ -242,7 +249,14 @@ describe('NotionSyncProcessor', () => {
   });
 
   it('has a handler for every job name in the contracts', () => {
-    const handlers = new NotionSyncHandlers(inboxFake, registry, engine().fake, {} as SyncSchedulers);
+    const handlers = new NotionSyncHandlers(
+      inboxFake,
+      registry,
+      engine().fake,
+      {} as SyncSchedulers,
+      {} as ContentSync,
+      {} as JobQueue,
+    );
     for (const name of Object.values(JobName)) expect(typeof handlers[name]).toBe('function');
   });
 
@@ -255,7 +269,7 @@ describe('NotionSyncProcessor', () => {
       incremental: async () => ({ processedDeliveries: 1 }),
       full: async () => gone,
     } as unknown as SyncEngine;
-    const handlers = new NotionSyncHandlers(inboxFake, registry, fake, schedulers);
+    const handlers = new NotionSyncHandlers(inboxFake, registry, fake, schedulers, {} as ContentSync, {} as JobQueue);
     const correlationId = 'c';
     expect(await handlers[JobName.SyncPage]({ projectId: 'p1', pageId: 'x', correlationId })).toEqual({
       processedDeliveries: 0,

@@ -18,6 +18,9 @@ import { SyncSchedulers } from './sync-schedulers.js';
  */
 const isProjectJob = (item: JobItem) => item.name === JobName.SyncDatabase || item.name === JobName.FullSync;
 
+/** Body jobs: their failures are the page's or the project's content state, never its sync error. */
+const isContentJob = (item: JobItem) => item.name === JobName.SyncPageContent || item.name === JobName.ContentBackfill;
+
 /** True when `promise` settled within `ms`; never rejects. */
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -147,12 +150,13 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
     // worker must not fail for good a job that a new one can run.
     if (!item) throw new UnknownJobError(job.name);
     if (item.name === JobName.RunEventHandler) return this.handlers[JobName.RunEventHandler](item.data);
-    if (item.name === JobName.SyncPage && token) {
+    if ((item.name === JobName.SyncPage || item.name === JobName.SyncPageContent) && token) {
       const { projectId, pageId } = item.data;
       // The dispatcher delays jobs added within a page's fetch window; this
       // catches the rest (a delayed job promoted a little early, a retried
       // dead letter): while another job's window is open, wait for its end.
-      const waitMs = await this.pageFetches.claim(projectId, pageId, String(job.id));
+      const kind = item.name === JobName.SyncPage ? 'page' : 'content';
+      const waitMs = await this.pageFetches.claim(projectId, pageId, String(job.id), kind);
       if (waitMs > 0) {
         await job.moveToDelayed(Date.now() + waitMs, token);
         this.logger.debug({ msg: 'Page fetched within its window; job delayed to its end', jobId: job.id, waitMs });
@@ -160,8 +164,11 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
       }
     }
     try {
-      // The job id names the turns it reserves at the rate limit: the same when it comes back.
-      return await runInNotionJob(String(job.id), () => this.runSync(item));
+      // The job id names the turns it reserves at the rate limit: the same when
+      // it comes back. A backfill asks at background priority: it takes a turn
+      // only when no other request of the token waits (see NotionRateLimiter).
+      const priority = item.name === JobName.ContentBackfill ? 'background' : 'foreground';
+      return await runInNotionJob(String(job.id), () => this.runSync(item), { priority });
     } catch (err) {
       if (err instanceof FullSyncBusyError && token) {
         // Waits for the run that holds the project's lock, out of the worker slot.
@@ -186,6 +193,10 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
         return this.handlers[JobName.SyncDatabase](item.data);
       case JobName.FullSync:
         return this.handlers[JobName.FullSync](item.data);
+      case JobName.SyncPageContent:
+        return this.handlers[JobName.SyncPageContent](item.data);
+      case JobName.ContentBackfill:
+        return this.handlers[JobName.ContentBackfill](item.data);
     }
   }
 
@@ -200,7 +211,8 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
    * ordinary retry with backoff.
    */
   private async sortNotionFailure(job: Job, item: JobItem, token: string | undefined, err: unknown): Promise<Error> {
-    const failure = classifyNotionError(err, { object: item.name === JobName.SyncPage ? 'page' : 'database' });
+    const aboutPage = item.name === JobName.SyncPage || item.name === JobName.SyncPageContent;
+    const failure = classifyNotionError(err, { object: aboutPage ? 'page' : 'database' });
     const { projectId } = item.data;
     if (failure.kind === 'rate_limited' && token) {
       await job.moveToDelayed(Date.now() + failure.retryAfterMs, token);
@@ -264,7 +276,8 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
     if (item.name === JobName.RunEventHandler) {
       // Fails the delivery only when it waits for handlers alone; a sync job owns the others.
       await this.inbox.handlerFailed(item.data.deliveryId, reason).catch(warn('mark the delivery failed'));
-    } else {
+    } else if (!isContentJob(item)) {
+      // Content jobs own no delivery: the page job settles them.
       const subject = jobSubject(item);
       if (subject) {
         const started = new Date(job.processedOn ?? Date.now());

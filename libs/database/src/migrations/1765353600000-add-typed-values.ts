@@ -116,7 +116,7 @@ export class AddTypedValues1765353600000 implements MigrationInterface {
 }
 
 /** `mirror_write` with plain values and cells (see AddMirrorWriteFunctions for the rest). */
-const MIRROR_WRITE_V2 = `
+export const MIRROR_WRITE_V2 = `
       CREATE OR REPLACE FUNCTION mirror_write(p_project uuid, p_rows jsonb, p_gone jsonb, p_settle jsonb)
       RETURNS jsonb
       LANGUAGE plpgsql VOLATILE

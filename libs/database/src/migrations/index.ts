@@ -12,6 +12,7 @@ import { AddSyncFailedAt1765094400000 } from './1765094400000-add-sync-failed-at
 import { CreateProjectSync1765180800000 } from './1765180800000-create-project-sync.js';
 import { AddMirrorWriteFunctions1765267200000 } from './1765267200000-add-mirror-write-functions.js';
 import { AddTypedValues1765353600000 } from './1765353600000-add-typed-values.js';
+import { AddPageContent1765440000000 } from './1765440000000-add-page-content.js';
 
 /**
  * Every migration, in order. An explicit list rather than a glob: TypeORM's
@@ -32,4 +33,5 @@ export const MIGRATIONS = [
   CreateProjectSync1765180800000,
   AddMirrorWriteFunctions1765267200000,
   AddTypedValues1765353600000,
+  AddPageContent1765440000000,
 ];

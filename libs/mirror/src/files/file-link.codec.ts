@@ -45,7 +45,8 @@ const REVOKED: OpenedFileLink = { ok: false, reason: 'revoked' };
  */
 @Injectable()
 export class FileLinkCodec {
-  private readonly keyId: string;
+  /** The id (in `ENCRYPTION_KEYS`) of the key that signs links now. */
+  readonly keyId: string;
   private readonly key: Buffer;
 
   constructor(config: AppConfig) {

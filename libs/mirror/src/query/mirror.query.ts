@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { selectRows } from '@app/database';
 import type { MirrorPageView } from '../mirror-page.js';
+import { FileLinks } from '../files/file-links.js';
 import { toView, type StoredPage } from '../mirror.reader.js';
 import { SchemaReader, type ProjectSchemaView } from '../read/schema.reader.js';
 import { resolveSelection, type ValueSelection } from '../read/served-values.js';
@@ -47,12 +48,14 @@ interface Row {
   plain_values: Record<string, unknown>;
   url: string | null;
   icon: unknown;
+  cover: unknown;
   created_time: Date;
   last_edited_time: Date;
   in_trash: boolean;
   deleted_at: Date | null;
   synced_at: Date;
   version: string;
+  content_version: string | null;
   [key: `s${number}`]: string | number | boolean | null;
 }
 
@@ -72,6 +75,7 @@ export class MirrorQuery {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly schemas: SchemaReader,
+    private readonly links: FileLinks,
   ) {}
 
   /**
@@ -100,8 +104,9 @@ export class MirrorQuery {
     }
     const page = rows.slice(0, input.pageSize);
     const last = page[page.length - 1];
+    const link = this.links.linker(projectId);
     return {
-      items: page.map((row) => toView(storedPage(row), { schema, selection })),
+      items: page.map((row) => toView(storedPage(row), { schema, selection, link })),
       next:
         rows.length > input.pageSize && last
           ? { values: Array.from({ length: plan.keyCount }, (_, i) => last[`s${i}`] ?? null), id: last.page_id }
@@ -120,11 +125,13 @@ function storedPage(row: Row): StoredPage {
     plainValues: row.plain_values,
     url: row.url,
     icon: row.icon,
+    cover: row.cover,
     createdTime: row.created_time,
     lastEditedTime: row.last_edited_time,
     inTrash: row.in_trash,
     deletedAt: row.deleted_at,
     syncedAt: row.synced_at,
     version: row.version,
+    contentVersion: row.content_version,
   };
 }

@@ -46,7 +46,8 @@ export interface Statement {
 
 /** The selected row: the page's columns and the sort keys' values `s0`, `s1`, … */
 export const PAGE_COLUMNS = `p.page_id, p.data_source_id, p.title, p.properties, p.plain_values, p.url, p.icon,
-  p.created_time, p.last_edited_time, p.in_trash, p.deleted_at, p.synced_at, p.version::text AS version`;
+  p.cover, p.created_time, p.last_edited_time, p.in_trash, p.deleted_at, p.synced_at, p.version::text AS version,
+  p.content_version::text AS content_version`;
 
 /** Compiles (and so validates: `InvalidQueryError`) the filter and sorts against the schema. */
 export function compileQuery(schema: SchemaLike, query: QueryShape, params: SqlParams, now: Date) {

@@ -15,7 +15,9 @@ export class PageResponseDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    description: "Notion's property values, keyed by property name, exactly as Notion's API returns them",
+    description:
+      "Notion's property values, keyed by property name, exactly as Notion's API returns them, except that a " +
+      "Notion-hosted file's `url` is a link of ours that never expires (`/api/v1/files/...`, no `expiry_time`)",
   })
   properties: Record<string, unknown>;
 
@@ -41,9 +43,19 @@ export class PageResponseDto {
     type: 'object',
     additionalProperties: true,
     nullable: true,
-    description: "Notion's icon object (emoji, external or file), as Notion returns it",
+    description:
+      "Notion's icon object (emoji, external or file), as Notion returns it; a Notion-hosted file's `url` " +
+      'is a link of ours that never expires (`/api/v1/files/...`), with no `expiry_time`',
   })
   icon: unknown;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: "Notion's cover object (external or file), as `icon`",
+  })
+  cover: unknown;
 
   @ApiProperty({ format: 'date-time' })
   createdTime: string;
@@ -71,6 +83,17 @@ export class PageResponseDto {
   version: string;
 
   @ApiProperty({
+    type: String,
+    nullable: true,
+    pattern: '^\\d+$',
+    example: '1040',
+    description:
+      "The version at which the page's body last changed: fetch `.../content` again when it moves; " +
+      'null until the body is fetched (or when the project does not mirror bodies)',
+  })
+  contentVersion: string | null;
+
+  @ApiProperty({
     format: 'date-time',
     description: 'When a fetch from Notion last confirmed this state (it can advance without a new version)',
   })
@@ -85,11 +108,13 @@ export class PageResponseDto {
       values: view.values,
       url: view.url,
       icon: view.icon ?? null,
+      cover: view.cover ?? null,
       createdTime: view.createdTime.toISOString(),
       lastEditedTime: view.lastEditedTime.toISOString(),
       inTrash: view.inTrash,
       deletedAt: view.deletedAt?.toISOString() ?? null,
       version: view.version,
+      contentVersion: view.contentVersion,
       syncedAt: view.syncedAt.toISOString(),
     };
   }

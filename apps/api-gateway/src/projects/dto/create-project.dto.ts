@@ -1,5 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
+import { IsBoolean, ValidateBy, ValidateIf, type ValidationOptions } from 'class-validator';
 import { normalizeNotionDatabaseId } from '@app/notion';
 import { normalizeProjectName, PROJECT_NAME_MAX } from '@app/projects';
 import { charCount, IsNotionSecret, NOTION_SECRET_MAX, NOTION_SECRET_PATTERN } from '../../http/text-rules.js';
@@ -70,6 +71,20 @@ export const notionSecretProperty = {
   writeOnly: true,
 } as const;
 
+/** `syncContent` (create and update): whether page bodies are mirrored. */
+export const IsSyncContent = (extra: { default?: boolean } = {}) =>
+  applyDecorators(
+    ApiPropertyOptional({
+      type: Boolean,
+      ...extra,
+      description:
+        "Mirror each page's body (Markdown, `GET .../pages/{pageId}/content`) besides its properties. " +
+        'Turning it on fetches the missing bodies in the background (`sync.contentPending`).',
+    }),
+    IsAbsentOr(),
+    IsBoolean({ message: 'syncContent must be true or false' }),
+  );
+
 export class CreateProjectDto {
   @ApiProperty(projectNameProperty)
   @IsProjectName()
@@ -100,4 +115,7 @@ export class CreateProjectDto {
   @IsAbsentOr()
   @IsNotionSecret()
   notionWebhookSecret?: string;
+
+  @IsSyncContent({ default: true })
+  syncContent?: boolean;
 }

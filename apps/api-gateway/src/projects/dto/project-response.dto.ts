@@ -42,6 +42,21 @@ export class ProjectSyncDto {
     description: 'Why the last sync failed, in words; null once a sync succeeds',
   })
   lastError: string | null;
+
+  @ApiProperty({
+    description:
+      'Live pages whose body is still to be fetched (never fetched, or older than the last edit); ' +
+      '0 with `syncContent` off',
+  })
+  contentPending: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'Notion refused to give page content: the integration lacks the "Read content" capability',
+    description: 'Why page bodies cannot be read; properties keep syncing. Null once a body is read',
+  })
+  contentError: string | null;
 }
 
 /** A project as clients see it. Secrets are write-only and never appear here. */
@@ -57,6 +72,9 @@ export class ProjectResponseDto {
 
   @ApiProperty({ type: ProjectWebhookDto })
   webhook: ProjectWebhookDto;
+
+  @ApiProperty({ description: "Whether each page's body is mirrored too (`GET .../pages/{pageId}/content`)" })
+  syncContent: boolean;
 
   @ApiProperty({ type: ProjectSyncDto })
   sync: ProjectSyncDto;
@@ -82,11 +100,14 @@ export class ProjectResponseDto {
         ...(webhookKey !== undefined && { url: notionWebhookUrl(publicBaseUrl, webhookKey) }),
         status: view.webhookStatus,
       },
+      syncContent: view.syncContent,
       sync: {
         status: sync.status,
         lastSyncedAt: sync.lastSyncedAt?.toISOString() ?? null,
         pageCount: sync.pageCount,
         lastError: sync.lastError,
+        contentPending: sync.contentPending,
+        contentError: sync.contentError,
       },
       createdAt: view.createdAt.toISOString(),
       updatedAt: view.updatedAt.toISOString(),

@@ -1,6 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotionSecret } from '../../http/text-rules.js';
-import { IsAbsentOr, IsProjectName, notionSecretProperty, projectNameProperty } from './create-project.dto.js';
+import {
+  IsAbsentOr,
+  IsProjectName,
+  IsSyncContent,
+  notionSecretProperty,
+  projectNameProperty,
+} from './create-project.dto.js';
 
 /** Only these fields can change; the database binding cannot (create another project). */
 export class UpdateProjectDto {
@@ -21,4 +27,7 @@ export class UpdateProjectDto {
   @IsAbsentOr()
   @IsNotionSecret()
   notionWebhookSecret?: string;
+
+  @IsSyncContent()
+  syncContent?: boolean;
 }
