@@ -173,7 +173,7 @@ describe('page content and files (three apps, fake Notion)', () => {
     expect((await follow(links[1]!)).file.status).toBe(200);
   }, 30_000);
 
-  it('refuses a forged or altered link (403) and a link to another project’s file (404 after the move is caught)', async () => {
+  it("refuses a forged or altered link, and one moved to another project's id (403)", async () => {
     const link = (await page(a, a.seeded.pictured)).icon.file.url as string;
     const ref = link.split('/').pop()!;
     const [version, keyId, payload, mac] = ref.split('.');
@@ -247,18 +247,37 @@ describe('page content and files (three apps, fake Notion)', () => {
     expect(sync.contentError).toContain('Read content');
   });
 
-  it('does not fetch bodies of a project with syncContent off', async () => {
-    const d = await bindNotionDatabase(notion, call, ['Off'], ([ds]) =>
-      notion.addPage(ds!, 'No body', { body: ['x'] }),
+  it('does not fetch bodies of a project with syncContent off, and fetches them once it is turned on', async () => {
+    const d = await bindNotionDatabase(
+      notion,
+      call,
+      ['Off'],
+      ([ds]) => notion.addPage(ds!, 'No body', { body: ['the body'] }),
+      { syncContent: false },
     );
-    const off = await call('PATCH', `/projects/${d.id}`, { syncContent: false });
-    expect(off.status).toBe(200);
-    expect(off.body.syncContent).toBe(false);
     await waitFor(async () => (await project(d)).sync.status === 'idle', { timeoutMs: 60_000, what: 'the import' });
+    expect((await project(d)).syncContent).toBe(false);
     const res = await content(d, d.seeded.id);
     expect(res.status).toBe(404);
     expect(res.body.type).toBe('urn:notion-sync:problem:page-content-not-found');
     expect((await project(d)).sync.contentPending).toBe(0);
+    expect(notion.requests.filter((r) => r.token === d.token && r.path.endsWith('/markdown'))).toEqual([]);
+
+    const on = await call('PATCH', `/projects/${d.id}`, { syncContent: true });
+    expect(on.body).toMatchObject({ syncContent: true, sync: { status: 'queued' } });
+    await contentIdle(d, 'the bodies fetched once turned on');
+    expect((await content(d, d.seeded.id)).body.markdown).toContain('the body');
+  });
+
+  it("revokes a deleted project's links (404)", async () => {
+    const e = await bindNotionDatabase(notion, call, ['Gone'], ([ds]) =>
+      notion.addPage(ds!, 'Iconic', { icon: { hosted: image } }),
+    );
+    await contentIdle(e, 'the import');
+    const link = (await page(e, e.seeded.id)).icon.file.url as string;
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(302);
+    expect((await call('DELETE', `/projects/${e.id}`)).status).toBe(204);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(404);
   });
 
   it('lands a webhook-driven body edit within 2 s while a 2,000-page backfill runs on the same token, within the rate limit', async () => {

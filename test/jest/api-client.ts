@@ -65,6 +65,8 @@ export async function bindNotionDatabase<T = void>(
   call: ApiCall,
   dataSources: string[] = ['Tasks'],
   seed: (dataSourceIds: string[]) => T = () => undefined as T,
+  /** More fields of the create request (`syncContent`...). */
+  extra: Record<string, unknown> = {},
 ): Promise<BoundProject<T>> {
   const token = `secret_${randomBytes(12).toString('hex')}`;
   const verificationToken = `secret_${randomBytes(12).toString('hex')}`;
@@ -76,6 +78,7 @@ export async function bindNotionDatabase<T = void>(
     notionDatabaseId: databaseId,
     notionToken: token,
     notionWebhookSecret: verificationToken,
+    ...extra,
   });
   if (res.status !== 201) throw new Error(`POST /projects answered ${res.status}: ${JSON.stringify(res.body)}`);
   return {
