@@ -160,12 +160,15 @@ export async function lagBenchmark() {
     await waitFor(
       async () => {
         const { rows } = await stack.query(
-          `SELECT count(*)::int AS n FROM project_sync WHERE status = 'idle' AND last_synced_at IS NOT NULL AND page_count = $1`,
+          // Bodies too (the backfill after the import): the phases measure a steady state.
+          `SELECT count(*)::int AS n FROM project_sync s WHERE status = 'idle' AND last_synced_at IS NOT NULL
+             AND page_count = $1 AND NOT EXISTS (SELECT 1 FROM notion_pages n WHERE n.project_id = s.project_id
+               AND n.deleted_at IS NULL AND (n.content_fetched_at IS NULL OR n.content_fetched_at < n.last_edited_time))`,
           [cfg.pagesPerProject],
         );
         return rows[0].n === cfg.projects;
       },
-      { timeoutMs: 300_000, intervalMs: 250, what: 'the first full sync of every project' },
+      { timeoutMs: 300_000, intervalMs: 250, what: 'the first full sync of every project, and its bodies' },
     );
     // Interleaved: consecutive events go to different projects (and tokens).
     const events = [];

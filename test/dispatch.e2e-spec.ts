@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
-import { QueueName } from '@app/contracts';
+import { JobName, QueueName } from '@app/contracts';
 import { redisConnectionOptions } from '@app/messaging';
 import { type AppName, AppProcess, FIXTURE_NOTION_TOKEN, freePort, ThrowawayRedis, waitFor } from '@app/testing';
 import { processEnv, testEnv } from './jest/test-env.js';
@@ -231,7 +231,8 @@ describe('dispatch guarantees', () => {
     const waiting = (await queue.getJobs(['waiting', 'prioritized', 'delayed'])).filter(
       (j) => j.data.pageId === pageId,
     );
-    expect(waiting).toHaveLength(1);
+    // One page job, and one job for the page's body (the events are page.content_updated).
+    expect(waiting.map((j) => j.name).sort()).toEqual([JobName.SyncPage, JobName.SyncPageContent]);
 
     await start('job-worker');
     await waitFor(async () => (await statuses(p.id)).processed === 50, { what: '50 deliveries processed' });
@@ -240,7 +241,9 @@ describe('dispatch guarantees', () => {
       async () => {
         const inFlight = await queue.getJobs(['active', 'waiting', 'prioritized', 'delayed']);
         if (inFlight.some((j) => j.data.pageId === pageId)) return undefined;
-        const done = (await queue.getJobs(['completed'])).filter((j) => j.data.pageId === pageId);
+        const done = (await queue.getJobs(['completed'])).filter(
+          (j) => j.data.pageId === pageId && j.name === JobName.SyncPage,
+        );
         return done.length > 0 && done;
       },
       { what: 'its job completed' },

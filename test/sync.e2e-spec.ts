@@ -117,7 +117,14 @@ describe('sync engine (three apps, fake Notion)', () => {
 
   it('says queued when created, idle with 0 pages once an empty database is imported, queued again on request', async () => {
     const p = await newProject(['Tasks']);
-    expect(p.sync).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+    expect(p.sync).toEqual({
+      status: 'queued',
+      lastSyncedAt: null,
+      pageCount: 0,
+      lastError: null,
+      contentPending: 0,
+      contentError: null,
+    });
     const first = await synced(p.id, 0);
     expect(first.sync).toMatchObject({ status: 'idle', pageCount: 0, lastError: null });
     const requested = await call('POST', `/projects/${p.id}/sync`);
@@ -212,6 +219,11 @@ describe('sync engine (three apps, fake Notion)', () => {
 
     it('propagates a deletion and an undeletion, each reported once by the change feed', async () => {
       const target = pages[20]!;
+      // The bodies' backfill after the import writes versions too (each body is a change): let it finish.
+      await waitFor(async () => (await project(p.id)).sync.contentPending === 0, {
+        timeoutMs: 30_000,
+        what: 'the bodies of the import',
+      });
       const { next: start } = await changesAfter(p.id, '0');
 
       await notion.trashAndNotify(target.id, { ...p.webhook, duplicate: true });

@@ -36,14 +36,16 @@ export class Api {
   /**
    * A project bound to `databaseId` with a token of its own, created verified
    * (with its webhook secret), which also requests its first full sync.
+   * `extra`: more fields of the create request (`syncContent`).
    */
-  async createProject(name, databaseId, notionToken) {
+  async createProject(name, databaseId, notionToken, extra = {}) {
     const verificationToken = `secret_${randomBytes(16).toString('hex')}`;
     const res = await this.call('POST', '/projects', {
       name,
       notionDatabaseId: databaseId,
       notionToken,
       notionWebhookSecret: verificationToken,
+      ...extra,
     });
     if (res.status !== 201) throw new Error(`creating a project answered ${res.status}: ${JSON.stringify(res.body)}`);
     // The secret URL from the create answer (PUBLIC_BASE_URL's origin), aimed at this gateway.

@@ -106,8 +106,16 @@ describe('projects API', () => {
           ),
           status: 'awaiting_handshake',
         },
+        syncContent: true,
         // Its first import is asked for (no worker runs in this suite: it stays queued).
-        sync: { status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null },
+        sync: {
+          status: 'queued',
+          lastSyncedAt: null,
+          pageCount: 0,
+          lastError: null,
+          contentPending: 0,
+          contentError: null,
+        },
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
       });

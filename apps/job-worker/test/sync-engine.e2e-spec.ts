@@ -155,7 +155,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     const outcome = await engine.full(projectId, randomUUID());
 
     const after = await dbNow();
-    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 180, tombstoned: 0 });
+    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 180, tombstoned: 0, backfillWanted: true });
     const mirrored = await rows(projectId);
     expect(mirrored).toHaveLength(180);
     expect(mirrored.filter((r) => r.data_source_id === tasks)).toHaveLength(150);
@@ -184,7 +184,14 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     // As creating it through the API does: its first full sync is asked for.
     await pg.query(`UPDATE project_sync SET requested_at = now() WHERE project_id = $1`, [projectId]);
     const sync = async () => await syncOf(store, projectId);
-    expect(await sync()).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+    expect(await sync()).toEqual({
+      status: 'queued',
+      lastSyncedAt: null,
+      pageCount: 0,
+      lastError: null,
+      contentPending: 0,
+      contentError: null,
+    });
 
     // Holds the run at its first Notion call, after it began.
     notion.injectLatency({ path: new RegExp(`/v1/databases/${databaseId}$`), ms: 3000 });
@@ -193,7 +200,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     expect((await sync()).status).toBe('syncing');
     // The owner asks again meanwhile: the run keeps the status, the request waits for a run of its own.
     expect((await requestSync(store, projectId)).status).toBe('syncing');
-    expect(await run).toEqual({ processedDeliveries: 0, pagesWritten: 0, tombstoned: 0 });
+    expect(await run).toEqual({ processedDeliveries: 0, pagesWritten: 0, tombstoned: 0, backfillWanted: true });
     expect(await sync()).toMatchObject({ status: 'queued', pageCount: 0, lastSyncedAt: expect.any(Date) });
 
     await engine.full(projectId, randomUUID());
@@ -325,7 +332,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
 
       const outcome = await engine.syncPage(projectId, page.id, randomUUID());
 
-      expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1, tombstoned: 0 });
+      expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1, tombstoned: 0, contentWanted: true });
       const stored = await row(projectId, page.id);
       expect(stored?.title).toBe('Linked');
       expect(stored?.deleted_at).toBeNull();
@@ -477,7 +484,7 @@ describe('SyncEngine (job-worker, real Postgres, fake Notion)', () => {
     const outcome = await engine.incremental(projectId, databaseId, randomUUID());
 
     // Only the edited page is newer than the window's start.
-    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1, tombstoned: 0 });
+    expect(outcome).toEqual({ processedDeliveries: 0, pagesWritten: 1, tombstoned: 0, backfillWanted: true });
     const after = (await row(projectId, edited))!;
     expect(after.title).toBe('Edited');
     expect(after.last_edited_time.getTime()).toBeGreaterThan(before.last_edited_time.getTime());

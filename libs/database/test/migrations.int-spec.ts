@@ -43,7 +43,9 @@ describe('migrations', () => {
     expect(await tables()).toEqual([
       'data_source_schemas',
       'notion_pages',
+      'page_contents',
       'page_dates',
+      'page_files',
       'page_numbers',
       'page_values',
       'project_sync',
@@ -82,6 +84,7 @@ describe('migrations', () => {
       webhook_legacy_url: 'boolean',
       webhook_handshake_window_at: 'timestamp with time zone?',
       webhook_handshakes: 'integer',
+      content_sync: 'boolean',
     });
   });
 
@@ -107,6 +110,8 @@ describe('migrations', () => {
       token_rejected_at: 'timestamp with time zone?',
       purged_version: 'bigint',
       queued: 'boolean',
+      content_error: 'text?',
+      content_error_at: 'timestamp with time zone?',
     });
     const {
       rows: [project],

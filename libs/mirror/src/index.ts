@@ -32,7 +32,7 @@ export {
   type QueryPosition,
 } from './query/mirror.query.js';
 export { InvalidQueryError, type QueryProblem } from './query/query.errors.js';
-export { renderContentHtml } from './content/content-html.js';
+export { loadContentHtml } from './content/load-content-html.js';
 export { SchemaReader } from './read/schema.reader.js';
 export { SELECTION_MAX } from './read/served-values.js';
 export {

@@ -84,7 +84,11 @@ describe('ProjectsService', () => {
     const opens = jest.spyOn(oldKeyModule.get(SecretBox), 'open');
     try {
       const first = await service.notionBindingNow(project.id);
-      expect(first?.binding).toEqual({ notionDatabaseId: project.notionDatabaseId, notionToken: 'secret_first' });
+      expect(first?.binding).toEqual({
+        notionDatabaseId: project.notionDatabaseId,
+        notionToken: 'secret_first',
+        syncContent: true,
+      });
       const again = await service.notionBindingNow(project.id);
       expect(again?.binding.notionToken).toBe('secret_first');
       // The database clock, read on every call.

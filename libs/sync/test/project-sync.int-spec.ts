@@ -75,7 +75,14 @@ describe('ProjectSyncStore', () => {
     const project = await create(service, owner);
     const sync = async () => await syncOf(project.id);
     // Created: its first import is asked for, not done.
-    expect(await syncOf(project.id)).toEqual({ status: 'queued', lastSyncedAt: null, pageCount: 0, lastError: null });
+    expect(await syncOf(project.id)).toEqual({
+      status: 'queued',
+      lastSyncedAt: null,
+      pageCount: 0,
+      lastError: null,
+      contentPending: 0,
+      contentError: null,
+    });
 
     await store.beginFullSync(project.id);
     expect((await sync()).status).toBe('syncing');

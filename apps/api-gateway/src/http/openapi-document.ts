@@ -1,3 +1,4 @@
+import { pathParamLimit } from './route-errors.js';
 import type { OpenAPIObject, OperationObject, ReferenceObject, ResponseObject } from '@nestjs/swagger';
 import {
   LOCATION_HEADER,
@@ -20,7 +21,7 @@ const isReference = (value: object): value is ReferenceObject => '$ref' in value
  * forget to say it:
  * - request body schemas are `additionalProperties: false` (the validation
  *   pipe refuses unknown fields everywhere);
- * - routes with a path parameter answer 414 past 100 characters
+ * - routes with a path parameter answer 414 past 100 characters (a file link's ref: 256)
  *   (`rejectLongPathParams`);
  * - routes whose method can carry a body answer 400, 413 and 415 (the JSON
  *   body parser: Fastify parses bodies of POST, PUT, PATCH and DELETE);
@@ -48,7 +49,10 @@ export function completeOpenApiDocument(
         const schema = schemas[ref.$ref.replace('#/components/schemas/', '')];
         if (schema && !isReference(schema)) schema.additionalProperties = false;
       }
-      if (path.includes('{')) addProblem(operation, 414);
+      if (path.includes('{')) {
+        const limit = Math.max(...[...path.matchAll(/\{(\w+)\}/g)].map((m) => pathParamLimit(m[1]!)));
+        operation.responses[414] ??= problemResponse(414, `A path parameter longer than ${limit} characters`);
+      }
       if (BODY_METHODS.has(method)) for (const status of [400, 413, 415]) addProblem(operation, status);
       const authenticated = Boolean(operation.security?.length);
       if (authenticated) operation.responses[503] ??= problemResponse(503, KEYS_UNAVAILABLE);

@@ -14,12 +14,18 @@ import type { FastifyRequest, FastifyServerOptions, HTTPMethods } from 'fastify'
 /** Longest path parameter (Fastify's default `maxParamLength`), now answered by `rejectLongPathParams`. */
 export const MAX_PATH_PARAM_LENGTH = 100;
 
-/** Path parameters allowed to be longer: a file link's `ref` (about 110 characters, see FileLinkCodec). */
-export const LONG_PATH_PARAMS: Readonly<Record<string, number>> = { ref: 200 };
+/**
+ * Path parameters allowed to be longer: a file link's `ref` (about 110
+ * characters, see FileLinkCodec; its DTO refuses more than 200 with a 400).
+ */
+export const LONG_PATH_PARAMS: Readonly<Record<string, number>> = { ref: 256 };
+
+/** The longest value a path parameter of this name may have before a 414. */
+export const pathParamLimit = (name: string): number => LONG_PATH_PARAMS[name] ?? MAX_PATH_PARAM_LENGTH;
 
 export class UriTooLongError extends HttpException {
-  constructor() {
-    super(`A path segment is longer than ${MAX_PATH_PARAM_LENGTH} characters`, HttpStatus.URI_TOO_LONG);
+  constructor(limit = MAX_PATH_PARAM_LENGTH) {
+    super(`A path segment is longer than ${limit} characters`, HttpStatus.URI_TOO_LONG);
   }
 }
 
@@ -77,8 +83,9 @@ export function rejectLongPathParams(app: NestFastifyApplication): void {
       if (!request.is404) {
         const params = Object.entries((request.params ?? {}) as Record<string, unknown>);
         const tooLong = ([name, value]: [string, unknown]) =>
-          name !== '*' && typeof value === 'string' && value.length > (LONG_PATH_PARAMS[name] ?? MAX_PATH_PARAM_LENGTH);
-        if (params.some(tooLong)) throw new UriTooLongError();
+          name !== '*' && typeof value === 'string' && value.length > pathParamLimit(name);
+        const long = params.find(tooLong);
+        if (long) throw new UriTooLongError(pathParamLimit(long[0]));
       }
       return payload;
     });

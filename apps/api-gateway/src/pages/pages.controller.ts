@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@app/auth';
-import { renderContentHtml } from '@app/mirror';
+import { loadContentHtml } from '@app/mirror';
 import { ApiProblems } from '../http/api-problems.decorator.js';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
 import { PROJECTS_PATH } from '../http/routes.js';
@@ -89,7 +89,7 @@ export class PagesController {
       void reply.status(304);
       return undefined;
     }
-    const html = query.format === 'html' ? renderContentHtml(view.markdown) : undefined;
+    const html = query.format === 'html' ? (await loadContentHtml()).renderContentHtml(view.markdown) : undefined;
     return PageContentResponseDto.from(view, query.format, html);
   }
 
