@@ -269,11 +269,14 @@ async function main() {
   await api('POST', `${fakeUrl}/_fake/webhooks`, undefined, { url: project.webhook.url });
   // ... and the owner confirming it, as they would once they pasted the token into Notion.
   await api('POST', `${v1}/projects/${project.id}/webhook/confirm`, token);
+  // Pages, then their bodies (fetched after the import): the change feed's position comes after both.
   const synced = await waitFor('the first import', async () => {
     const p = await api('GET', `${v1}/projects/${project.id}`, token);
-    return p.sync.lastSyncedAt && p.sync.pageCount === workspace.pageIds.length ? p : undefined;
+    const done = p.sync.lastSyncedAt && p.sync.pageCount === workspace.pageIds.length && p.sync.contentPending === 0;
+    return done ? p : undefined;
   });
   const first = (await api('GET', `${v1}/projects/${project.id}/pages?limit=1`, token)).items[0];
+  const pictured = (await api('GET', `${v1}/projects/${project.id}/pages?q=pricing`, token)).items[0];
   let after = '0';
   for (;;) {
     const feed = await api('GET', `${v1}/projects/${project.id}/changes?after=${after}&limit=1000`, token);
@@ -291,7 +294,7 @@ async function main() {
       '',
       `export API=${v1} FAKE=${fakeUrl}`,
       `export TOKEN=${token}`,
-      `export PROJECT=${project.id} PAGE=${first.id} AFTER=${after}`,
+      `export PROJECT=${project.id} PAGE=${first.id} AFTER=${after} DOC=${pictured.id}`,
       '',
       '# 1. the mirrored pages, newest edit first',
       `curl -s "$API/projects/$PROJECT/pages?limit=3" ${h}`,
@@ -300,6 +303,8 @@ async function main() {
       '# 3. a moment later the edit is in the change feed, and in the page',
       `curl -s "$API/projects/$PROJECT/changes?after=$AFTER" ${h}`,
       `curl -s "$API/projects/$PROJECT/pages/$PAGE" ${h}`,
+      `# 4. a page's body as safe HTML; its image is a link of ours that never expires (no token needed)`,
+      `curl -s "$API/projects/$PROJECT/pages/$DOC/content?format=html" ${h}`,
       '',
       `API docs: ${apiOrigin}/docs  (Authorize with the token above)`,
       `TOKEN is user ${DEMO_USER}'s for 12 hours; mint another with: npm run --silent token -- --sub ${DEMO_USER}`,

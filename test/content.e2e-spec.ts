@@ -28,6 +28,8 @@ describe('page content and files (three apps, fake Notion)', () => {
   let call: ApiCall;
   let image: HostedFile;
   let cover: HostedFile;
+  /** Shown only in a files property (no body, icon or cover shows it). */
+  let attachment: HostedFile;
   /** A small project: bodies of every kind. */
   let a: BoundProject<{ plain: string; long: string; gaps: string; huge: string; pictured: string }>;
 
@@ -51,6 +53,7 @@ describe('page content and files (three apps, fake Notion)', () => {
     await notion.start();
     image = notion.hostFile('cat.png', solidPng(4, 4, [200, 80, 40]));
     cover = notion.hostFile('cover.png', solidPng(8, 2, [10, 10, 200]));
+    attachment = notion.hostFile('spec.pdf', 'not really a pdf', 'application/pdf');
     const started = await startThreeApps(config, notion.url, {
       ...RATE,
       CONTENT_MAX_BYTES: '2048',
@@ -63,7 +66,9 @@ describe('page content and files (three apps, fake Notion)', () => {
       const add = (title: string, body: Parameters<FakeNotion['setBody']>[1], extra = {}) =>
         notion.addPage(ds!, title, { at: new Date(Date.UTC(2025, 0, 1)), body, ...extra }).id;
       return {
-        plain: add('Plain', [{ type: 'heading_1', text: 'Hello' }, 'A first paragraph.']),
+        plain: add('Plain', [{ type: 'heading_1', text: 'Hello' }, 'A first paragraph.'], {
+          properties: { Attachments: prop.files([{ name: 'spec.pdf', hosted: attachment }]) },
+        }),
         // Longer than the fake's limit: Notion truncates, the sync completes it.
         long: add(
           'Long',
@@ -171,6 +176,11 @@ describe('page content and files (three apps, fake Notion)', () => {
     expect(after.location).not.toBe(before.location);
     expect(after.file.status).toBe(200);
     expect((await follow(links[1]!)).file.status).toBe(200);
+    // A file only a files property shows: its link is checked against the properties alone.
+    const onlyInProperty = (await page(a, a.seeded.plain)).properties.Attachments.files[0].file.url as string;
+    const pdf = await follow(onlyInProperty);
+    expect(pdf.file.status).toBe(200);
+    expect(await pdf.file.text()).toBe('not really a pdf');
   }, 30_000);
 
   it("refuses a forged or altered link, and one moved to another project's id (403)", async () => {
@@ -208,6 +218,9 @@ describe('page content and files (three apps, fake Notion)', () => {
   it('adds no version when a re-fetch only re-signed the file URLs', async () => {
     const before = await page(a, a.seeded.pictured);
     const body = (await content(a, a.seeded.pictured)).body;
+    const location = async () =>
+      (await fetch(before.icon.file.url as string, { redirect: 'manual' })).headers.get('location');
+    const signedBefore = await location();
     // Events without a change: Notion answers the same page and body under new signed URLs.
     await notion.notifyPage('page.properties_updated', a.seeded.pictured, { ...a.webhook }, { updated_properties: [] });
     await notion.notifyPage('page.content_updated', a.seeded.pictured, { ...a.webhook }, { updated_blocks: [] });
@@ -218,6 +231,8 @@ describe('page content and files (three apps, fake Notion)', () => {
       what: 'the re-fetch of the body',
     });
     const after = await page(a, a.seeded.pictured);
+    // Notion's URLs did change (the links now lead to the new ones), and nothing else did.
+    expect(await location()).not.toBe(signedBefore);
     expect(after.version).toBe(before.version);
     expect(after.contentVersion).toBe(before.contentVersion);
     expect((await content(a, a.seeded.pictured)).body.version).toBe(body.version);

@@ -58,8 +58,8 @@ describe('npm run demo', () => {
     const exports = lines.filter((line) => line.startsWith('export '));
     const commands = lines.filter((line) => line.startsWith('curl '));
     expect(exports).toHaveLength(3);
-    expect(commands).toHaveLength(4);
-    const [listPages, editPage, readChanges, readPage] = commands as [string, string, string, string];
+    expect(commands).toHaveLength(5);
+    const [listPages, editPage, readChanges, readPage, readBody] = commands as [string, string, string, string, string];
     const paste = (command: string) => {
       const run = spawnSync('bash', ['-c', [...exports, command].join('\n')], { encoding: 'utf8' });
       expect(run.status).toBe(0);
@@ -81,6 +81,14 @@ describe('npm run demo', () => {
     );
     expect(changes.items.map((p: { id: string }) => p.id)).toEqual([page]);
     expect(paste(readPage)).toMatchObject({ id: page, title: 'Edited in Notion' });
+    const body = paste(readBody);
+    expect(body.html).toContain('Approved mockup');
+    // The image: our link, no token, a redirect to the fake Notion's signed URL, and the PNG behind it.
+    const image = /<img [^>]*src="([^"]+)"/.exec(body.html as string)![1]!;
+    expect(image).toMatch(/\/api\/v1\/files\/f1\./);
+    const png = await fetch(image);
+    expect(png.status).toBe(200);
+    expect(png.headers.get('content-type')).toBe('image/png');
 
     const docs = /API docs: (\S+)/.exec(output)![1]!;
     expect((await fetch(docs)).status).toBe(200);

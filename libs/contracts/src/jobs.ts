@@ -63,6 +63,12 @@ export interface SyncPageContentJob {
 export interface ContentBackfillJob {
   readonly projectId: string;
   readonly correlationId: string;
+  /**
+   * Where a follow-up job goes on (a page id: its list is in page id order);
+   * absent, from the start. Each pass ends at the end of the list, so pages
+   * that failed wait for the next backfill instead of being retried in a loop.
+   */
+  readonly after?: string;
 }
 
 export interface RunEventHandlerJob {

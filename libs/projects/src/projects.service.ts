@@ -173,9 +173,9 @@ export class ProjectsService {
       if (!updated) return updated;
       // A new token may see more (or less): a full sync under it is requested in the same transaction,
       // and the answer says so (`queued`). Bodies turned on are fetched by the backfill that ends a full sync.
+      if (input.notionToken === undefined && !turningOn) return updated;
       if (input.notionToken !== undefined) await this.hooks.notionTokenChanged(id, manager);
-      else if (turningOn) await this.hooks.contentSyncEnabled(id, manager);
-      else return updated;
+      if (turningOn) await this.hooks.contentSyncEnabled(id, manager);
       return projects.findOwned(ownerId, id);
     });
     if (!row) throw new ProjectNotFoundError();

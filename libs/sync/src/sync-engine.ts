@@ -357,9 +357,7 @@ export class SyncEngine {
         }
       }
       written += (await this.mirror.upsert(projectId, rows, oldest)).written;
-      for (const row of rows) {
-        if (row.files?.length) await this.files.save(projectId, row.pageId, 'page', row.files, oldest);
-      }
+      await this.files.saveMany(projectId, rows, 'page', oldest);
       // Rows come in created_time order: a resumed read starts at the last one's minute.
       await checkpoint?.(batch[batch.length - 1]!.created_time);
       batch = [];

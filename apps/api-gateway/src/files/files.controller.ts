@@ -1,18 +1,11 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
-import { ApiOperation, ApiProperty, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { IsString, MaxLength } from 'class-validator';
 import { Public } from '@app/auth';
 import { FILES_PATH } from '@app/mirror';
 import { ApiProblem, ApiProblems } from '../http/api-problems.decorator.js';
+import { FileRefParamDto } from './dto/file-ref-param.dto.js';
 import { FilesService } from './files.service.js';
-
-export class FileRefParamDto {
-  @ApiProperty({ description: 'The ref of a file link, as the API gave it', maxLength: 200 })
-  @IsString()
-  @MaxLength(200)
-  ref: string;
-}
 
 /** Notion-hosted files behind links that never expire. */
 @ApiTags('files')

@@ -2,8 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req, Res } from '@
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentUser, type AuthUser } from '@app/auth';
-import { loadContentHtml } from '@app/mirror';
 import { ApiProblems } from '../http/api-problems.decorator.js';
+import { matchesIfNoneMatch } from '../http/conditional.js';
 import { PROBLEM_CONTENT_TYPE } from '../http/problem-details.js';
 import { PROJECTS_PATH } from '../http/routes.js';
 import { ProjectIdParamDto } from '../projects/dto/project-params.dto.js';
@@ -81,16 +81,13 @@ export class PagesController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PageContentResponseDto | undefined> {
-    const view = await this.pages.content(user.id, params.id, params.pageId);
-    // The links in a body are signed by the current key: a rotation changes them, and so the tag.
-    const etag = `"${view.version}.${view.linkKeyId}.${query.format}"`;
-    void reply.header('etag', etag).header('cache-control', 'private, no-cache');
-    if (ifNoneMatch(request.headers['if-none-match'], etag)) {
+    const body = await this.pages.content(user.id, params.id, params.pageId, query.format);
+    void reply.header('etag', body.etag).header('cache-control', 'private, no-cache');
+    if (matchesIfNoneMatch(request.headers['if-none-match'], body.etag)) {
       void reply.status(304);
       return undefined;
     }
-    const html = query.format === 'html' ? (await loadContentHtml()).renderContentHtml(view.markdown) : undefined;
-    return PageContentResponseDto.from(view, query.format, html);
+    return PageContentResponseDto.from(body.view, query.format, await body.html());
   }
 
   @Post(':id/pages/query')
@@ -172,12 +169,4 @@ export class PagesController {
       hasMore: feed.hasMore,
     };
   }
-}
-
-/** RFC 9110 `If-None-Match`: `*` or a list of tags, compared weakly (a `W/` prefix ignored). */
-function ifNoneMatch(header: string | string[] | undefined, etag: string): boolean {
-  if (header === undefined) return false;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  if (value.trim() === '*') return true;
-  return value.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }

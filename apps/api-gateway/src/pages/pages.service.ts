@@ -7,6 +7,7 @@ import {
   PageContentNotFoundError,
   type PageContentView,
   InvalidQueryError,
+  loadContentHtml,
   MirrorQuery,
   MirrorReader,
   PageNotFoundError,
@@ -18,6 +19,7 @@ import {
 } from '@app/mirror';
 import { InvalidCursorError, KeysetCursorCodec, ProjectsService } from '@app/projects';
 import { ProjectSyncStore } from '@app/sync';
+import type { ContentFormat } from './dto/page-content.dto.js';
 
 export interface ListPagesInput {
   readonly limit: number;
@@ -29,6 +31,13 @@ export interface ListPagesInput {
 
 export interface QueryPagesInput extends PageQueryInput {
   readonly cursor?: string;
+}
+
+/** A page's body as the content route answers it. */
+export interface PageBody {
+  readonly view: PageContentView;
+  readonly etag: string;
+  readonly html: () => Promise<string | undefined>;
 }
 
 export interface PageList {
@@ -59,13 +68,23 @@ export class PagesService {
     private readonly contents: ContentReader,
   ) {}
 
-  /** A page's body; 404 `page-not-found` or `page-content-not-found` (not fetched yet, or bodies off). */
-  async content(ownerId: string, projectId: string, pageId: string): Promise<PageContentView> {
+  /**
+   * A page's body in a format, with its `ETag`; 404 `page-not-found` or
+   * `page-content-not-found` (not fetched yet, or bodies off). The HTML is
+   * rendered only when asked for (`html()`): a 304 costs no rendering.
+   */
+  async content(ownerId: string, projectId: string, pageId: string, format: ContentFormat): Promise<PageBody> {
     await this.projects.get(ownerId, projectId);
     const found = await this.contents.content(projectId, pageId);
     if (found.state === 'no-page') throw new PageNotFoundError();
     if (found.state === 'pending') throw new PageContentNotFoundError(found.syncContent);
-    return found.content;
+    const view = found.content;
+    return {
+      view,
+      // The links in a body are signed by the current key: a rotation changes them, and so the tag.
+      etag: `"${view.version}.${view.linkKeyId}.${format}"`,
+      html: async () => (format === 'html' ? (await loadContentHtml()).renderContentHtml(view.markdown) : undefined),
+    };
   }
 
   async schema(ownerId: string, projectId: string): Promise<ProjectSchema> {

@@ -65,7 +65,7 @@ export class NotionSyncHandlers implements Handlers {
   async [JobName.SyncPage](data: JobPayloads[JobName.SyncPage]): Promise<JobOutcome> {
     const outcome = await this.engine.syncPage(data.projectId, data.pageId, data.correlationId);
     // A new page's body (`page.created`): its own job, coalesced and throttled per page.
-    if (outcome.contentWanted) await this.jobs.addDeduplicated(JobName.SyncPageContent, data);
+    if (outcome.contentWanted) await this.addQuietly(JobName.SyncPageContent, data);
     return this.settle(data.projectId, outcome);
   }
 
@@ -77,9 +77,9 @@ export class NotionSyncHandlers implements Handlers {
   }
 
   async [JobName.ContentBackfill](data: JobPayloads[JobName.ContentBackfill]): Promise<JobOutcome> {
-    const outcome = await this.content.backfill(data.projectId, data.correlationId);
+    const outcome = await this.content.backfill(data.projectId, data.correlationId, data.after);
     // Added while this job is active: deduplication keeps it as the one follow-up.
-    if (outcome.more) await this.backfill(data.projectId, data.correlationId);
+    if (outcome.more) await this.backfill(data.projectId, data.correlationId, outcome.more.after);
     return this.settleContent(data.projectId, outcome);
   }
 
@@ -116,9 +116,33 @@ export class NotionSyncHandlers implements Handlers {
     };
   }
 
-  private async backfill(projectId: string, correlationId: string): Promise<void> {
-    await this.jobs.addDeduplicated(JobName.ContentBackfill, { projectId, correlationId }, 0, {
-      priority: BACKFILL_PRIORITY,
-    });
+  private backfill(projectId: string, correlationId: string, after?: string): Promise<void> {
+    return this.addQuietly(
+      JobName.ContentBackfill,
+      { projectId, correlationId, ...(after && { after }) },
+      { priority: BACKFILL_PRIORITY },
+    );
+  }
+
+  /**
+   * Adds a content job after the work of a job that succeeded: a failed add
+   * (Redis out of reach) is logged, never the job's failure, which would mark
+   * its deliveries failed or put the project in error for work that was done.
+   * The next full or reconciling sync's backfill finds any body left behind.
+   */
+  private async addQuietly<J extends JobName.SyncPageContent | JobName.ContentBackfill>(
+    name: J,
+    data: JobPayloads[J],
+    options: { priority?: number } = {},
+  ): Promise<void> {
+    try {
+      await this.jobs.addDeduplicated(name, data, 0, options);
+    } catch (err) {
+      this.logger.warn({
+        msg: 'Content job not added; a later sync backfills it',
+        job: name,
+        reason: (err as Error).message,
+      });
+    }
   }
 }

@@ -20,6 +20,7 @@ import { MIRROR_WRITE_V2 } from './1765353600000-add-typed-values.js';
  *   project's `error`.
  * - `mirror_write` stores `cover` and answers the pages it inserted (a page
  *   job asks for their bodies).
+ * - Every project with mirrored pages gets a full sync requested: see `up`.
  */
 export class AddPageContent1765440000000 implements MigrationInterface {
   name = 'AddPageContent1765440000000';
@@ -72,6 +73,14 @@ export class AddPageContent1765440000000 implements MigrationInterface {
     `);
     await q.query(`ALTER TABLE project_sync ADD COLUMN content_error text, ADD COLUMN content_error_at timestamptz`);
     await q.query(MIRROR_WRITE_V3);
+    // Every project with mirrored pages re-read once: rows get file
+    // identities in place of signed URLs (and the URL cache its entries), and
+    // the full sync's end starts the backfill of every body. The relay
+    // enqueues these requests.
+    await q.query(
+      `UPDATE project_sync s SET requested_at = now()
+        WHERE EXISTS (SELECT 1 FROM notion_pages n WHERE n.project_id = s.project_id)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -97,9 +97,16 @@ describe('FileLinkCodec', () => {
       }
     });
 
-    it('answers revoked for any other key id (a rotated-out key and a changed id look alike)', () => {
+    it('answers revoked for a key id no longer in the ring (a rotated-out key and a made-up id look alike)', () => {
       expect(k1.open([version, 'k2', payload, mac].join('.'))).toEqual({ ok: false, reason: 'revoked' });
       expect(k1.open([version, 'k1x', payload, mac].join('.'))).toEqual({ ok: false, reason: 'revoked' });
+    });
+
+    it('answers tampered for an older key of the ring whose MAC is wrong', () => {
+      const ring = codec(`k2:${key(2)},k1:${key(1)}`);
+      expect(ring.open([version, 'k1', payload, mac].join('.'))).toEqual({ ok: false, reason: 'revoked' });
+      const [, , otherPayload] = partsOf(k1.sign(OTHER));
+      expect(ring.open([version, 'k1', otherPayload, mac].join('.'))).toEqual({ ok: false, reason: 'tampered' });
     });
 
     it('refuses payloads and MACs swapped between refs', () => {

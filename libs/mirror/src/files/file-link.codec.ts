@@ -40,19 +40,26 @@ const REVOKED: OpenedFileLink = { ok: false, reason: 'revoked' };
  * A ref binds project, page and file; it does not expire (clients store it and
  * its ETags), so the same input always gives the same ref. It is signed under
  * a key derived from the first `ENCRYPTION_KEYS` key and names that key's id:
- * after a rotation, refs of the old key open as `revoked`. Whether the file is
- * still in the live mirror is the caller's check.
+ * after a rotation, refs of an older key still in the ring open as `revoked`
+ * when their MAC is right under it (else `tampered`); refs naming a key id no
+ * longer in the ring open as `revoked` (an old link and a forgery cannot be
+ * told apart then). Whether the file is still in the live mirror is the
+ * caller's check.
  */
 @Injectable()
 export class FileLinkCodec {
   /** The id (in `ENCRYPTION_KEYS`) of the key that signs links now. */
   readonly keyId: string;
   private readonly key: Buffer;
+  /** Every key of the ring by id, to tell an old link (revoked) from a forgery (tampered). */
+  private readonly ring: ReadonlyMap<string, Buffer>;
 
   constructor(config: AppConfig) {
+    const derive = (key: Buffer) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'notion-sync file link', 32));
     const first = config.encryption.keys[0]!;
     this.keyId = first.id;
-    this.key = Buffer.from(hkdfSync('sha256', first.key, Buffer.alloc(0), 'notion-sync file link', 32));
+    this.key = derive(first.key);
+    this.ring = new Map(config.encryption.keys.map((k) => [k.id, derive(k.key)]));
   }
 
   /** The ref of a file. Throws on ids that are not UUIDs or a malformed file key (a caller's bug). */
@@ -64,7 +71,7 @@ export class FileLinkCodec {
       Buffer.from(target.fileKey, 'latin1'),
     ]).toString('base64url');
     const signed = `${VERSION}.${this.keyId}.${payload}`;
-    return `${signed}.${this.mac(signed).toString('base64url')}`;
+    return `${signed}.${this.mac(signed, this.key).toString('base64url')}`;
   }
 
   /** The target of a ref, or why it is refused. No I/O, and nothing allocated for a ref of the wrong shape. */
@@ -73,9 +80,11 @@ export class FileLinkCodec {
     const parts = REF.exec(ref);
     if (!parts) return TAMPERED;
     const [, keyId, payloadText, macText] = parts as unknown as [string, string, string, string];
-    if (keyId !== this.keyId) return REVOKED;
-    const expected = this.mac(ref.slice(0, ref.length - macText.length - 1));
+    const key = this.ring.get(keyId);
+    if (!key) return REVOKED;
+    const expected = this.mac(ref.slice(0, ref.length - macText.length - 1), key);
     if (!timingSafeEqual(Buffer.from(macText, 'base64url'), expected)) return TAMPERED;
+    if (keyId !== this.keyId) return REVOKED;
     const payload = Buffer.from(payloadText, 'base64url');
     const fileKey = payload.toString('latin1', 2 * UUID_BYTES);
     // Only a ref we signed gets here, and sign() checks its input: defence in depth.
@@ -88,8 +97,8 @@ export class FileLinkCodec {
     };
   }
 
-  private mac(signed: string): Buffer {
-    return createHmac('sha256', this.key).update(signed).digest().subarray(0, MAC_BYTES);
+  private mac(signed: string, key: Buffer): Buffer {
+    return createHmac('sha256', key).update(signed).digest().subarray(0, MAC_BYTES);
   }
 }
 

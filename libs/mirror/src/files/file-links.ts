@@ -19,6 +19,8 @@ export type ResolvedFile =
       /** Notion's latest signed URL in the cache, and when it expires. */
       readonly url: string;
       readonly expiresAt: Date | null;
+      /** When a fetch last saw that URL (a refresh just made is not made again). */
+      readonly seenAt: Date;
     }
   /** Forged or altered: 403. */
   | { readonly found: false; readonly reason: 'tampered' }
@@ -66,9 +68,14 @@ export class FileLinks {
     const opened = this.codec.open(ref);
     if (!opened.ok) return { found: false, reason: opened.reason };
     const { projectId, pageId } = opened;
-    const [row] = await selectRows<{ source: 'page' | 'content'; url: string; expires_at: Date | null }>(
+    const [row] = await selectRows<{
+      source: 'page' | 'content';
+      url: string;
+      expires_at: Date | null;
+      seen_at: Date;
+    }>(
       this.db,
-      `SELECT f.source, f.url, f.expires_at
+      `SELECT f.source, f.url, f.expires_at, f.seen_at
          FROM page_files f
          JOIN notion_pages n ON n.project_id = f.project_id AND n.page_id = f.page_id AND n.deleted_at IS NULL
          LEFT JOIN page_contents c ON c.project_id = f.project_id AND c.page_id = f.page_id
@@ -76,11 +83,19 @@ export class FileLinks {
           AND (f.identity = ANY(c.files)
             OR n.icon -> 'file' ->> 'url' = f.identity
             OR n.cover -> 'file' ->> 'url' = f.identity
-            OR jsonb_path_exists(n.properties, 'lax $.*.files[*].file.url ? (@ == $id)',
+            OR jsonb_path_exists(n.properties, 'strict $.**.file.url ? (@ == $id)',
                                  jsonb_build_object('id', f.identity)))`,
       [projectId, pageId, opened.fileKey],
     );
     if (!row) return { found: false, reason: 'gone' };
-    return { found: true, projectId, pageId, source: row.source, url: row.url, expiresAt: row.expires_at };
+    return {
+      found: true,
+      projectId,
+      pageId,
+      source: row.source,
+      url: row.url,
+      expiresAt: row.expires_at,
+      seenAt: row.seen_at,
+    };
   }
 }

@@ -16,6 +16,9 @@ export interface FileParts {
 export function servedFiles(parts: FileParts, link: (identity: string) => string): FileParts {
   const linked = new Map<string, string>();
   const linkOnce = (identity: string) => {
+    // Only identities (origin and path): a row stored before identities were
+    // (a signed URL, with its query) is served as it is until its next fetch.
+    if (identity.includes('?')) return identity;
     let url = linked.get(identity);
     if (url === undefined) linked.set(identity, (url = link(identity)));
     return url;

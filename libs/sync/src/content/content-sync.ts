@@ -6,7 +6,6 @@ import { AppConfig } from '@app/config';
 import { selectRows } from '@app/database';
 import { classifyNotionError, NotionClientFactory } from '@app/notion';
 import { ProjectsService } from '@app/projects';
-import { FileUrlCache } from '../files/file-url-cache.js';
 import { MirrorWriter } from '../mirror.writer.js';
 import { CONTENT_STALE, ProjectSyncStore } from '../project-sync.store.js';
 import { ContentWriter, type ContentWrite } from './content.writer.js';
@@ -24,8 +23,8 @@ export interface ContentOutcome {
   /** Why the job did nothing, or stopped. */
   readonly skipped?: string;
   readonly projectDeleted?: true;
-  /** A backfill left pages to do: the caller adds a follow-up job. */
-  readonly more?: true;
+  /** A backfill left pages to do: the caller adds a follow-up job that goes on after this page id. */
+  readonly more?: { readonly after: string };
 }
 
 /** Pages a backfill reads from its work list at a time. */
@@ -51,7 +50,6 @@ export class ContentSync {
     private readonly notion: NotionClientFactory,
     private readonly writer: ContentWriter,
     private readonly mirror: MirrorWriter,
-    private readonly files: FileUrlCache,
     private readonly store: ProjectSyncStore,
   ) {}
 
@@ -60,6 +58,9 @@ export class ContentSync {
     const bound = await this.projects.notionBindingNow(projectId);
     if (!bound) return { fetched: 0, changed: 0, skipped: 'project deleted', projectDeleted: true };
     if (!bound.binding.syncContent) return { fetched: 0, changed: 0, skipped: 'content sync is off' };
+    // A page of the workspace outside the project's database (or not mirrored
+    // yet: its page job asks for the body once it inserts it) costs no request.
+    if (!(await this.isLive(projectId, pageId))) return { fetched: 0, changed: 0, skipped: 'page not mirrored' };
     const client = this.notion.forToken(bound.binding.notionToken);
     const write = await this.fetchAndStore(client, projectId, pageId, bound.clock);
     this.logger.log({ msg: 'Page content synced', projectId, pageId, outcome: write.outcome, correlationId });
@@ -74,13 +75,13 @@ export class ContentSync {
    * `more` when some are left. Resumable by nature: the work list is the
    * mirror itself (each stored body leaves it).
    */
-  async backfill(projectId: string, correlationId: string): Promise<ContentOutcome> {
+  async backfill(projectId: string, correlationId: string, from?: string): Promise<ContentOutcome> {
     const binding = await this.projects.notionBinding(projectId);
     if (!binding) return { fetched: 0, changed: 0, skipped: 'project deleted', projectDeleted: true };
     if (!binding.syncContent) return { fetched: 0, changed: 0, skipped: 'content sync is off' };
     const client = this.notion.forToken(binding.notionToken);
     const deadline = Date.now() + this.config.content.backfillSliceSeconds * 1000;
-    let after = '00000000-0000-0000-0000-000000000000';
+    let after = from ?? '00000000-0000-0000-0000-000000000000';
     let fetched = 0;
     let changed = 0;
     let failures = 0;
@@ -112,10 +113,11 @@ export class ContentSync {
       }
       if (outOfTime) break;
     }
-    // Pages that failed are left for the next backfill (a full sync's), not for a follow-up now.
+    // A follow-up goes on after the last page tried: pages that failed are left
+    // for the next backfill (the next full or reconciling sync's), not retried in a loop.
     const more = outOfTime && (await this.stalePages(projectId, after, 1)).length > 0;
     this.logger.log({ msg: 'Content backfill slice done', projectId, fetched, changed, more, correlationId });
-    return { fetched, changed, ...(more && { more: true as const }) };
+    return { fetched, changed, ...(more && { more: { after } }) };
   }
 
   private async fetchAndStore(
@@ -132,16 +134,23 @@ export class ContentSync {
         await this.store.setContentError(projectId, CONTENT_REFUSED);
         return { outcome: 'refused' };
       }
-      if (isPageNotFound(err)) return { outcome: 'missing' };
-      if (!isBodyRefused(err)) throw err;
-      body = { error: `Notion refused this page's content (${(err as Error).message.split('\n', 1)[0]})` };
+      // 404: gone or unshared (the page job tombstones it); 400: Notion cannot give it. Either is
+      // kept as the page's content error, so the backfill's list moves past it.
+      if (!isPageNotFound(err) && !isBodyRefused(err)) throw err;
+      body = { error: `Notion gave no content for this page (${(err as Error).message.split('\n', 1)[0]})` };
     }
     const write = await this.writer.write(projectId, pageId, body, fetchStartedAt);
-    if (write.outcome === 'written') {
-      if ('files' in body) await this.files.save(projectId, pageId, 'content', body.files, fetchStartedAt);
-      await this.store.setContentError(projectId, null);
-    }
+    if (write.outcome === 'written') await this.store.setContentError(projectId, null);
     return write;
+  }
+
+  private async isLive(projectId: string, pageId: string): Promise<boolean> {
+    const rows = await selectRows(
+      this.db,
+      `SELECT 1 FROM notion_pages WHERE project_id = $1 AND page_id = $2 AND deleted_at IS NULL`,
+      [projectId, pageId],
+    );
+    return rows.length > 0;
   }
 
   /** Live pages of the project whose body is missing or older than their last edit, by page id. */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { selectRows } from '@app/database';
+import { FileUrlCache } from '../files/file-url-cache.js';
 import type { PageBody } from './page-body.js';
 
 /** What a body write did. */
@@ -37,7 +38,10 @@ interface StoredBody {
  */
 @Injectable()
 export class ContentWriter {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    private readonly files: FileUrlCache,
+  ) {}
 
   /** Stores a fetched body, or (`error`) why Notion gives none for this page. */
   write(
@@ -74,6 +78,8 @@ export class ContentWriter {
       if (!page) return { outcome: 'missing' };
       if (!page.live) return { outcome: 'gone' };
       if (page.newer) return { outcome: 'older' };
+      // The signed URLs of the body's files, with it: a link to a file of the stored body finds its URL.
+      if (!('error' in body)) await this.files.save(projectId, pageId, 'content', body.files, fetchStartedAt, m);
       const changed = !page.stored || !sameBody(page.stored, next);
       if (!changed) {
         await m.query(

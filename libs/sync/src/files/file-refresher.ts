@@ -3,7 +3,7 @@ import { isFullPage } from '@notionhq/client';
 import { Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
 import { redisConnectionOptions } from '@app/messaging';
-import { classifyNotionError, NotionClientFactory, stripPageFiles, type SeenFile } from '@app/notion';
+import { classifyNotionError, NotionClientFactory, runInNotionJob, stripPageFiles } from '@app/notion';
 import { ProjectsService } from '@app/projects';
 import { readPageBody } from '../content/page-body.js';
 import { FileUrlCache, type FileSource } from './file-url-cache.js';
@@ -19,8 +19,12 @@ export type RefreshOutcome =
   /** Rate limited, or Notion failed: try again later. */
   | 'unavailable';
 
-/** How long a refresh may hold its page's lock (a Notion request or two, paced). */
-const LOCK_MS = 15_000;
+/**
+ * How long a refresh may hold its page's lock: longer than a refresh takes
+ * (its first request waits at most NOTION_RATE_LIMIT_DEFER_MS for a turn, and
+ * a body's parts are paced like any job's).
+ */
+const LOCK_MS = 120_000;
 
 /**
  * Gets fresh signed URLs for a page's files from Notion (`pages.retrieve` for
@@ -67,14 +71,16 @@ export class FileRefresher implements OnApplicationShutdown {
       if (!binding) return 'gone';
       const client = this.notion.forToken(binding.notionToken);
       const seenAt = new Date();
-      let files: readonly SeenFile[];
-      if (source === 'content') {
-        files = (await readPageBody(client, pageId, this.config.content.maxBytes)).files;
-      } else {
+      // As a job of its own at the rate limit: a turn further off than
+      // NOTION_RATE_LIMIT_DEFER_MS is not waited for in a request (503, retry).
+      const files = await runInNotionJob(`file-refresh-${projectId}-${pageId}-${source}`, async () => {
+        if (source === 'content') return (await readPageBody(client, pageId, this.config.content.maxBytes)).files;
         const page = await client.pages.retrieve({ page_id: pageId });
-        if (!isFullPage(page)) return 'gone';
-        files = stripPageFiles({ properties: page.properties, icon: page.icon, cover: page.cover }).files;
-      }
+        return isFullPage(page)
+          ? stripPageFiles({ properties: page.properties, icon: page.icon, cover: page.cover }).files
+          : undefined;
+      });
+      if (!files) return 'gone';
       await this.cache.save(projectId, pageId, source, files, seenAt);
       return 'refreshed';
     } catch (err) {

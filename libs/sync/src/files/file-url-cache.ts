@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { selectRows } from '@app/database';
 import { fileKey, type SeenFile } from '@app/notion';
 
@@ -30,39 +30,63 @@ export class FileUrlCache {
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /** Records the URLs a fetch that started at `seenAt` saw; one statement, nothing when `files` is empty. */
-  async save(
+  /** Records the URLs a fetch that started at `seenAt` saw on one page (see `saveMany`). */
+  save(
     projectId: string,
     pageId: string,
     source: FileSource,
     files: readonly SeenFile[],
     seenAt: Date,
+    manager?: EntityManager,
   ): Promise<void> {
-    if (files.length === 0) return;
-    const unique = [...new Map(files.map((f) => [fileKey(f.identity), f])).entries()];
-    try {
-      await this.db.query(
+    return this.saveMany(projectId, [{ pageId, files }], source, seenAt, manager);
+  }
+
+  /**
+   * Records the URLs fetches that started at `seenAt` saw on these pages: one
+   * statement, none when no page shows a file. In a writer's transaction
+   * (`manager`), it commits with the write; alone, a page purged meanwhile
+   * (its foreign key) is no error: nothing is left to link to.
+   */
+  async saveMany(
+    projectId: string,
+    pages: ReadonlyArray<{ readonly pageId: string; readonly files?: readonly SeenFile[] }>,
+    source: FileSource,
+    seenAt: Date,
+    manager?: EntityManager,
+  ): Promise<void> {
+    const rows = pages.flatMap(({ pageId, files = [] }) =>
+      [...new Map(files.map((f) => [fileKey(f.identity), f])).entries()].map(([key, f]) => ({ pageId, key, f })),
+    );
+    if (rows.length === 0) return;
+    const statement = (m: EntityManager | DataSource) =>
+      m.query(
         `INSERT INTO page_files AS f (project_id, page_id, file_key, identity, source, url, expires_at, seen_at)
-         SELECT $1, $2, k, i, $3, u, e, $7
-           FROM unnest($4::text[], $5::text[], $6::text[], $8::timestamptz[]) AS x(k, i, u, e)
-          WHERE EXISTS (SELECT 1 FROM notion_pages WHERE project_id = $1 AND page_id = $2)
+         SELECT $1, x.p, x.k, x.i, $2, x.u, x.e, $3
+           FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[]) AS x(p, k, i, u, e)
+          WHERE EXISTS (SELECT 1 FROM notion_pages n WHERE n.project_id = $1 AND n.page_id = x.p)
          ON CONFLICT (project_id, page_id, file_key) DO UPDATE SET
            url = EXCLUDED.url, expires_at = EXCLUDED.expires_at, seen_at = EXCLUDED.seen_at, source = EXCLUDED.source
          WHERE EXCLUDED.expires_at IS NULL OR f.expires_at IS NULL OR EXCLUDED.expires_at >= f.expires_at`,
         [
           projectId,
-          pageId,
           source,
-          unique.map(([key]) => key),
-          unique.map(([, f]) => f.identity),
-          unique.map(([, f]) => f.url),
           seenAt,
-          unique.map(([, f]) => f.expiresAt),
+          rows.map((r) => r.pageId),
+          rows.map((r) => r.key),
+          rows.map((r) => r.f.identity),
+          rows.map((r) => r.f.url),
+          rows.map((r) => r.f.expiresAt),
         ],
       );
+    if (manager) {
+      await statement(manager);
+      return;
+    }
+    try {
+      await statement(this.db);
     } catch (err) {
-      // The page was purged meanwhile (foreign key): nothing left to link to.
-      this.logger.debug({ msg: 'File URLs not cached', projectId, pageId, reason: (err as Error).message });
+      this.logger.debug({ msg: 'File URLs not cached', projectId, reason: (err as Error).message });
     }
   }
 
