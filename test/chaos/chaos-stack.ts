@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
-import { QueueName, syncIds } from '@app/contracts';
+import { JobName, QueueName, syncIds } from '@app/contracts';
 import { redisConnectionOptions } from '@app/messaging';
 import { type AppName, AppProcess, type Exit, FakeNotion, type FakePage, freePort, waitFor } from '@app/testing';
 import { processEnv, testEnv } from '../jest/test-env.js';
@@ -152,6 +152,9 @@ export class ChaosStack {
       notionDatabaseId: databaseId,
       notionToken: token,
       notionWebhookSecret: verificationToken,
+      // The scenarios count page jobs in every worker slot and their deliveries:
+      // a body backfill would hold a slot of its own (bodies: test/content.e2e-spec.ts).
+      syncContent: false,
     });
     expect(res.status).toBe(201);
     const id = res.body.id as string;
@@ -226,10 +229,13 @@ export class ChaosStack {
     }
   }
 
-  /** Job ids of the queue's active jobs for this project. */
+  /** Job ids of the queue's active page jobs for this project. */
   async activeJobIds(projectId: string): Promise<string[]> {
     const active = await this.queue.getActive();
-    return active.filter((j) => (j.data as { projectId?: string }).projectId === projectId).map((j) => j.id!);
+    // Page jobs only: each settles deliveries, which the scenarios count.
+    return active
+      .filter((j) => j.name === JobName.SyncPage && (j.data as { projectId?: string }).projectId === projectId)
+      .map((j) => j.id!);
   }
 
   /** Removes the project's job schedulers, so nothing of it runs after its scenario. */

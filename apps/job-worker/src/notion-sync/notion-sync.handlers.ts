@@ -46,6 +46,11 @@ export class NotionSyncHandlers implements Handlers {
     private readonly jobs: JobQueue,
   ) {}
 
+  /** The app is stopping: long jobs (content backfills) end early, leaving a follow-up. */
+  stopping(): void {
+    this.content.stop();
+  }
+
   /** One extension handler for one delivery; the last handler to finish marks it processed. */
   async [JobName.RunEventHandler](data: JobPayloads[JobName.RunEventHandler]): Promise<JobOutcome> {
     const delivery = await this.inbox.find(data.deliveryId);

@@ -119,6 +119,8 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
    */
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.worker) return;
+    // A content backfill's slice outlasts the drain: it ends at its next page.
+    this.handlers.stopping();
     const drainMs = Math.max(this.config.shutdownGraceMs - 2000, 0);
     if (await settlesWithin(this.worker.close(), drainMs)) return;
     this.logger.warn(

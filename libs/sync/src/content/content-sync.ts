@@ -42,6 +42,8 @@ const BACKFILL_FAILURES = 3;
 @Injectable()
 export class ContentSync {
   private readonly logger = new Logger(ContentSync.name);
+  /** The app is stopping: a backfill ends its slice at the next page (its follow-up goes on after a restart). */
+  private stopping = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -90,7 +92,7 @@ export class ContentSync {
       const ids = await this.stalePages(projectId, after, BACKFILL_BATCH);
       if (ids.length === 0) break;
       for (const pageId of ids) {
-        if (Date.now() >= deadline) outOfTime = true;
+        if (Date.now() >= deadline || this.stopping) outOfTime = true;
         if (outOfTime) break;
         after = pageId;
         let write: ContentWrite | { outcome: 'refused' };
@@ -118,6 +120,15 @@ export class ContentSync {
     const more = outOfTime && (await this.stalePages(projectId, after, 1)).length > 0;
     this.logger.log({ msg: 'Content backfill slice done', projectId, fetched, changed, more, correlationId });
     return { fetched, changed, ...(more && { more: { after } }) };
+  }
+
+  /**
+   * Ends running backfills at their next page: a slice lasts up to
+   * `CONTENT_BACKFILL_SLICE_SECONDS`, longer than a worker's drain at shutdown
+   * may take. Called by the job-worker before it closes its BullMQ worker.
+   */
+  stop(): void {
+    this.stopping = true;
   }
 
   private async fetchAndStore(
