@@ -33,6 +33,7 @@ describe('coalescing around a running job', () => {
     const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] })
       .overrideProvider(NotionSyncHandlers)
       .useValue({
+        stopping: () => undefined,
         // Like the real handler, but the first run holds until the test lets it go.
         [JobName.SyncPage]: async (data: SyncPageJob) => {
           runs.push(data);

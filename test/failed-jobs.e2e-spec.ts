@@ -23,6 +23,7 @@ describe('failed jobs', () => {
     const moduleRef = await Test.createTestingModule({ imports: [JobWorkerModule.forRoot(config)] })
       .overrideProvider(NotionSyncHandlers)
       .useValue({
+        stopping: () => undefined,
         [JobName.SyncPage]: async () => {
           calls++;
           throw new Error('Notion is on fire');

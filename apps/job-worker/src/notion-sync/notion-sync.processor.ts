@@ -120,7 +120,12 @@ export class NotionSyncProcessor implements OnApplicationBootstrap, BeforeApplic
   async beforeApplicationShutdown(): Promise<void> {
     if (!this.worker) return;
     // A content backfill's slice outlasts the drain: it ends at its next page.
-    this.handlers.stopping();
+    // Whatever happens there, the worker below must still be closed.
+    try {
+      this.handlers.stopping();
+    } catch (err) {
+      this.logger.warn(`Could not stop long jobs early: ${(err as Error).message}`);
+    }
     const drainMs = Math.max(this.config.shutdownGraceMs - 2000, 0);
     if (await settlesWithin(this.worker.close(), drainMs)) return;
     this.logger.warn(
