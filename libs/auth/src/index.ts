@@ -5,3 +5,4 @@ export { signDevToken, type DevTokenOptions } from './dev-token.js';
 export { JwtAuthGuard } from './jwt-auth.guard.js';
 export { parseTokenArgs, TOKEN_USAGE, tokenFor, TokenUsageError, type TokenArgs } from './token.command.js';
 export { IS_PUBLIC_KEY, Public } from './public.decorator.js';
+export { STREAM_TICKET_TTL_MS, StreamTickets, type OpenedStreamTicket } from './stream-ticket.js';
