@@ -1,6 +1,6 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, derivedKey } from '@app/config';
 
 /** How long a ticket may be used to open a stream (a browser opens it at once). */
 export const STREAM_TICKET_TTL_MS = 60_000;
@@ -28,9 +28,7 @@ export class StreamTickets {
   private readonly key: Buffer;
 
   constructor(config: AppConfig) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', config.encryption.keys[0]!.key, Buffer.alloc(0), 'notion-sync stream ticket', 32),
-    );
+    this.key = derivedKey(config.encryption.keys[0]!.key, 'notion-sync stream ticket');
   }
 
   issue(grant: { readonly ownerId: string; readonly projectId: string }, now = Date.now()) {

@@ -1,6 +1,7 @@
 export { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
 export { JobQueue } from './job-queue.js';
 export { EventBusModule, QueueModule } from './messaging.module.js';
+export { reportOutagesOnce } from './outages.js';
 export { PageFetchWindow, type FetchKind } from './page-fetch-window.js';
 export {
   PrefixedRedisClient,
@@ -8,4 +9,4 @@ export {
   redisClientOptions,
   redisServerOptions,
 } from './prefixed-redis.transport.js';
-export { bullConnection, redisConnectionOptions, type RedisEndpoint } from './redis-connection.js';
+export { boundedRedisOptions, bullConnection, redisConnectionOptions, type RedisEndpoint } from './redis-connection.js';

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
 import { reportOutagesOnce } from './outages.js';
-import { redisConnectionOptions } from './redis-connection.js';
+import { boundedRedisOptions } from './redis-connection.js';
 
 /**
  * KEYS[1]: the page's window; ARGV[1]: the job id; ARGV[2]: the window (ms).
@@ -50,16 +50,8 @@ export class PageFetchWindow implements OnApplicationShutdown {
 
   constructor(private readonly config: AppConfig) {
     this.windowMs = config.sync.pageFetchWindowMs;
-    const redis = new Redis({
-      ...redisConnectionOptions(config.redis.url),
-      // Only the workers open it, on first use.
-      lazyConnect: true,
-      // A bounded wait: a job or a dispatch must not hang on the throttle.
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: 2000,
-      disconnectTimeout: 200,
-    });
+    // Only the workers open it, on first use; a job or a dispatch must not hang on the throttle.
+    const redis = new Redis(boundedRedisOptions(config.redis.url));
     redis.defineCommand('claimPageFetch', { numberOfKeys: 1, lua: CLAIM });
     reportOutagesOnce(redis, this.logger);
     this.redis = redis as Redis & WindowCommands;

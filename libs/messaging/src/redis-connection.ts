@@ -25,6 +25,23 @@ export function redisConnectionOptions(url: string): RedisEndpoint {
   };
 }
 
+/**
+ * A connection for short side decisions (a fetch window, a lock) that must
+ * never hold up the caller: opened on first use, one retry, and every wait
+ * bounded (connect, command, disconnect).
+ */
+export function boundedRedisOptions(url: string) {
+  return {
+    ...redisConnectionOptions(url),
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    // How long disconnect() waits for a socket that never closes cleanly.
+    disconnectTimeout: 200,
+  };
+}
+
 /** Longest wait between two reconnection attempts to Redis, for BullMQ's connections. */
 export const BULL_RECONNECT_MAX_MS = 1000;
 

@@ -1,6 +1,6 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, derivedKey } from '@app/config';
 
 /** A position in a list ordered by (time DESC, id DESC). */
 export interface KeysetPosition {
@@ -23,9 +23,7 @@ export class KeysetCursorCodec {
   private readonly key: Buffer;
 
   constructor(config: AppConfig) {
-    this.key = Buffer.from(
-      hkdfSync('sha256', config.encryption.keys[0]!.key, Buffer.alloc(0), 'notion-sync keyset cursor', 32),
-    );
+    this.key = derivedKey(config.encryption.keys[0]!.key, 'notion-sync keyset cursor');
   }
 
   /** @param scope whose list this is (the owner): a cursor is valid only in its own scope. */

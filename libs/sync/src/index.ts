@@ -3,7 +3,7 @@ export type { ContentWrite } from './content/content.writer.js';
 export type { PageBody, TruncatedReason, UnknownBlockReason } from './content/page-body.js';
 export { DataSourceSchemaStore } from './data-source-schema.store.js';
 export { FileRefresher, type RefreshOutcome } from './files/file-refresher.js';
-export { FileUrlCache, type CachedFile, type FileSource } from './files/file-url-cache.js';
+export { FileUrlCache, type FileSource } from './files/file-url-cache.js';
 export { FullSyncLock, type HeldLock } from './full-sync-lock.js';
 export type { MirrorRow } from './mirror-row.js';
 export { MirrorRetention, type ExpiredTombstone } from './mirror.retention.js';

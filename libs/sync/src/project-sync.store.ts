@@ -319,16 +319,6 @@ export class ProjectSyncStore implements ProjectHooks {
     );
   }
 
-  /** The content error recorded for the project, if any (see `setContentError`). */
-  async contentError(projectId: string): Promise<{ error: string; at: Date } | undefined> {
-    const [row] = await selectRows<{ content_error: string | null; content_error_at: Date | null }>(
-      this.db,
-      `SELECT content_error, content_error_at FROM project_sync WHERE project_id = $1`,
-      [projectId],
-    );
-    return row?.content_error ? { error: row.content_error, at: row.content_error_at! } : undefined;
-  }
-
   /**
    * Moves the project's live page count by `delta` (pages the write made live,
    * less those it tombstoned), in the mirror's transaction that changed them:

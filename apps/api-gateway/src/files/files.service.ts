@@ -40,25 +40,30 @@ type Found = Extract<ResolvedFile, { found: true }>;
  */
 @Injectable()
 export class FilesService {
+  /** A URL expiring within this is refreshed first (`FILE_URL_REFRESH_MARGIN_SECONDS`). */
+  private readonly marginMs: number;
+
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly links: FileLinks,
     private readonly refresher: FileRefresher,
-  ) {}
+  ) {
+    this.marginMs = config.content.fileUrlRefreshMarginSeconds * 1000;
+  }
 
   async redirect(ref: string): Promise<FileRedirect> {
     const opened = await this.links.resolve(ref);
     if (!opened.found) throw opened.reason === 'tampered' ? new FileLinkInvalidError() : new FileNotFoundError();
     let file: Found = opened;
     if (!this.fresh(file)) file = await this.refreshed(ref, file);
-    const marginMs = this.config.content.fileUrlRefreshMarginSeconds * 1000;
-    const untilRefresh = file.expiresAt ? (file.expiresAt.getTime() - Date.now() - marginMs) / 1000 : MAX_AGE_SECONDS;
+    const untilRefresh = file.expiresAt
+      ? (file.expiresAt.getTime() - Date.now() - this.marginMs) / 1000
+      : MAX_AGE_SECONDS;
     return { url: file.url, maxAgeSeconds: Math.max(0, Math.min(MAX_AGE_SECONDS, Math.floor(untilRefresh))) };
   }
 
   private fresh(file: Found): boolean {
-    const marginMs = this.config.content.fileUrlRefreshMarginSeconds * 1000;
-    return file.expiresAt === null || file.expiresAt.getTime() - Date.now() > marginMs;
+    return file.expiresAt === null || file.expiresAt.getTime() - Date.now() > this.marginMs;
   }
 
   /**
@@ -67,8 +72,7 @@ export class FilesService {
    * expired one means Notion no longer shows the file there (404).
    */
   private async refreshed(ref: string, file: Found): Promise<Found> {
-    const marginMs = this.config.content.fileUrlRefreshMarginSeconds * 1000;
-    const staleWhenSeen = file.expiresAt !== null && file.seenAt.getTime() >= file.expiresAt.getTime() - marginMs;
+    const staleWhenSeen = file.expiresAt !== null && file.seenAt.getTime() >= file.expiresAt.getTime() - this.marginMs;
     if (!staleWhenSeen || Date.now() - file.seenAt.getTime() >= REFRESH_COOLDOWN_MS) {
       const outcome = await this.refresher.refresh(file.projectId, file.pageId, file.source);
       if (outcome === 'gone') throw new FileNotFoundError();

@@ -1,6 +1,6 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, derivedKey } from '@app/config';
 import { normalizeNotionId } from '@app/notion';
 
 /** What a file link points at: a file (by `fileKey` of its identity) of one page of one project. */
@@ -55,7 +55,7 @@ export class FileLinkCodec {
   private readonly ring: ReadonlyMap<string, Buffer>;
 
   constructor(config: AppConfig) {
-    const derive = (key: Buffer) => Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'notion-sync file link', 32));
+    const derive = (key: Buffer) => derivedKey(key, 'notion-sync file link');
     const first = config.encryption.keys[0]!;
     this.keyId = first.id;
     this.key = derive(first.key);

@@ -65,6 +65,7 @@ export class ContentSync {
     if (!(await this.isLive(projectId, pageId))) return { fetched: 0, changed: 0, skipped: 'page not mirrored' };
     const client = this.notion.forToken(bound.binding.notionToken);
     const write = await this.fetchAndStore(client, projectId, pageId, bound.clock);
+    if (write.outcome === 'written') await this.store.setContentError(projectId, null);
     this.logger.log({ msg: 'Page content synced', projectId, pageId, outcome: write.outcome, correlationId });
     if (write.outcome === 'refused') return { fetched: 0, changed: 0, skipped: CONTENT_REFUSED };
     if (write.outcome === 'projectDeleted') return { fetched: 0, changed: 0, projectDeleted: true };
@@ -88,6 +89,8 @@ export class ContentSync {
     let changed = 0;
     let failures = 0;
     let outOfTime = false;
+    // A body read clears the content error; once per slice is enough.
+    let cleared = false;
     for (;;) {
       const ids = await this.stalePages(projectId, after, BACKFILL_BATCH);
       if (ids.length === 0) break;
@@ -110,6 +113,10 @@ export class ContentSync {
         }
         if (write.outcome === 'refused') return { fetched, changed, skipped: CONTENT_REFUSED };
         if (write.outcome === 'projectDeleted') return { fetched, changed, projectDeleted: true };
+        if (write.outcome === 'written' && !cleared) {
+          await this.store.setContentError(projectId, null);
+          cleared = true;
+        }
         fetched++;
         if (write.outcome === 'written' && write.changed) changed++;
       }
@@ -150,9 +157,7 @@ export class ContentSync {
       if (!isPageNotFound(err) && !isBodyRefused(err)) throw err;
       body = { error: `Notion gave no content for this page (${(err as Error).message.split('\n', 1)[0]})` };
     }
-    const write = await this.writer.write(projectId, pageId, body, fetchStartedAt);
-    if (write.outcome === 'written') await this.store.setContentError(projectId, null);
-    return write;
+    return this.writer.write(projectId, pageId, body, fetchStartedAt);
   }
 
   private async isLive(projectId: string, pageId: string): Promise<boolean> {

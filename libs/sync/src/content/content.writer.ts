@@ -65,9 +65,15 @@ export class ContentWriter {
       await m.query(`SELECT pg_advisory_xact_lock(hashtextextended('notion_pages:' || $1, 0))`, [projectId]);
       const [project] = await selectRows(m, `SELECT 1 FROM projects WHERE id = $1 FOR KEY SHARE`, [projectId]);
       if (!project) return { outcome: 'projectDeleted' };
-      const [page] = await selectRows<{ live: boolean; newer: boolean; stored: StoredBody | null }>(
+      const [page] = await selectRows<{
+        live: boolean;
+        newer: boolean;
+        stored: StoredBody | null;
+        version: string | null;
+      }>(
         m,
         `SELECT n.deleted_at IS NULL AS live, coalesce(n.content_fetched_at >= $3, false) AS newer,
+           c.version::text AS version,
            CASE WHEN c.page_id IS NOT NULL THEN jsonb_build_object('markdown', c.markdown, 'truncated', c.truncated,
              'truncated_reason', c.truncated_reason, 'unknown_blocks', c.unknown_blocks, 'files', to_jsonb(c.files),
              'error', c.error) END AS stored
@@ -87,12 +93,7 @@ export class ContentWriter {
            UPDATE notion_pages SET content_fetched_at = $3 WHERE project_id = $1 AND page_id = $2`,
           [projectId, pageId, fetchStartedAt],
         );
-        const [row] = await selectRows<{ version: string }>(
-          m,
-          `SELECT version::text FROM page_contents WHERE project_id = $1 AND page_id = $2`,
-          [projectId, pageId],
-        );
-        return { outcome: 'written', changed: false, version: row!.version };
+        return { outcome: 'written', changed: false, version: page.version! };
       }
       const [row] = await selectRows<{ version: string }>(
         m,

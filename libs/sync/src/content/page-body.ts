@@ -105,7 +105,7 @@ export function cutAt(text: string, maxBytes: number): string {
 
 /** Notion's 403 `restricted_resource` on a body: the integration lacks the read-content capability. */
 export function isContentRefused(err: unknown): boolean {
-  return APIResponseError.isAPIResponseError(err) && err.status === 403;
+  return isApiError(err, 403);
 }
 
 /** 404 on the page itself: gone, or not shared (the property sync's business). */

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { isFullPage } from '@notionhq/client';
 import { Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
-import { redisConnectionOptions } from '@app/messaging';
+import { boundedRedisOptions, reportOutagesOnce } from '@app/messaging';
 import { classifyNotionError, NotionClientFactory, runInNotionJob, stripPageFiles } from '@app/notion';
 import { ProjectsService } from '@app/projects';
 import { readPageBody } from '../content/page-body.js';
@@ -44,15 +44,8 @@ export class FileRefresher implements OnApplicationShutdown {
     private readonly notion: NotionClientFactory,
     private readonly cache: FileUrlCache,
   ) {
-    this.redis = new Redis({
-      ...redisConnectionOptions(config.redis.url),
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectTimeout: 2000,
-      commandTimeout: 2000,
-      disconnectTimeout: 200,
-    });
-    this.redis.on('error', () => undefined);
+    this.redis = new Redis(boundedRedisOptions(config.redis.url));
+    reportOutagesOnce(this.redis, this.logger);
   }
 
   async refresh(projectId: string, pageId: string, source: FileSource): Promise<RefreshOutcome> {

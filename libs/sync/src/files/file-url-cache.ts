@@ -1,27 +1,17 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import { selectRows } from '@app/database';
 import { fileKey, type SeenFile } from '@app/notion';
 
 /** Where a page shows a file: its properties, icon or cover (`page`), or its body (`content`). */
 export type FileSource = 'page' | 'content';
 
-/** A file of a page as the cache holds it. */
-export interface CachedFile {
-  readonly identity: string;
-  readonly source: FileSource;
-  /** The latest signed URL seen (Notion's, expiring). */
-  readonly url: string;
-  readonly expiresAt: Date | null;
-}
-
 /**
  * The latest signed URL seen for each Notion-hosted file of a page
  * (`page_files`): what a file link redirects to. A cache only: which files a
  * page has is read from the page itself (its stored properties, icon, cover
- * and body hold the files' identities), so a missing or stale entry costs a
- * refresh, never a wrong answer. Of two URLs for a file, the one that
+ * and body hold the files' identities), so a stale entry costs a refresh,
+ * never a wrong answer (a missing one, a 404 until the page's next fetch). Of two URLs for a file, the one that
  * expires later is kept, whichever was written last.
  */
 @Injectable()
@@ -88,16 +78,5 @@ export class FileUrlCache {
     } catch (err) {
       this.logger.debug({ msg: 'File URLs not cached', projectId, reason: (err as Error).message });
     }
-  }
-
-  /** The cached file of this page with this key, if any. */
-  async get(projectId: string, pageId: string, key: string): Promise<CachedFile | undefined> {
-    const [row] = await selectRows<{ identity: string; source: FileSource; url: string; expires_at: Date | null }>(
-      this.db,
-      `SELECT identity, source, url, expires_at FROM page_files
-        WHERE project_id = $1 AND page_id = $2 AND file_key = $3`,
-      [projectId, pageId, key],
-    );
-    return row && { identity: row.identity, source: row.source, url: row.url, expiresAt: row.expires_at };
   }
 }
