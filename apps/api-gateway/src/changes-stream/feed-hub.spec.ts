@@ -63,7 +63,15 @@ function sink(capacity = Infinity) {
 
 /** The state a client builds from what it received: page -> version. */
 const stateOf = (rows: readonly Row[]) => new Map(rows.map((r) => [r.page, r.version]));
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Lets every read under way finish. A read here takes at most three turns of
+ * the event loop, so a fixed number of turns is enough whatever the machine's
+ * load; a wall-clock wait is not (a 20 ms timer fired before a read's turn
+ * when CI's process was descheduled, and the stream had received nothing).
+ */
+const settle = async () => {
+  for (let turn = 0; turn < 100; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 describe('FeedHub', () => {
   it('replays from a position, then delivers live rows, with increasing versions and nothing twice', async () => {
