@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench [-- <name>...]`: runs the benchmarks (all, or those named:
- * ingest, lag, full-sync, footprint, hostile, query) against the built apps, prints their
+ * ingest, lag, full-sync, footprint, hostile, query, stream) against the built apps, prints their
  * tables and targets, and writes one JSON result per benchmark under
  * bench/results/ (machine, git commit, figures, targets). Never part of
  * `npm test`. See BENCHMARKS.md.
@@ -22,11 +22,14 @@ import { hostileBenchmark } from './hostile.mjs';
 import { ingestBenchmark } from './ingest.mjs';
 import { lagBenchmark } from './lag.mjs';
 import { queryBenchmark } from './query.mjs';
+import { streamBenchmark } from './stream.mjs';
 import { stopAnchors } from './lib/procs.mjs';
 import { gitInfo, machineInfo, printTable, printTargets, writeResult } from './lib/report.mjs';
 import { APP_ENTRY, BenchStack, MIGRATE_ENTRY, removeBuildSnapshot, snapshotBuild } from './lib/stack.mjs';
 
-const ORDER = ['ingest', 'lag', 'full-sync', 'footprint', 'hostile', 'query'];
+const ORDER = ['ingest', 'lag', 'full-sync', 'footprint', 'hostile', 'query', 'stream'];
+/** Benchmarks whose figures are not ratios to the anchor: run alone, they do not measure it. */
+const WITHOUT_ANCHOR = ['query', 'stream'];
 
 const asked = process.argv.slice(2);
 const unknown = asked.filter((n) => !ORDER.includes(n));
@@ -105,7 +108,7 @@ try {
       runs: ingest.anchor.runs.map((r) => ({ okPerSecond: r.measured.okPerSecond, latencyMs: r.measured.latencyMs })),
       measuredBy: 'ingest',
     };
-  } else if (selected.some((name) => name !== 'query')) {
+  } else if (selected.some((name) => !WITHOUT_ANCHOR.includes(name))) {
     console.log('\n=== anchor (for the ratios) ===');
     anchor = await anchorBenchmark();
     console.log(`anchor: ${anchor.okPerSecond} req/s, p99 ${anchor.latencyMs.p99} ms`);
@@ -115,6 +118,7 @@ try {
   if (selected.includes('footprint')) await run('footprint', () => footprintBenchmark(lag));
   if (selected.includes('hostile')) await run('hostile', hostileBenchmark);
   if (selected.includes('query')) await run('query', queryBenchmark);
+  if (selected.includes('stream')) await run('stream', streamBenchmark);
 } catch (err) {
   if (stopping) await new Promise(() => undefined); // the signal handler exits
   console.error(`\nbench failed: ${err.stack ?? err}`);
