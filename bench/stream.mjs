@@ -334,6 +334,10 @@ export async function streamBenchmark() {
       }
       await sleep(250);
     }
+    const drainSeconds = (now() - editsStartedAt) / 1000 - editSeconds;
+    log(
+      `quiet ${round(drainSeconds, 1)} s after the last edit; ${final.complete} of ${cfg.streams} streams have every edit`,
+    );
     const busy = cpu.stop();
     benchLoop.disable();
     const benchLoopDelayMs = { p99: round(benchLoop.percentile(99) / 1e6), max: round(benchLoop.max / 1e6) };
@@ -351,11 +355,33 @@ export async function streamBenchmark() {
     const rssClosed = gateway.memory();
     const metricsClosed = await streamMetrics(adminPort);
 
-    // Webhook-to-event over every stream x edit; per edit, its first and its last stream.
-    const latency = new Float64Array(cfg.streams * edits);
+    // When the gateway received each edit's webhook (inbox insert) and when the job-worker
+    // had written its row (the delivery marked processed, right after the mirror's commit):
+    // the database's wall clock, brought onto the monotonic clock.
+    const wallToMono = now() - Date.now();
+    const edit = new Map(sent.map((x, i) => [x.eventId, i]));
+    const receivedAt = new Float64Array(edits).fill(NaN);
+    const writtenAt = new Float64Array(edits).fill(NaN);
+    const { rows: deliveries } = await stack.query(
+      `SELECT event_id, extract(epoch FROM received_at) * 1000 AS received, extract(epoch FROM processed_at) * 1000 AS processed
+         FROM webhook_deliveries WHERE event_id = ANY($1) AND status = 'processed'`,
+      [eventIds],
+    );
+    for (const d of deliveries) {
+      const i = edit.get(d.event_id);
+      receivedAt[i] = Number(d.received) + wallToMono;
+      writtenAt[i] = Number(d.processed) + wallToMono;
+    }
+    const pipeline = summary(Float64Array.from(deliveries.map((d) => Number(d.processed) - Number(d.received))));
+
+    // Webhook-to-event over every stream x edit, from three starts; per edit, its first and its last stream.
+    const fromSend = new Float64Array(cfg.streams * edits);
+    const fromReceived = new Float64Array(cfg.streams * edits);
+    const fromWritten = new Float64Array(cfg.streams * edits);
     const firstStream = new Float64Array(edits).fill(Infinity);
     const lastStream = new Float64Array(edits);
     let n = 0;
+    let timed = 0;
     let missing = 0;
     for (const r of results) {
       const a = r.arrivals;
@@ -367,22 +393,21 @@ export async function streamBenchmark() {
             continue;
           }
           const ms = at - sentAt[i];
-          latency[n++] = ms;
+          fromSend[n++] = ms;
           if (ms < firstStream[i]) firstStream[i] = ms;
           if (ms > lastStream[i]) lastStream[i] = ms;
+          if (Number.isNaN(writtenAt[i])) continue;
+          fromReceived[timed] = at - receivedAt[i];
+          fromWritten[timed++] = at - writtenAt[i];
         }
       }
     }
-    const lat = summary(latency.subarray(0, n));
+    const lat = summary(fromSend.subarray(0, n));
+    const latReceived = summary(fromReceived.subarray(0, timed));
+    const latWritten = summary(fromWritten.subarray(0, timed));
     const reached = firstStream.filter(Number.isFinite);
     const first = summary(Float64Array.from(reached));
     const last = summary(lastStream.filter((_, i) => Number.isFinite(firstStream[i])));
-    const { rows: pipe } = await stack.query(
-      `SELECT extract(epoch FROM processed_at - received_at) * 1000 AS ms FROM webhook_deliveries
-        WHERE event_id = ANY($1) AND status = 'processed'`,
-      [eventIds],
-    );
-    const pipeline = summary(Float64Array.from(pipe.map((r) => Number(r.ms))));
     const answer = summary(Float64Array.from(accepted.map((s) => s.answerMs)));
 
     const perStream = results.flatMap((r) => r.perStream);
@@ -407,22 +432,18 @@ export async function streamBenchmark() {
       .filter(([k]) => k.startsWith('clients-'))
       .reduce((x, [, v]) => x + v, 0);
 
+    const row = (x) => [x.count, x.p50, x.p95, x.p99, x.max];
     printTable(
       `Live stream: ${cfg.streams} streams, ${edits} edits at ${cfg.editsPerSecond}/s (achieved ${round(edits / editSeconds, 1)}/s, max slip ${round(maxSlipMs)} ms)`,
       ['measure', 'count', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
       [
-        ['edit + webhook -> event, every stream x edit', lat.count, lat.p50, lat.p95, lat.p99, lat.max],
-        ['  per edit: its first stream', first.count, first.p50, first.p95, first.p99, first.max],
-        ['  per edit: its last stream', last.count, last.p50, last.p95, last.p99, last.max],
-        [
-          'webhook accepted -> row written (database clock)',
-          pipeline.count,
-          pipeline.p50,
-          pipeline.p95,
-          pipeline.p99,
-          pipeline.max,
-        ],
-        ['webhook answer (sender side)', answer.count, answer.p50, answer.p95, answer.p99, answer.max],
+        ['edit + webhook sent -> event, every stream x edit', lat.count, lat.p50, lat.p95, lat.p99, lat.max],
+        ['  webhook received (inbox) -> event', ...row(latReceived)],
+        ['  row written (delivery processed) -> event', ...row(latWritten)],
+        ['  per edit: its first stream', ...row(first)],
+        ['  per edit: its last stream', ...row(last)],
+        ['webhook received -> row written (database clock)', ...row(pipeline)],
+        ['webhook answer (sender side)', ...row(answer)],
         [
           'stream open -> headers',
           headersMs.length,
@@ -482,7 +503,13 @@ export async function streamBenchmark() {
         allLiveMs: round(allLiveMs),
         headersMs: { p50: round(percentile(headersMs, 50)), p99: round(percentile(headersMs, 99)) },
       },
-      latencyMs: { everyStreamAndEdit: lat, firstStreamPerEdit: first, lastStreamPerEdit: last },
+      latencyMs: {
+        everyStreamAndEdit: lat,
+        fromWebhookReceived: latReceived,
+        fromRowWritten: latWritten,
+        firstStreamPerEdit: first,
+        lastStreamPerEdit: last,
+      },
       pipelineMs: pipeline,
       webhookAnswerMs: answer,
       edits: {
