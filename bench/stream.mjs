@@ -119,18 +119,45 @@ async function readFeed(api, projectId, after) {
   }
 }
 
-/** The gateway's stream figures from its /metrics (admin port), as Prometheus lines. */
-async function streamMetrics(adminPort) {
+/** What the gateway's /metrics (admin port) says about its streams, its heap and its event loop. */
+const METRICS_KEPT =
+  /stream|webhook_to_event|heap_size_(used|total)_bytes|external_memory|eventloop_lag_(p99|max)_seconds/;
+
+/** The gateway's /metrics lines kept (METRICS_KEPT), and a few values read from them. */
+async function gatewayMetrics(adminPort) {
+  let lines;
   try {
     const res = await globalThis.fetch(`http://127.0.0.1:${adminPort}/metrics`);
-    const text = await res.text();
-    return text
+    lines = (await res.text())
       .split('\n')
-      .filter((l) => l && !l.startsWith('#') && /stream|webhook_to_event/.test(l.split(/[{ ]/)[0]))
-      .slice(0, 60);
+      .filter((l) => l && !l.startsWith('#') && METRICS_KEPT.test(l.split(/[{ ]/)[0]));
   } catch (err) {
-    return [`unreadable: ${err}`];
+    return { lines: [`unreadable: ${err}`] };
   }
+  /** The value of the first line whose name ends with `suffix` (and whose labels contain `label`). */
+  const value = (suffix, label = '') => {
+    const line = lines.find((l) => l.split(/[{ ]/)[0].endsWith(suffix) && l.includes(label));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
+  };
+  const MiB = (bytes) => round(bytes / 2 ** 20);
+  return {
+    heapUsedMiB: MiB(value('nodejs_heap_size_used_bytes')),
+    heapTotalMiB: MiB(value('nodejs_heap_size_total_bytes')),
+    externalMiB: MiB(value('nodejs_external_memory_bytes')),
+    eventLoopLagMs: {
+      p99: round(value('nodejs_eventloop_lag_p99_seconds') * 1000),
+      max: round(value('nodejs_eventloop_lag_max_seconds') * 1000),
+    },
+    streamsOpen: value('streams_open'),
+    eventsSent: value('stream_events_total'),
+    // The gateway's own measure: per read that found rows, from the oldest announced delivery's receipt.
+    webhookToEventLag: {
+      reads: value('webhook_to_event_lag_seconds_count'),
+      under250ms: value('webhook_to_event_lag_seconds_bucket', 'le="0.25"'),
+      under1s: value('webhook_to_event_lag_seconds_bucket', 'le="1"'),
+    },
+    lines,
+  };
 }
 
 /** p50/p95/p99/max of a Float64Array (sorted in place). */
@@ -266,7 +293,7 @@ export async function streamBenchmark() {
     log(`all ${cfg.streams} streams live after ${round(allLiveMs)} ms`);
     await sleep(2000);
     const rssOpen = gateway.memory();
-    const metricsOpen = await streamMetrics(adminPort);
+    const metricsOpen = await gatewayMetrics(adminPort);
     const beforeEdits = await status();
 
     // The edits: open loop, each a distinct page, each its own signed webhook.
@@ -342,7 +369,7 @@ export async function streamBenchmark() {
     benchLoop.disable();
     const benchLoopDelayMs = { p99: round(benchLoop.percentile(99) / 1e6), max: round(benchLoop.max / 1e6) };
     const rssEnd = gateway.memory();
-    const metricsEnd = await streamMetrics(adminPort);
+    const metricsEnd = await gatewayMetrics(adminPort);
     clearInterval(rssTimer);
     const loadAtEnd = loadavg().map((x) => round(x, 2));
 
@@ -353,7 +380,7 @@ export async function streamBenchmark() {
     clients.length = 0;
     await sleep(3000);
     const rssClosed = gateway.memory();
-    const metricsClosed = await streamMetrics(adminPort);
+    const metricsClosed = await gatewayMetrics(adminPort);
 
     // When the gateway received each edit's webhook (inbox insert) and when the job-worker
     // had written its row (the delivery marked processed, right after the mirror's commit):
@@ -461,6 +488,24 @@ export async function streamBenchmark() {
         [`gateway RSS with ${cfg.streams} streams live`, mib(rssOpen)],
         ['gateway RSS at the end (streams open)', `${mib(rssEnd)}; highest sampled ${round(rssMax)}`],
         ['gateway RSS 3 s after the streams closed', mib(rssClosed)],
+        [
+          'gateway heap used / total / external MiB: live, end, closed',
+          [metricsOpen, metricsEnd, metricsClosed]
+            .map((x) => `${x.heapUsedMiB} / ${x.heapTotalMiB} / ${x.externalMiB}`)
+            .join(', '),
+        ],
+        [
+          'gateway event-loop lag p99 / max (ms, its /metrics, at the end)',
+          `${metricsEnd.eventLoopLagMs?.p99} / ${metricsEnd.eventLoopLagMs?.max}`,
+        ],
+        [
+          "gateway's webhook_to_event_lag: reads under 250 ms / 1 s / all",
+          `${metricsEnd.webhookToEventLag?.under250ms} / ${metricsEnd.webhookToEventLag?.under1s} / ${metricsEnd.webhookToEventLag?.reads}`,
+        ],
+        [
+          "gateway's streams_open: live, end, after close; events sent",
+          `${metricsOpen.streamsOpen}, ${metricsEnd.streamsOpen}, ${metricsClosed.streamsOpen}; ${metricsEnd.eventsSent}`,
+        ],
         ['opening: all streams live after (ms)', round(allLiveMs)],
         ['events received (all streams)', `${eventsTotal} (${beforeEdits.events} before the edits)`],
         ['distinct rows received', results.map((r) => r.distinctRows).join(' / ')],
@@ -489,7 +534,6 @@ export async function streamBenchmark() {
     );
     if (problems.length) console.log(`first problems: ${JSON.stringify(problems)}`);
     if (stateSamples.length) console.log(`state mismatches, samples: ${JSON.stringify(stateSamples)}`);
-    console.log(`gateway stream metrics at the end:\n  ${metricsEnd.join('\n  ')}`);
 
     const allLive = true; // the wait above throws otherwise
     const ordered = nonIncreasing === 0 && idNotVersion === 0 && wrongRows === 0;
