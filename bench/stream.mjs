@@ -332,6 +332,10 @@ export async function streamBenchmark() {
     const sent = await Promise.all(sends);
     const editSeconds = (now() - editsStartedAt) / 1000;
     const accepted = sent.filter((s) => s.status === 200);
+    const answers = {};
+    for (const x of sent) answers[x.status] = (answers[x.status] ?? 0) + 1;
+    const sendErrors = [...new Set(sent.map((x) => x.error).filter(Boolean))].slice(0, 5);
+    if (accepted.length < sent.length) log(`webhook answers ${JSON.stringify(answers)} ${JSON.stringify(sendErrors)}`);
     const eventIds = accepted.map((s) => s.eventId);
     log(`sent in ${round(editSeconds)} s; ${accepted.length} accepted; waiting for the deliveries and the streams`);
     await waitFor(
@@ -509,7 +513,7 @@ export async function streamBenchmark() {
         ['opening: all streams live after (ms)', round(allLiveMs)],
         ['events received (all streams)', `${eventsTotal} (${beforeEdits.events} before the edits)`],
         ['distinct rows received', results.map((r) => r.distinctRows).join(' / ')],
-        ['webhooks accepted / sent', `${accepted.length} / ${sent.length}`],
+        ['webhooks accepted / sent (answers)', `${accepted.length} / ${sent.length} ${JSON.stringify(answers)}`],
         ['edits in /changes afterwards (mirrored)', `${mirrored} / ${edits}`],
         ['(stream, edit) pairs never received', missing],
         [
@@ -575,6 +579,8 @@ export async function streamBenchmark() {
       loopDelayMs: { bench: benchLoopDelayMs, clients: results.map((r) => r.loopDelayMs) },
       metrics: { streamsLive: metricsOpen, end: metricsEnd, afterClose: metricsClosed },
       checks: {
+        webhookAnswers: answers,
+        sendErrors,
         missing,
         nonIncreasing,
         idNotVersion,
@@ -633,6 +639,13 @@ export async function streamBenchmark() {
         }),
       ],
     };
+  } catch (err) {
+    // What the apps were doing: a crash or a refusal shows in their last lines.
+    for (const app of stack.apps) {
+      const state = app.running ? 'running' : `exited ${JSON.stringify(app.child.exitCode ?? app.child.signalCode)}`;
+      console.error(`--- ${app.name} (${state}), last lines:\n${app.lines.slice(-15).join('\n')}`);
+    }
+    throw err;
   } finally {
     clearInterval(rssTimer);
     await Promise.allSettled(clients.map((c) => c.stop()));
