@@ -35,14 +35,15 @@ import { fileURLToPath } from 'node:url';
 import { clearInterval, setInterval } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Api, devToken } from './lib/api.mjs';
-import { inheritedEnv } from './lib/env.mjs';
+import { inheritedEnv, STREAM_COUNT } from './lib/env.mjs';
 import { loadFakeNotion } from './lib/fake-notion.mjs';
 import { cpuAccount } from './lib/procs.mjs';
 import { percentile, printTable, round, target } from './lib/report.mjs';
 import { BenchStack, freePort, REPO_ROOT, waitFor } from './lib/stack.mjs';
 
 export const STREAM = {
-  streams: 1000,
+  /** BENCH_STREAM_COUNT=10 runs the same edits with 10 streams: the pipeline without the fan-out's load. */
+  streams: STREAM_COUNT ?? 1000,
   /** Client processes the streams are spread over (each parses its share). */
   clientProcesses: 2,
   /** Streams each client process opens at a time. */

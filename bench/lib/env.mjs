@@ -19,3 +19,6 @@ export const KEEP_DATABASE = Boolean(ENV.KEEP_BENCH_DATABASE);
 
 /** When set, every app runs with `--cpu-prof` and writes its profile (on exit) into this folder. */
 export const CPU_PROF_DIR = ENV.BENCH_CPU_PROF_DIR || undefined;
+
+/** Streams the stream benchmark opens (default 1,000): fewer, as a control of what the fan-out costs. */
+export const STREAM_COUNT = ENV.BENCH_STREAM_COUNT ? Number(ENV.BENCH_STREAM_COUNT) : undefined;
