@@ -152,9 +152,16 @@ export class FeedHub<T extends FeedRow> {
     }
   }
 
-  /** Sends `rows` above the member's last; false when the member was dropped. */
+  /**
+   * Sends `rows` (in version order) above the member's last; false when the
+   * member was dropped. A live member usually takes the whole read: then the
+   * very array goes to it, as to every other member (its encoding is shared),
+   * and one comparison decides it.
+   */
   private deliver(projectId: string, feed: ProjectFeed<T>, member: Member<T>, rows: readonly T[]): boolean {
-    const fresh = rows.filter((row) => BigInt(row.version) > member.last);
+    if (rows.length === 0) return true;
+    const fresh =
+      BigInt(rows[0]!.version) > member.last ? rows : rows.filter((row) => BigInt(row.version) > member.last);
     if (fresh.length === 0) return true;
     member.last = BigInt(fresh[fresh.length - 1]!.version);
     if (member.sink.send(fresh)) return true;

@@ -14,6 +14,18 @@ export function changeFrame(version: string, row: unknown): string {
   return `id: ${version}\nevent: change\ndata: ${JSON.stringify(row)}\n\n`;
 }
 
+/** Each read's rows, encoded once for all the streams that take them whole. */
+const encoded = new WeakMap<readonly FrameRow[], Buffer>();
+
+function encode(rows: readonly FrameRow[]): Buffer {
+  let bytes = encoded.get(rows);
+  if (!bytes) {
+    bytes = Buffer.from(rows.map((row) => row.frame).join(''));
+    encoded.set(rows, bytes);
+  }
+  return bytes;
+}
+
 /**
  * One client's change stream on the raw socket: Nest's `@Sse` numbers events
  * itself and hides back-pressure, so the stream writes Server-Sent Events by
@@ -67,9 +79,7 @@ export class SseStream implements FeedSink<FrameRow> {
       this.backlog += rows.length;
       if (this.backlog > this.options.bufferEvents) return false;
     }
-    let text = '';
-    for (const row of rows) text += row.frame;
-    if (!this.raw.write(text) && !this.full) {
+    if (!this.raw.write(encode(rows)) && !this.full) {
       let resolve!: () => void;
       const drained = new Promise<void>((done) => (resolve = done));
       this.full = { drained, resolve };
