@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
 import { FakeNotion, waitFor, type AppProcess } from '@app/testing';
 import { serveLiveList } from '../examples/live-list/serve.mjs';
 import { apiUser, bindNotionDatabase, type ApiCall, type BoundProject } from './jest/api-client.js';
+import { launchChromium } from './jest/browser.js';
 import { testEnv } from './jest/test-env.js';
 import { startThreeApps, type ThreeApps } from './jest/three-apps.js';
 
-/** Debian's chromium (`.ci/run` installs it); CHROMIUM_PATH for another build. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Short, so that the page's ticket expires within the spec. */
 const TICKET_TTL_SECONDS = 3;
 /** The issue's bound from an edit in Notion to the new title on screen (a generous one: the machine is shared). */
@@ -112,12 +110,7 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
   const status = () => page.locator('body').getAttribute('data-status');
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `No chromium at ${CHROMIUM}: this spec drives a real browser. Install Debian's (apt-get install -y chromium; ` +
-          '.ci/run does) or set CHROMIUM_PATH.',
-      );
-    }
+    browser = await launchChromium();
     await notion.start();
     site = await serveLiveList({ port: 0 });
     three = await startThreeApps(config, notion.url, {
@@ -137,7 +130,6 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
       { timeoutMs: 60_000, intervalMs: 250, what: 'the first full sync' },
     );
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage();
     page.on('console', (message) => {
       if (message.type() === 'error') consoleErrors.push(message.text());
