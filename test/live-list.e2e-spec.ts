@@ -108,6 +108,15 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
   };
 
   const status = () => page.locator('body').getAttribute('data-status');
+  /** Waits until the page's status is `expected`; a timeout says what it shows instead. */
+  const reaches = (expected: string, timeout: number) =>
+    page
+      .locator(`body[data-status="${expected}"]`)
+      .waitFor({ timeout })
+      .catch(async (err: Error) => {
+        const shows = await page.locator('#status').textContent();
+        throw new Error(`the page is not "${expected}" after ${timeout} ms: it shows "${shows}" (${err.message})`);
+      });
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -162,7 +171,7 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
   }, 60_000);
 
   it('lists the pages from the stream, then shows an edit made in Notion within 3 s', async () => {
-    await page.locator('body[data-status="live"]').waitFor({ timeout: 20_000 });
+    await reaches('live', 20_000);
     await showsTheFeed('the replayed list');
     expect((await shown()).pages).toHaveLength(PAGES);
     expect(streams[0]).toMatchObject({ after: '0', status: 200 });
@@ -190,13 +199,13 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
   }, 60_000);
 
   it('catches up with no missing row after its ticket expired and the gateway restarted', async () => {
-    const [firstTicket] = tickets;
-    expect(firstTicket).toBeDefined();
-    // The ticket the page's EventSource holds no longer opens a stream (its open stream stays).
+    const open = streams.findLast((s) => s.status === 200)!;
+    const openTicket = open.ticket!;
+    // The ticket in the URL of the page's EventSource no longer opens a stream (its open stream stays).
     await waitFor(
       async () => {
         const refused = new AbortController();
-        const res = await fetch(`${three.origin}/api/v1/projects/${project.id}/changes/stream?ticket=${firstTicket}`, {
+        const res = await fetch(`${three.origin}/api/v1/projects/${project.id}/changes/stream?ticket=${openTicket}`, {
           signal: refused.signal,
         });
         refused.abort();
@@ -204,14 +213,16 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
       },
       { timeoutMs: TICKET_TTL_SECONDS * 1000 + 10_000, intervalMs: 500, what: "the page's ticket to expire" },
     );
+    // Still live on its first stream: an open stream outlives its ticket.
     expect(await status()).toBe('live');
+    expect(streams).toHaveLength(1);
     const streamsBefore = streams.length;
 
     const [downEdited, downTrashed, afterEdited, afterTrashed] = project.seeded.slice(2, 6);
     const gateway = apps[0]!;
     expect(await gateway.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     // The stream ended; the browser retries by itself, in vain while the gateway is down.
-    await page.locator('body[data-status="reconnecting"]').waitFor({ timeout: 10_000 });
+    await reaches('reconnecting', 10_000);
 
     // Edits in Notion while the gateway is down. Notion retries deliveries that failed; the fake does
     // not, so the spec delivers these events once the gateway is back, as Notion's retries would.
@@ -223,7 +234,7 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
     await notion.notifyPage('page.properties_updated', downEdited!, project.webhook, { updated_properties: ['title'] });
     await notion.notifyPage('page.deleted', downTrashed!, project.webhook);
     await notion.notifyPage('page.created', downAdded.id, project.webhook);
-    // And edits right after it is back, while the page is renewing its ticket.
+    // And edits once it is back, around the time the page renews its ticket.
     await notion.editAndNotify(afterEdited!, { title: 'Edited once the gateway was back' }, project.webhook);
     await notion.trashAndNotify(afterTrashed!, project.webhook);
     await notion.createAndNotify(project.dataSourceIds[0]!, 'Added once the gateway was back', project.webhook);
@@ -244,16 +255,16 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
       { timeoutMs: 30_000, intervalMs: 250, what: 'the edits in the change feed' },
     );
     // ... and the page shows exactly the feed, through a new ticket and a stream from its last id.
-    await page.locator('body[data-status="live"]').waitFor({ timeout: 30_000 });
+    await reaches('live', 30_000);
     await showsTheFeed('the list caught up');
     const after = streams.slice(streamsBefore);
     // Its EventSource's own reconnect, with the expired ticket, was refused ...
-    expect(after).toContainEqual({ after: '0', ticket: firstTicket, status: 401 });
+    expect(after).toContainEqual({ after: open.after, ticket: openTicket, status: 401 });
     // ... and it resumed from a version it had, with a ticket of its own.
     const resumed = after.findLast((s) => s.status === 200)!;
     expect(resumed).toBeDefined();
     expect(BigInt(resumed.after!)).toBeGreaterThan(0n);
-    expect(resumed.ticket).not.toBe(firstTicket);
+    expect(resumed.ticket).not.toBe(openTicket);
     expect(tickets).toContain(resumed.ticket);
     expect(consoleErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|401/.test(e))).toEqual([]);
   }, 90_000);
