@@ -8,6 +8,7 @@ import { HealthModule, LoggingModule, MetricsModule } from '@app/observability';
 import { SyncStateModule } from '@app/sync';
 import { SealedKeysCheck } from '@app/projects';
 import { AdminModule } from './admin/admin.module.js';
+import { ChangesStreamModule } from './changes-stream/changes-stream.module.js';
 import { HealthController } from './health/health.controller.js';
 import { ProblemDetailsFilter } from './http/problem-details.filter.js';
 import { NOTION_WEBHOOKS_PATH, redactPath } from './http/routes.js';
@@ -48,6 +49,7 @@ export class ApiGatewayModule {
         RateLimitModule,
         ProjectsApiModule,
         PagesApiModule,
+        ChangesStreamModule,
         FilesApiModule,
         SyncFailuresApiModule,
         NotionWebhooksModule,

@@ -50,7 +50,8 @@ export async function createGatewayApp(config: AppConfig): Promise<NestFastifyAp
   app.enableCors({
     origin: corsOrigin(config.gateway),
     methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-request-id'],
+    // last-event-id: a stream's resume position, which fetch-based SSE clients send themselves.
+    allowedHeaders: ['authorization', 'content-type', 'x-request-id', 'last-event-id'],
     // Browsers hide response headers from scripts unless they are listed here.
     exposedHeaders: [
       'location',

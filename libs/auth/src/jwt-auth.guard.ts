@@ -9,7 +9,9 @@ import { Reflector } from '@nestjs/core';
 import { TokenExpiredError } from '@nestjs/jwt';
 import { AuthGuard } from '@nestjs/passport';
 import type { Observable } from 'rxjs';
-import { IS_PUBLIC_KEY } from './public.decorator.js';
+import type { AuthUser } from './auth-user.js';
+import { ACCEPTS_STREAM_TICKET_KEY, IS_PUBLIC_KEY } from './public.decorator.js';
+import { StreamTickets, type OpenedStreamTicket } from './stream-ticket.js';
 
 /** What passport-jwt reports when the Authorization header holds no bearer token. */
 const NO_TOKEN_MESSAGE = 'No auth token';
@@ -18,6 +20,20 @@ const NO_TOKEN_MESSAGE = 'No auth token';
 interface HeaderSetter {
   header(name: string, value: string): unknown;
 }
+
+/** What the guard reads of a request that may carry a stream ticket. */
+interface TicketRequest {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly query?: Record<string, unknown>;
+  readonly params?: Record<string, unknown>;
+  user?: AuthUser;
+}
+
+const TICKET_REFUSALS: Record<Extract<OpenedStreamTicket, { ok: false }>['reason'], string> = {
+  invalid: 'Invalid stream ticket',
+  expired: 'Expired stream ticket: ask for a new one',
+  'other-project': 'This stream ticket is for another project',
+};
 
 /**
  * The global guard: every route needs a valid bearer token unless it (or its
@@ -30,16 +46,45 @@ interface HeaderSetter {
 export class JwtAuthGuard extends AuthGuard('jwt') {
   private readonly logger = new Logger(JwtAuthGuard.name);
 
-  constructor(private readonly reflector: Reflector) {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tickets: StreamTickets,
+  ) {
     super();
   }
 
   override canActivate(context: ExecutionContext): boolean | Promise<boolean> | Observable<boolean> {
-    const isPublic = this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, [
-      context.getHandler(),
-      context.getClass(),
-    ]);
-    return isPublic === true || super.canActivate(context);
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC_KEY, targets) === true) return true;
+    const request = context.switchToHttp().getRequest<TicketRequest>();
+    const ticket = request.query?.['ticket'];
+    if (
+      ticket !== undefined &&
+      request.headers.authorization === undefined &&
+      this.reflector.getAllAndOverride<boolean | undefined>(ACCEPTS_STREAM_TICKET_KEY, targets) === true
+    ) {
+      return this.admitTicket(request, ticket, context);
+    }
+    return super.canActivate(context);
+  }
+
+  /** A ticket opens the route's own project only; the route still checks that the project is the owner's. */
+  private admitTicket(request: TicketRequest, ticket: unknown, context: ExecutionContext): true {
+    const projectId = request.params?.['id'];
+    const opened =
+      typeof ticket === 'string' && typeof projectId === 'string'
+        ? this.tickets.open(ticket, projectId)
+        : ({ ok: false, reason: 'invalid' } as const);
+    if (opened.ok) {
+      request.user = { id: opened.ownerId };
+      return true;
+    }
+    const reply = context.switchToHttp().getResponse<Partial<HeaderSetter>>();
+    reply.header?.(
+      'WWW-Authenticate',
+      `Bearer error="invalid_token", error_description="${TICKET_REFUSALS[opened.reason]}"`,
+    );
+    throw new UnauthorizedException(TICKET_REFUSALS[opened.reason]);
   }
 
   override handleRequest<TUser>(err: unknown, user: TUser | false, info: unknown, context: ExecutionContext): TUser {

@@ -8,3 +8,14 @@ export const IS_PUBLIC_KEY = 'auth:isPublic';
  * Everything else is protected by the global `JwtAuthGuard` that `AuthModule` installs.
  */
 export const Public = () => SetMetadata(IS_PUBLIC_KEY, true);
+
+/** Metadata key read by `JwtAuthGuard` for `@AcceptsStreamTicket()`. */
+export const ACCEPTS_STREAM_TICKET_KEY = 'auth:acceptsStreamTicket';
+
+/**
+ * Lets a route be opened with `?ticket=` (a `StreamTickets` ticket for the
+ * route's `:id` project) instead of a bearer token: a browser's `EventSource`
+ * cannot send headers. Only the change stream has it, so a ticket opens
+ * nothing else. A bearer header, when present, is used instead.
+ */
+export const AcceptsStreamTicket = () => SetMetadata(ACCEPTS_STREAM_TICKET_KEY, true);

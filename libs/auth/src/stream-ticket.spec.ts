@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '@app/config';
-import { STREAM_TICKET_TTL_MS, StreamTickets } from './stream-ticket.js';
+import { StreamTickets } from './stream-ticket.js';
+
+/** The default STREAM_TICKET_TTL_SECONDS. */
+const STREAM_TICKET_TTL_MS = 60_000;
 
 const key = (n: number) => Buffer.alloc(32, n).toString('base64');
 const tickets = (keys = `k1:${key(1)}`) => new StreamTickets(loadConfig({ ENCRYPTION_KEYS: keys }));

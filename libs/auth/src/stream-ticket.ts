@@ -2,8 +2,6 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig, derivedKey } from '@app/config';
 
-/** How long a ticket may be used to open a stream (a browser opens it at once). */
-export const STREAM_TICKET_TTL_MS = 60_000;
 /** Longer input is refused before any work. */
 const MAX_TICKET_LENGTH = 400;
 const VERSION = 'st1';
@@ -20,19 +18,21 @@ export type OpenedStreamTicket =
  * stream's URL. Signed (HMAC-SHA256, 24 bytes) under a key derived from the
  * first `ENCRYPTION_KEYS` key for this purpose alone, so no other signed value
  * of the system (a cursor, a file link) passes as one; bound to one owner and
- * one project; valid `STREAM_TICKET_TTL_MS` to open a stream. Not wired to a
- * route yet.
+ * one project; valid `STREAM_TICKET_TTL_SECONDS` (a minute) to open a
+ * stream, which a browser does at once; an open stream outlives its ticket.
  */
 @Injectable()
 export class StreamTickets {
   private readonly key: Buffer;
+  private readonly ttlMs: number;
 
   constructor(config: AppConfig) {
     this.key = derivedKey(config.encryption.keys[0]!.key, 'notion-sync stream ticket');
+    this.ttlMs = config.stream.ticketTtlSeconds * 1000;
   }
 
   issue(grant: { readonly ownerId: string; readonly projectId: string }, now = Date.now()) {
-    const expiresAt = now + STREAM_TICKET_TTL_MS;
+    const expiresAt = now + this.ttlMs;
     const payload = Buffer.from(JSON.stringify([grant.projectId, grant.ownerId, expiresAt])).toString('base64url');
     return { ticket: `${VERSION}.${payload}.${this.mac(payload)}`, expiresAt: new Date(expiresAt) };
   }

@@ -133,6 +133,20 @@ export abstract class AppConfig {
     /** File links refresh a signed URL that expires within this many seconds. */
     readonly fileUrlRefreshMarginSeconds: number;
   };
+  /** The live change streams (the gateway; docs/architecture.md, "Live changes"). */
+  abstract readonly stream: {
+    /** Open streams per user across gateways. */
+    readonly limitPerUser: number;
+    readonly heartbeatSeconds: number;
+    /** The `retry:` hint, in ms. */
+    readonly retryMs: number;
+    /** How long a ticket may open a stream. */
+    readonly ticketTtlSeconds: number;
+    /** Events queued for a stream whose socket does not drain, at most. */
+    readonly bufferEvents: number;
+    /** The feed is re-read this often for projects with open streams. */
+    readonly refreshSeconds: number;
+  };
   /** What the event-worker's retention pass prunes, and when. */
   abstract readonly retention: {
     readonly intervalSeconds: number;

@@ -441,6 +441,36 @@ export const ENV_SCHEMA = {
     parse: parsers.int(0, 3000),
     doc: "a file link refreshes Notion's signed URL through the API when it expires within this many seconds",
   }),
+  STREAM_LIMIT_PER_USER: spec({
+    default: '20',
+    parse: parsers.int(1, 100_000),
+    doc: 'change streams (GET /projects/:id/changes/stream) one user may hold open across every gateway; one more answers 429',
+  }),
+  STREAM_HEARTBEAT_SECONDS: spec({
+    default: '15',
+    parse: parsers.int(1, 300),
+    doc: 'seconds between the comment lines a change stream sends while idle (keeps proxies from closing it)',
+  }),
+  STREAM_RETRY_MS: spec({
+    default: '2000',
+    parse: parsers.int(100, 600_000),
+    doc: "the `retry:` hint a change stream sends: how long a browser's EventSource waits before it reconnects",
+  }),
+  STREAM_TICKET_TTL_SECONDS: spec({
+    default: '60',
+    parse: parsers.int(1, 3600),
+    doc: 'seconds a stream ticket (POST /projects/:id/stream-tickets) may be used to open a stream',
+  }),
+  STREAM_BUFFER_EVENTS: spec({
+    default: '500',
+    parse: parsers.int(1, 100_000),
+    doc: 'events queued for a change stream whose client does not read; one more ends the stream (the client resumes from its last id)',
+  }),
+  STREAM_REFRESH_SECONDS: spec({
+    default: '5',
+    parse: parsers.int(1, 300),
+    doc: 'seconds between re-reads of the change feed for projects with open streams (a lost announcement delays an event at most this long)',
+  }),
   RETENTION_INTERVAL_SECONDS: spec({
     default: '600',
     parse: parsers.int(1, 86_400),

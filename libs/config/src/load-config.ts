@@ -235,6 +235,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       backfillSliceSeconds: get('CONTENT_BACKFILL_SLICE_SECONDS'),
       fileUrlRefreshMarginSeconds: get('FILE_URL_REFRESH_MARGIN_SECONDS'),
     },
+    stream: {
+      limitPerUser: get('STREAM_LIMIT_PER_USER'),
+      heartbeatSeconds: get('STREAM_HEARTBEAT_SECONDS'),
+      retryMs: get('STREAM_RETRY_MS'),
+      ticketTtlSeconds: get('STREAM_TICKET_TTL_SECONDS'),
+      bufferEvents: get('STREAM_BUFFER_EVENTS'),
+      refreshSeconds: get('STREAM_REFRESH_SECONDS'),
+    },
     retention: {
       intervalSeconds: get('RETENTION_INTERVAL_SECONDS'),
       inboxDays: get('RETENTION_INBOX_DAYS'),

@@ -20,6 +20,7 @@ export enum ErrorCode {
   FileLinkInvalid = 'file-link-invalid',
   FileNotFound = 'file-not-found',
   FileUnavailable = 'file-unavailable',
+  StreamLimit = 'stream-limit',
 }
 
 /**

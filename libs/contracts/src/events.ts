@@ -43,3 +43,27 @@ export interface BusEventPayloads {
   [BusEvent.NotionWebhooksReceived]: NotionWebhooksReceivedEvent;
   [BusEvent.ProjectSyncRequested]: ProjectSyncRequestedEvent;
 }
+
+/**
+ * The Redis pub/sub channel (after `REDIS_CHANNEL_PREFIX`) on which the
+ * mirror's writers announce that projects' change feeds advanced, for the
+ * gateways' live streams (docs/architecture.md, "Live changes"). Not a Nest
+ * transport pattern: the message is a bare {@link FeedAdvancedMessage}.
+ */
+export const FEED_ADVANCED_CHANNEL = 'mirror.feed.advanced';
+
+/** One project whose change feed advanced. */
+export interface FeedAdvance {
+  readonly projectId: string;
+  /**
+   * Epoch milliseconds at which the oldest webhook delivery these writes
+   * settled was received (absent for writes no delivery caused: syncs,
+   * sweeps, bodies); the gateway measures webhook-to-event lag from it.
+   */
+  readonly receivedAt?: number;
+}
+
+/** What one publish on {@link FEED_ADVANCED_CHANNEL} carries: a few milliseconds' worth of writes. */
+export interface FeedAdvancedMessage {
+  readonly projects: readonly FeedAdvance[];
+}

@@ -1,5 +1,8 @@
 export {
   BusEvent,
+  FEED_ADVANCED_CHANNEL,
+  type FeedAdvance,
+  type FeedAdvancedMessage,
   type BusEventPayloads,
   type NotionWebhookReceivedEvent,
   type NotionWebhooksReceivedEvent,

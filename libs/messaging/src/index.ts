@@ -1,4 +1,6 @@
 export { EVENT_BUS_CLIENT, EventBus } from './event-bus.js';
+export { FeedAnnouncer } from './feed-announcer.js';
+export { FeedListener } from './feed-listener.js';
 export { JobQueue } from './job-queue.js';
 export { EventBusModule, QueueModule } from './messaging.module.js';
 export { reportOutagesOnce } from './outages.js';

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { InFlightBatcher, modifyRows, selectRows } from '@app/database';
+import { FeedAnnouncer } from '@app/messaging';
 import { normalizeNotionId } from '@app/notion';
 import type { MirrorRow } from './mirror-row.js';
 import { plainValues } from './page-values.js';
@@ -82,6 +83,7 @@ export class MirrorWriter {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly syncState: ProjectSyncStore,
+    private readonly feed: FeedAnnouncer,
   ) {}
 
   /** The database clock: read it before a fetch, pass it as `fetchStartedAt`. */
@@ -137,6 +139,7 @@ export class MirrorWriter {
     );
     // Keyed by the project id as Postgres spells a uuid.
     const results = new Map(Object.entries(answer!.result).map(([id, result]) => [normalizeNotionId(id), result]));
+    for (const projectId of byProject.keys()) this.announce(projectId, results.get(normalizeNotionId(projectId)));
     return items.map(({ projectId, item }) => pageWrite(item.pageId, results.get(normalizeNotionId(projectId)) ?? {}));
   }
 
@@ -148,7 +151,20 @@ export class MirrorWriter {
       `SELECT mirror_write($1, $2::jsonb, $3::jsonb, $4::jsonb) AS result`,
       [projectId, JSON.stringify(rows), JSON.stringify(gone), JSON.stringify(settle)],
     );
+    this.announce(projectId, answer!.result);
     return answer!.result;
+  }
+
+  /**
+   * Tells the live streams that the project's feed advanced, when the write
+   * changed rows (`written` also lists rows replaced without a new version:
+   * an announcement too many costs one read of nothing). The oldest settled
+   * delivery's receipt goes with it, for the webhook-to-event lag.
+   */
+  private announce(projectId: string, result: WriteResult | undefined): void {
+    if (!result?.written?.length && !result?.tombstoned?.length) return;
+    const lags = (result.settled ?? []).map((s) => s.lagSeconds);
+    this.feed.advanced(projectId, lags.length ? Date.now() - Math.max(...lags) * 1000 : undefined);
   }
 
   /**
@@ -200,6 +216,7 @@ export class MirrorWriter {
         return { result: affected, delta: -affected };
       });
       total += swept;
+      if (swept > 0) this.feed.advanced(projectId);
       if (swept < SWEEP_CHUNK) return total;
     }
   }

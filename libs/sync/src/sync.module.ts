@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { InboxModule } from '@app/inbox';
+import { FeedAnnouncer } from '@app/messaging';
 import { NotionModule } from '@app/notion';
 import { ProjectHooks, ProjectsModule } from '@app/projects';
 import { ContentSync } from './content/content-sync.js';
@@ -29,8 +30,10 @@ import { SyncEngine } from './sync-engine.js';
     MirrorWriter,
     MirrorRetention,
     FileUrlCache,
+    // The writers' announcements to the gateways' live streams (a connection opened on the first).
+    FeedAnnouncer,
   ],
-  exports: [ProjectSyncStore, ProjectHooks, MirrorWriter, MirrorRetention, FileUrlCache],
+  exports: [ProjectSyncStore, ProjectHooks, MirrorWriter, MirrorRetention, FileUrlCache, FeedAnnouncer],
 })
 export class SyncStateModule {}
 

@@ -1,6 +1,6 @@
 /**
  * The in-memory fan-out of a gateway's change streams (issue 15; see
- * docs/architecture.md, "Live changes"). Not wired to a route yet.
+ * docs/architecture.md, "Live changes"), behind `ChangesStreams`.
  *
  * Per project with open streams the hub keeps its live position (`head`) and
  * its members. A wake-up (the feed advanced, or a timer) makes one read of the
@@ -30,6 +30,8 @@ export type FeedReader<T extends FeedRow> = (projectId: string, after: string) =
 /** Where a stream's rows go. `send` answers false when the stream cannot keep up: the hub drops it. */
 export interface FeedSink<T extends FeedRow> {
   send(rows: readonly T[]): boolean;
+  /** The replay is done: the stream is live, having been sent everything up to `version`. */
+  live?(version: string): void;
   /** The hub dropped the stream (it could not keep up, or a read failed). */
   closed(reason: 'slow' | 'error'): void;
 }
@@ -109,6 +111,7 @@ export class FeedHub<T extends FeedRow> {
         if (feed.head === undefined) feed.head = member.last;
         if (member.last >= feed.head) {
           member.live = true;
+          member.sink.live?.(String(member.last));
           // A wake-up that came while no stream was live was not read: read now.
           this.wake(projectId);
           return;

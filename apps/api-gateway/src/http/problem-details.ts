@@ -55,6 +55,7 @@ export const STATUS_OF: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.FileLinkInvalid]: 403,
   [ErrorCode.FileNotFound]: 404,
   [ErrorCode.FileUnavailable]: 503,
+  [ErrorCode.StreamLimit]: 429,
 };
 
 export function problem(

@@ -8,5 +8,7 @@ import { PagesService } from './pages.service.js';
   imports: [ProjectsModule, MirrorModule],
   controllers: [PagesController],
   providers: [PagesService],
+  // The change stream checks its start position the way /changes does.
+  exports: [PagesService],
 })
 export class PagesApiModule {}

@@ -162,10 +162,31 @@ export class PagesService {
     const feed = await this.mirror.changes(projectId, after, limit, select);
     // Read after the rows: a purge moves the watermark before it deletes, so a
     // tombstone this read missed is always covered by the watermark read next.
+    await this.checkPosition(projectId, after);
+    return feed;
+  }
+
+  /**
+   * Checks that a change stream may start at `after` (the owner's project, a
+   * position at or above the purge watermark, properties it knows) before any
+   * byte of it is sent.
+   * The stream's first rows are read later: a purge that moves the watermark
+   * past `after` meanwhile deletes only tombstones older than the retention
+   * horizon, which a stream opened now could not have missed but by a race
+   * the horizon (days) makes moot.
+   */
+  async openChanges(ownerId: string, projectId: string, after: string, select?: readonly string[]): Promise<void> {
+    await this.projects.get(ownerId, projectId);
+    await this.checkPosition(projectId, after);
+    // A property the project does not know is a 400 here, not a stream that ends at its first read.
+    if (select?.length) await this.mirror.changes(projectId, after, 1, select);
+  }
+
+  /** `ChangesExpiredError` (410) when a tombstone newer than `after` was purged (see `changes`). */
+  private async checkPosition(projectId: string, after: string): Promise<void> {
     if (after !== '0' && BigInt(after) < BigInt(await this.syncState.purgeWatermark(projectId))) {
       throw new ChangesExpiredError();
     }
-    return feed;
   }
 }
 

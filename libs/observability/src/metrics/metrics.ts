@@ -68,6 +68,14 @@ export class Metrics {
   readonly queueJobs: Gauge<'queue' | 'state'>;
   /** Rows the retention pass deleted, by kind. */
   readonly retentionPruned: Counter<'kind'>;
+  /** Change streams open on this gateway. */
+  readonly streamsOpen: Gauge;
+  /** Change events sent on this gateway's streams (one per row per stream). */
+  readonly streamEvents: Counter;
+  /** Streams this gateway ended, by why: client (went away), slow, error, shutdown. */
+  readonly streamsEnded: Counter<'reason'>;
+  /** From a delivery's receipt to the read that sends its row on the project's streams. */
+  readonly webhookToEventLag: Histogram;
 
   private queues: Readonly<Record<string, CountableQueue>> = {};
   private counting?: Promise<void>;
@@ -140,6 +148,28 @@ export class Metrics {
       registers,
       // prom-client awaits this on every scrape.
       collect: () => this.countQueues(),
+    });
+    this.streamsOpen = new Gauge({
+      name: `${METRICS_PREFIX}streams_open`,
+      help: 'Change streams (GET /projects/:id/changes/stream) open on this gateway',
+      registers,
+    });
+    this.streamEvents = new Counter({
+      name: `${METRICS_PREFIX}stream_events_total`,
+      help: 'Change events sent on the change streams of this gateway (a row sent to 10 streams counts 10)',
+      registers,
+    });
+    this.streamsEnded = new Counter({
+      name: `${METRICS_PREFIX}streams_ended_total`,
+      help: 'Change streams ended, by reason: client (it went away), slow (it did not read), error, shutdown',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.webhookToEventLag = new Histogram({
+      name: `${METRICS_PREFIX}webhook_to_event_lag_seconds`,
+      help: "Seconds from a webhook delivery's receipt to the read that sends its page's row on the project's open streams",
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
     });
     this.retentionPruned = new Counter({
       name: `${METRICS_PREFIX}retention_pruned_total`,

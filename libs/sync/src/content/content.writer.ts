@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { selectRows } from '@app/database';
+import { FeedAnnouncer } from '@app/messaging';
 import { FileUrlCache } from '../files/file-url-cache.js';
 import type { PageBody } from './page-body.js';
 
@@ -41,10 +42,22 @@ export class ContentWriter {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly files: FileUrlCache,
+    private readonly feed: FeedAnnouncer,
   ) {}
 
-  /** Stores a fetched body, or (`error`) why Notion gives none for this page. */
-  write(
+  /** Stores a fetched body, or (`error`) why Notion gives none for this page; a changed one is announced to the live streams. */
+  async write(
+    projectId: string,
+    pageId: string,
+    body: PageBody | { readonly error: string },
+    fetchStartedAt: Date,
+  ): Promise<ContentWrite> {
+    const written = await this.store(projectId, pageId, body, fetchStartedAt);
+    if (written.outcome === 'written' && written.changed) this.feed.advanced(projectId);
+    return written;
+  }
+
+  private store(
     projectId: string,
     pageId: string,
     body: PageBody | { readonly error: string },

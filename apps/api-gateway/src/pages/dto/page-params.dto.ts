@@ -11,7 +11,7 @@ import { CURSOR_MAX, cursorProperty, ProjectIdParamDto } from '../../projects/dt
 /** Postgres bigint, the type of `version`. */
 const BIGINT_MAX = 9223372036854775807n;
 /** A version: 1 to 19 decimal digits (leading zeros allowed) worth at most BIGINT_MAX. */
-const VERSION_PATTERN = decimalAtMostPattern(BIGINT_MAX);
+export const VERSION_PATTERN = decimalAtMostPattern(BIGINT_MAX);
 
 export class PageParamsDto extends ProjectIdParamDto {
   @ApiProperty({
@@ -80,7 +80,8 @@ export class ListPagesQueryDto extends SelectValuesQueryDto {
   q?: string;
 }
 
-export class ListChangesQueryDto extends SelectValuesQueryDto {
+/** A position in the change feed (`/changes` and its stream). */
+export class ChangesPositionQueryDto extends SelectValuesQueryDto {
   @ApiPropertyOptional({
     type: String,
     pattern: VERSION_PATTERN.source,
@@ -101,7 +102,9 @@ export class ListChangesQueryDto extends SelectValuesQueryDto {
     },
   })
   after: string = '0';
+}
 
+export class ListChangesQueryDto extends ChangesPositionQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 100 })
   @IsOptional()
   @Transform(queryInt)

@@ -1,0 +1,97 @@
+import type { ServerResponse } from 'node:http';
+import type { FeedRow, FeedSink } from './feed-hub.js';
+
+/** A change-feed row with its event already written out (once per read, shared by every stream). */
+export interface FrameRow extends FeedRow {
+  readonly frame: string;
+}
+
+/** Why a stream ended. */
+export type StreamEnd = 'client' | 'slow' | 'error' | 'shutdown';
+
+/** The Server-Sent Events frame of one change (`id:` its version, so a reconnect resumes after it). */
+export function changeFrame(version: string, row: unknown): string {
+  return `id: ${version}\nevent: change\ndata: ${JSON.stringify(row)}\n\n`;
+}
+
+/**
+ * One client's change stream on the raw socket: Nest's `@Sse` numbers events
+ * itself and hides back-pressure, so the stream writes Server-Sent Events by
+ * hand. `send` queues on the socket; while the socket does not drain, the
+ * events sent since are counted, and past `bufferEvents` the stream answers
+ * false (the hub drops it, and it ends: its client resumes from its last id).
+ */
+export class SseStream implements FeedSink<FrameRow> {
+  private backlog = 0;
+  private ended = false;
+
+  constructor(
+    private readonly raw: ServerResponse,
+    private readonly options: {
+      readonly bufferEvents: number;
+      readonly retryMs: number;
+      readonly onEvents: (count: number) => void;
+      readonly onEnd: (reason: StreamEnd) => void;
+    },
+  ) {
+    raw.on('drain', () => (this.backlog = 0));
+    // The client went away (or the socket failed): the hub must forget the stream.
+    raw.on('close', () => this.finish('client'));
+  }
+
+  /** Sends the head: 200, the SSE headers (`headers` are the reply's, CORS among them) and the retry hint. */
+  start(headers: Record<string, string | number | string[] | undefined>): void {
+    this.raw.writeHead(200, {
+      ...headers,
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      // nginx and others buffer responses unless told not to.
+      'x-accel-buffering': 'no',
+      connection: 'keep-alive',
+    });
+    this.raw.write(`retry: ${this.options.retryMs}\n\n`);
+  }
+
+  send(rows: readonly FrameRow[]): boolean {
+    if (this.ended) return false;
+    let text = '';
+    for (const row of rows) text += row.frame;
+    if (!this.raw.write(text)) this.backlog += rows.length;
+    this.options.onEvents(rows.length);
+    return this.backlog <= this.options.bufferEvents;
+  }
+
+  /** The replay is done: the stream is live from `version`. */
+  live(version: string): void {
+    if (!this.ended) this.raw.write(`event: live\ndata: ${JSON.stringify({ version })}\n\n`);
+  }
+
+  /** A comment line, so that proxies and clients see the connection alive. */
+  heartbeat(): void {
+    // A stream that does not drain gets no more bytes; it is cut once it falls behind.
+    if (!this.ended && this.backlog === 0) this.raw.write(': heartbeat\n\n');
+  }
+
+  /** The hub dropped the stream. */
+  closed(reason: 'slow' | 'error'): void {
+    this.end(reason);
+  }
+
+  /** Ends the stream from our side, telling the client why and when to come back. */
+  end(reason: Exclude<StreamEnd, 'client'>): void {
+    if (this.ended) return;
+    if (reason === 'slow') {
+      // Its socket is full: another frame would wait behind the backlog. Cut it.
+      this.raw.destroy();
+    } else {
+      this.raw.end(`event: end\ndata: ${JSON.stringify({ reason })}\nretry: ${this.options.retryMs}\n\n`);
+    }
+    this.finish(reason);
+  }
+
+  private finish(reason: StreamEnd): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.onEnd(reason);
+  }
+}
