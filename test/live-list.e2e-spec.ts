@@ -92,7 +92,7 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
     return { pages: [...titles].sort(byId), version };
   };
 
-  /** Waits until the page shows exactly the feed's state (the feed having settled first). */
+  /** Waits until the page shows exactly the feed's state, read once: call it once the feed has settled. */
   const showsTheFeed = async (what: string) => {
     const expected = await fed();
     let last: ListState | undefined;
