@@ -30,6 +30,8 @@ export type FeedReader<T extends FeedRow> = (projectId: string, after: string) =
 /** Where a stream's rows go. `send` answers false when the stream cannot keep up: the hub drops it. */
 export interface FeedSink<T extends FeedRow> {
   send(rows: readonly T[]): boolean;
+  /** Resolves when the stream can take more: the replay waits for it between its reads. */
+  ready?(): Promise<void>;
   /** The replay is done: the stream is live, having been sent everything up to `version`. */
   live?(version: string): void;
   /** The hub dropped the stream (it could not keep up, or a read failed). */
@@ -105,7 +107,12 @@ export class FeedHub<T extends FeedRow> {
         const page = await this.read(projectId, String(member.last));
         if (!member.open) return;
         if (!this.deliver(projectId, feed, member, page.items)) return;
-        if (page.hasMore) continue;
+        if (page.hasMore) {
+          // Paced by the client: the next page is read once this one is on its way.
+          await member.sink.ready?.();
+          if (!member.open) return;
+          continue;
+        }
         // Caught up with what this read saw. Joining is one synchronous step:
         // the hub's next read starts at `head`, at or below this member's last.
         if (feed.head === undefined) feed.head = member.last;

@@ -17,12 +17,18 @@ export function changeFrame(version: string, row: unknown): string {
 /**
  * One client's change stream on the raw socket: Nest's `@Sse` numbers events
  * itself and hides back-pressure, so the stream writes Server-Sent Events by
- * hand. `send` queues on the socket; while the socket does not drain, the
- * events sent since are counted, and past `bufferEvents` the stream answers
- * false (the hub drops it, and it ends: its client resumes from its last id).
+ * hand. A write that fills the socket's buffer is taken whole; until the
+ * socket drains, the events sent after it are counted, and past
+ * `bufferEvents` the stream answers false (the hub drops it, and it is cut:
+ * its client resumes from its last id). The replay waits for the drain
+ * (`ready`) between its reads, so a large replay is paced by its reader, not
+ * cut.
  */
 export class SseStream implements FeedSink<FrameRow> {
+  /** Events sent since the socket's buffer filled. */
   private backlog = 0;
+  /** The socket's buffer is full: resolved at the drain. */
+  private full?: { readonly drained: Promise<void>; readonly resolve: () => void };
   private ended = false;
 
   constructor(
@@ -34,9 +40,12 @@ export class SseStream implements FeedSink<FrameRow> {
       readonly onEnd: (reason: StreamEnd) => void;
     },
   ) {
-    raw.on('drain', () => (this.backlog = 0));
+    raw.on('drain', () => this.drained());
     // The client went away (or the socket failed): the hub must forget the stream.
-    raw.on('close', () => this.finish('client'));
+    raw.on('close', () => {
+      this.drained();
+      this.finish('client');
+    });
   }
 
   /** Sends the head: 200, the SSE headers (`headers` are the reply's, CORS among them) and the retry hint. */
@@ -54,11 +63,24 @@ export class SseStream implements FeedSink<FrameRow> {
 
   send(rows: readonly FrameRow[]): boolean {
     if (this.ended) return false;
+    if (this.full) {
+      this.backlog += rows.length;
+      if (this.backlog > this.options.bufferEvents) return false;
+    }
     let text = '';
     for (const row of rows) text += row.frame;
-    if (!this.raw.write(text)) this.backlog += rows.length;
+    if (!this.raw.write(text) && !this.full) {
+      let resolve!: () => void;
+      const drained = new Promise<void>((done) => (resolve = done));
+      this.full = { drained, resolve };
+    }
     this.options.onEvents(rows.length);
-    return this.backlog <= this.options.bufferEvents;
+    return true;
+  }
+
+  /** Resolves once the socket can take more (at once when it can now). */
+  ready(): Promise<void> {
+    return this.full?.drained ?? Promise.resolve();
   }
 
   /** The replay is done: the stream is live from `version`. */
@@ -69,7 +91,7 @@ export class SseStream implements FeedSink<FrameRow> {
   /** A comment line, so that proxies and clients see the connection alive. */
   heartbeat(): void {
     // A stream that does not drain gets no more bytes; it is cut once it falls behind.
-    if (!this.ended && this.backlog === 0) this.raw.write(': heartbeat\n\n');
+    if (!this.ended && !this.full) this.raw.write(': heartbeat\n\n');
   }
 
   /** The hub dropped the stream. */
@@ -87,6 +109,12 @@ export class SseStream implements FeedSink<FrameRow> {
       this.raw.end(`event: end\ndata: ${JSON.stringify({ reason })}\nretry: ${this.options.retryMs}\n\n`);
     }
     this.finish(reason);
+  }
+
+  private drained(): void {
+    this.backlog = 0;
+    this.full?.resolve();
+    this.full = undefined;
   }
 
   private finish(reason: StreamEnd): void {
