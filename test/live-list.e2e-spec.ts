@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import type { Browser, Page } from 'playwright-core';
 import { signDevToken } from '@app/auth';
 import { loadConfig } from '@app/config';
@@ -38,8 +39,9 @@ interface ListState {
  * change stream, shows an edit made in Notion within the issue's bound, and
  * after its ticket has expired and the gateway has restarted (its EventSource's
  * own reconnect is then refused), renews the ticket and catches up with no
- * missing row. The gateway runs as in production: CORS lets in the page's
- * origin through CORS_ORIGINS only.
+ * missing row; and when a deletion it missed was purged (410), starts over
+ * from 0. The gateway runs as in production: CORS lets in the page's origin
+ * through CORS_ORIGINS only.
  */
 describe('the live list example in a browser (three apps, fake Notion, chromium)', () => {
   const notion = new FakeNotion();
@@ -267,6 +269,51 @@ describe('the live list example in a browser (three apps, fake Notion, chromium)
     expect(resumed.ticket).not.toBe(openTicket);
     expect(tickets).toContain(resumed.ticket);
     expect(consoleErrors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|401/.test(e))).toEqual([]);
+  }, 90_000);
+
+  it('starts over from 0 when a deletion it missed was purged (410), and drops that page', async () => {
+    const streamsBefore = streams.length;
+    const missed = project.seeded[6]!;
+    // The page's stream connections fail from now on (its open stream stays) ...
+    const isStream = (url: URL) => url.pathname.endsWith('/changes/stream');
+    await page.route(isStream, (route) => route.abort('connectionrefused'));
+    // ... and its open stream ends with a restart: it cannot reconnect.
+    expect(await apps[0]!.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    await reaches('reconnecting', 10_000);
+    apps[0] = await three.startGateway();
+    // Meanwhile a page is deleted, and retention purges its tombstone as it does past its horizon:
+    // the watermark moves up to the tombstone's version first, then the row goes.
+    await notion.trashAndNotify(missed, project.webhook);
+    const tombstone = await waitFor(
+      async () => {
+        const { body } = await call('GET', `/projects/${project.id}/changes?after=${(await shown()).version}`);
+        return (body.items as Array<{ id: string; deletedAt: string | null; version: string }>).find(
+          (row) => row.id === missed && row.deletedAt,
+        );
+      },
+      { timeoutMs: 30_000, intervalMs: 250, what: 'the tombstone in the change feed' },
+    );
+    const db = new Client({ connectionString: env.DATABASE_URL });
+    await db.connect();
+    try {
+      await db.query('UPDATE project_sync SET purged_version = $2 WHERE project_id = $1', [
+        project.id,
+        tombstone.version,
+      ]);
+      await db.query('DELETE FROM notion_pages WHERE project_id = $1 AND page_id = $2', [project.id, missed]);
+    } finally {
+      await db.end();
+    }
+    const { version: position } = await shown();
+    expect((await call('GET', `/projects/${project.id}/changes?after=${position}`)).status).toBe(410);
+
+    await page.unroute(isStream);
+    await reaches('live', 30_000);
+    // Without the tombstone only a list rebuilt from 0 loses the page.
+    await showsTheFeed('the list rebuilt from 0');
+    expect((await shown()).pages.map(([id]) => id)).not.toContain(missed);
+    const resumed = streams.slice(streamsBefore).findLast((s) => s.status === 200)!;
+    expect(resumed).toMatchObject({ after: '0' });
   }, 90_000);
 });
 
