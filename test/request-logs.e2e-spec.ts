@@ -100,6 +100,35 @@ describe('request logs of the built gateway', () => {
     }
   });
 
+  it('logs a stream opened with a ticket, and a refused ticket, with the ticket redacted', async () => {
+    const project = await fetch(`${base}/api/v1/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Logs', notionDatabaseId: randomUUID(), notionToken: 'secret_token' }),
+    });
+    const { id: projectId } = (await project.json()) as { id: string };
+    const issued = await fetch(`${base}/api/v1/projects/${projectId}/stream-tickets`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { ticket } = (await issued.json()) as { ticket: string };
+    const path = `/api/v1/projects/${projectId}/changes/stream?after=0&ticket=${encodeURIComponent(ticket)}`;
+    // An opened stream: its line is written when it ends (here, when the client goes away).
+    const opened = `logs-${randomUUID()}`;
+    const aborter = new AbortController();
+    const res = await fetch(`${base}${path}`, { headers: { 'x-request-id': opened }, signal: aborter.signal });
+    expect(res.status).toBe(200);
+    aborter.abort();
+    // A refused one (another project).
+    const refused = await send(`/api/v1/projects/${randomUUID()}/changes/stream?ticket=${encodeURIComponent(ticket)}`);
+    for (const id of [opened, refused]) {
+      const { line } = await requestLine(id);
+      expect(line).toContain('ticket=[redacted]');
+    }
+    const mac = ticket.split('.')[2]!;
+    expect(gateway.lines.filter((line) => line.includes(mac))).toEqual([]);
+  });
+
   it('writes nothing for health probes', async () => {
     const probes = [await send('/health/live'), await send('/health/ready')];
     // A logged request after them marks the point by which their lines would have been written.

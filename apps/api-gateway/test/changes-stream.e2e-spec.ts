@@ -344,7 +344,7 @@ describe('change stream', () => {
     resumed.close();
   });
 
-  it('re-reads on its timer: a write whose announcement was lost still arrives', async () => {
+  it('re-reads on its timer: a write whose announcement was lost still arrives; a deleted project ends its streams', async () => {
     const timed = await createGatewayApp(testConfig({ ...COMMON, STREAM_REFRESH_SECONDS: '1' }));
     await timed.listen(0, '127.0.0.1');
     try {
@@ -365,8 +365,12 @@ describe('change stream', () => {
       await onTimer.waitFor(() => onTimer.rows<Row>().some((r) => r.title === 'Unannounced'), 'the timer', 5000);
       // Gateway A re-reads every 5 minutes: it has not seen it (so the announcements are what the other tests saw).
       expect(onAnnouncements.rows<Row>().some((r) => r.title === 'Unannounced')).toBe(false);
-      onTimer.close();
       onAnnouncements.close();
+      // The timer also ends the streams of a deleted project (a reconnect would get 404).
+      expect((await call(baseA, owner, 'DELETE', `/projects/${projectId}`)).status).toBe(204);
+      await onTimer.end();
+      expect(onTimer.events.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ reason: 'deleted' }) });
+      expect((await stream(baseA, projectId, '', bearer(owner))).status).toBe(404);
     } finally {
       await timed.close();
     }

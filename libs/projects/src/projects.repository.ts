@@ -291,6 +291,16 @@ export class ProjectsRepository {
     return ((await query.execute()).affected ?? 0) > 0;
   }
 
+  /** Which of `ids` are projects (not deleted). */
+  async existing(ids: readonly string[]): Promise<Set<string>> {
+    const rows = await selectRows<{ id: string }>(
+      this.repo.manager,
+      `SELECT id FROM projects WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    return new Set(rows.map((row) => row.id));
+  }
+
   /** True when a row was deleted. */
   async deleteOwned(ownerId: string, id: string): Promise<boolean> {
     const result = await this.repo.delete({ ownerId, id });

@@ -182,6 +182,11 @@ export class ProjectsService {
     return toView(row);
   }
 
+  /** Which of `ids` still exist (live streams end when their project is deleted); not owner-scoped. */
+  existing(ids: readonly string[]): Promise<Set<string>> {
+    return ids.length ? this.projects.existing(ids) : Promise.resolve(new Set());
+  }
+
   async remove(ownerId: string, id: string): Promise<void> {
     if (!(await this.projects.deleteOwned(ownerId, id))) throw new ProjectNotFoundError();
   }

@@ -12,6 +12,7 @@ import { AppConfig } from '@app/config';
 import { DomainError, ErrorCode, type FeedAdvance } from '@app/contracts';
 import { FeedListener } from '@app/messaging';
 import { MirrorReader } from '@app/mirror';
+import { ProjectsService } from '@app/projects';
 import { Metrics } from '@app/observability';
 import { PageResponseDto } from '../pages/dto/page-response.dto.js';
 import { FeedHub, type FeedPage, type FeedStream } from './feed-hub.js';
@@ -34,6 +35,7 @@ export class StreamLimitError extends DomainError {
 }
 
 interface OpenStream {
+  readonly projectId: string;
   readonly sse: SseStream;
   readonly slot: StreamSlot;
   feed?: FeedStream;
@@ -63,6 +65,7 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly config: AppConfig,
     private readonly mirror: MirrorReader,
+    private readonly projects: ProjectsService,
     private readonly slots: StreamSlots,
     private readonly metrics: Metrics,
   ) {
@@ -75,7 +78,7 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     this.listener.start().catch((err: Error) => this.logger.warn(`Feed announcements not heard yet: ${err.message}`));
     const { refreshSeconds, heartbeatSeconds } = this.config.stream;
     this.timers = [
-      setInterval(() => this.refresh(), refreshSeconds * 1000),
+      setInterval(() => void this.refresh(), refreshSeconds * 1000),
       setInterval(() => this.heartbeat(), heartbeatSeconds * 1000),
     ];
     for (const timer of this.timers) timer.unref();
@@ -97,6 +100,7 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     const slot = await this.slots.take(userId, randomUUID());
     if (!slot) throw new StreamLimitError(this.config.stream.limitPerUser, this.config.stream.heartbeatSeconds);
     const open: OpenStream = {
+      projectId,
       slot,
       sse: new SseStream(reply.raw, {
         bufferEvents: this.config.stream.bufferEvents,
@@ -147,9 +151,22 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     if (!this.hub.projectIds().some((key) => projectOf(key) === projectId)) this.unread.delete(projectId);
   }
 
-  /** The timer: a lost announcement delays events by at most this period. */
-  private refresh(): void {
+  /**
+   * The timer: a lost announcement delays events by at most this period. It
+   * also ends the streams of deleted projects (an `end` event, reason
+   * `deleted`: the client's reconnect then gets 404), in one query.
+   */
+  private async refresh(): Promise<void> {
     for (const key of this.hub.projectIds()) this.hub.wake(key);
+    const projectIds = [...new Set([...this.streams].map((s) => s.projectId))];
+    try {
+      const existing = await this.projects.existing(projectIds);
+      for (const stream of [...this.streams]) {
+        if (!existing.has(stream.projectId)) stream.sse.end('deleted');
+      }
+    } catch (err) {
+      this.logger.debug(`Deleted projects' streams not checked: ${(err as Error).message}`);
+    }
   }
 
   private heartbeat(): void {

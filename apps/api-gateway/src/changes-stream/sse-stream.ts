@@ -7,7 +7,7 @@ export interface FrameRow extends FeedRow {
 }
 
 /** Why a stream ended. */
-export type StreamEnd = 'client' | 'slow' | 'error' | 'shutdown';
+export type StreamEnd = 'client' | 'slow' | 'error' | 'shutdown' | 'deleted';
 
 /** The Server-Sent Events frame of one change (`id:` its version, so a reconnect resumes after it). */
 export function changeFrame(version: string, row: unknown): string {

@@ -72,7 +72,7 @@ export class Metrics {
   readonly streamsOpen: Gauge;
   /** Change events sent on this gateway's streams (one per row per stream). */
   readonly streamEvents: Counter;
-  /** Streams this gateway ended, by why: client (went away), slow, error, shutdown. */
+  /** Streams this gateway ended, by why: client (went away), slow, error, shutdown, deleted (the project). */
   readonly streamsEnded: Counter<'reason'>;
   /** From a delivery's receipt to the read that sends its row on the project's streams. */
   readonly webhookToEventLag: Histogram;
@@ -161,7 +161,7 @@ export class Metrics {
     });
     this.streamsEnded = new Counter({
       name: `${METRICS_PREFIX}streams_ended_total`,
-      help: 'Change streams ended, by reason: client (it went away), slow (it did not read), error, shutdown',
+      help: 'Change streams ended, by reason: client (it went away), slow (it did not read), error, shutdown, deleted (its project)',
       labelNames: ['reason'],
       registers,
     });
