@@ -41,6 +41,7 @@ export default tseslint.config(
       'test/**',
       'scripts/**',
       'bench/**',
+      'examples/**',
       '**/*.spec.ts',
       '**/*.e2e-spec.ts',
       '**/*.int-spec.ts',

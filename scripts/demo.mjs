@@ -11,7 +11,9 @@
  *    on the default ports, or on free ones when those are taken (it says which);
  * 4. creates a demo project for a demo user, lets the fake Notion perform the
  *    webhook handshake, confirms it, and waits for the first import;
- * 5. prints a walkthrough of commands to paste into another terminal.
+ * 5. serves the live list (examples/live-list) and prints a walkthrough of
+ *    commands to paste into another terminal, with the list's URL to open in
+ *    a browser.
  *
  * Ctrl-C stops the apps and the fake, then drops the demo's database and
  * deletes its Redis keys: nothing else is touched. A second demo (at the same
@@ -26,6 +28,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { DEFAULT_LIVE_LIST_PORT, serveLiveList } from '../examples/live-list/serve.mjs';
 import { buildIfStale, REPO_ROOT } from './build-if-stale.mjs';
 import {
   APPS,
@@ -156,6 +159,7 @@ async function main() {
     JOB_WORKER_HEALTH_PORT: await choosePort('JOB_WORKER_HEALTH_PORT', 3002),
     ADMIN_PORT: await choosePort('ADMIN_PORT', 3003),
     FAKE_NOTION_PORT: await choosePort('FAKE_NOTION_PORT', 4010),
+    LIVE_LIST_PORT: await choosePort('LIVE_LIST_PORT', DEFAULT_LIVE_LIST_PORT),
   };
   const moved = Object.entries(ports).filter(([, p]) => p.moved);
   if (moved.length) {
@@ -181,6 +185,8 @@ async function main() {
   const fake = new FakeNotion({ controlApi: true, workspace: { name: 'Demo workspace' } });
   const workspace = seedDemoWorkspace(fake, DEMO_TOKEN);
   const fakeUrl = await fake.start(ports.FAKE_NOTION_PORT.port, HOST);
+  // The example frontend (NODE_ENV=development below lets its loopback origin through the gateway's CORS).
+  const liveList = await serveLiveList({ port: ports.LIVE_LIST_PORT.port });
 
   const apiOrigin = origin(HOST, ports.PORT.port);
   const env = {
@@ -217,6 +223,7 @@ async function main() {
       ),
     );
     await fake.stop().catch(() => {});
+    await liveList.close();
     // Only what this demo created: its own database and its own keys.
     const client = await adminClient(base.database.url);
     await client.query(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`).finally(() => client.end());
@@ -284,6 +291,8 @@ async function main() {
     if (!feed.hasMore) break;
   }
 
+  const liveListUrl = `${liveList.url}#api=${v1}&project=${project.id}&token=${token}`;
+
   const h = '-H "Authorization: Bearer $TOKEN"';
   say(
     [
@@ -305,6 +314,8 @@ async function main() {
       `curl -s "$API/projects/$PROJECT/pages/$PAGE" ${h}`,
       `# 4. a page's body as safe HTML; its image is a link of ours that never expires (no token needed)`,
       `curl -s "$API/projects/$PROJECT/pages/$DOC/content?format=html" ${h}`,
+      `# 5. open the live list in a browser: ${liveListUrl}`,
+      `#    then edit again (step 2 with another title): the row changes on screen at once`,
       '',
       `API docs: ${apiOrigin}/docs  (Authorize with the token above)`,
       `TOKEN is user ${DEMO_USER}'s for 12 hours; mint another with: npm run --silent token -- --sub ${DEMO_USER}`,

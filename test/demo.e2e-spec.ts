@@ -3,21 +3,26 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { Client } from 'pg';
 import { Redis } from 'ioredis';
+import type { Browser } from 'playwright-core';
 import { waitFor } from '@app/testing';
+import { launchChromium } from './jest/browser.js';
 import { TerminalCommand } from './jest/terminal-command.js';
 import { SERVER_URLS } from './jest/test-env.js';
 
 /**
  * `npm run demo` as a new user runs it: the command itself, its printed
- * walkthrough followed line by line in a shell, and Ctrl-C. The fake Notion's
+ * walkthrough followed line by line in a shell (and its live list opened in a
+ * browser, where the edit shows), and Ctrl-C. The fake Notion's
  * default port is held by the spec (as a running `npm run fake-notion` would),
  * so the demo must move it and print the moved address.
  */
 describe('npm run demo', () => {
   let demo: TerminalCommand | undefined;
   let blocker: Server | undefined;
+  let browser: Browser | undefined;
 
   afterAll(async () => {
+    await browser?.close();
     await demo?.stop();
     await new Promise<void>((resolve) => (blocker ? blocker.close(() => resolve()) : resolve()));
   });
@@ -68,9 +73,30 @@ describe('npm run demo', () => {
 
     const pages = paste(listPages);
     expect(pages.items).toHaveLength(3);
-    const page = /PAGE=(\S+)/.exec(exports.join(' '))![1];
+    const exported = (name: string) => new RegExp(`\\b${name}=(\\S+)`).exec(exports.join(' '))![1]!;
+    const page = exported('PAGE');
+
+    // 5. the live list, opened before the edit: its URL carries the walkthrough's settings, and it goes live.
+    const liveListUrl = /# 5\. open the live list in a browser: (\S+)/.exec(block)![1]!;
+    const settings = new URLSearchParams(new URL(liveListUrl).hash.slice(1));
+    expect(Object.fromEntries(settings)).toEqual({
+      api: exported('API'),
+      project: exported('PROJECT'),
+      token: exported('TOKEN'),
+    });
+    browser = await launchChromium();
+    const liveList = await browser.newPage();
+    await liveList.goto(liveListUrl);
+    await liveList.locator('body[data-status="live"]').waitFor({ timeout: 20_000 });
+    const pageCount = Number(/\((\d+) pages\) mirrored/.exec(output)![1]);
+    expect(await liveList.locator('#pages li').count()).toBe(pageCount);
 
     expect(paste(editPage)).toMatchObject({ page: { id: page, title: 'Edited in Notion' } });
+    // The edit shows in the live list, without a reload.
+    await liveList
+      .locator(`#pages li[data-page-id="${page}"]`)
+      .filter({ hasText: /^Edited in Notion$/ })
+      .waitFor({ timeout: 20_000 });
     // "a moment later": the same pasted command, again, until the webhook's sync landed.
     const changes = await waitFor(
       () => {

@@ -10,6 +10,8 @@ export interface ThreeApps {
   readonly call: ApiCall;
   /** The gateway's origin (`http://127.0.0.1:<port>`), its `PUBLIC_BASE_URL`. */
   readonly origin: string;
+  /** Starts another gateway on the first one's port with its environment (once that one has stopped), ready. */
+  startGateway(): Promise<AppProcess>;
 }
 
 /**
@@ -24,11 +26,21 @@ export async function startThreeApps(
 ): Promise<ThreeApps> {
   const [port, eventPort, jobPort] = [await freePort(), await freePort(), await freePort()];
   const shared = { NOTION_API_BASE_URL: notionUrl, PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, ...overrides };
+  const gatewayEnv = processEnv({ ...shared, PORT: String(port) });
   const apps = [
-    AppProcess.start('api-gateway', processEnv({ ...shared, PORT: String(port) })),
+    AppProcess.start('api-gateway', gatewayEnv),
     AppProcess.start('event-worker', processEnv({ ...shared, EVENT_WORKER_HEALTH_PORT: String(eventPort) })),
     AppProcess.start('job-worker', processEnv({ ...shared, JOB_WORKER_HEALTH_PORT: String(jobPort) })),
   ];
   await Promise.all([apps[0]!.waitForReady(port), apps[1]!.waitForReady(eventPort), apps[2]!.waitForReady(jobPort)]);
-  return { apps, call: apiUser(config, `http://127.0.0.1:${port}/api/v1`), origin: `http://127.0.0.1:${port}` };
+  return {
+    apps,
+    call: apiUser(config, `http://127.0.0.1:${port}/api/v1`),
+    origin: `http://127.0.0.1:${port}`,
+    async startGateway() {
+      const gateway = AppProcess.start('api-gateway', gatewayEnv);
+      await gateway.waitForReady(port);
+      return gateway;
+    },
+  };
 }
