@@ -6,6 +6,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { signDevToken, StreamTickets } from '@app/auth';
 import { Metrics } from '@app/observability';
 import { MirrorWriter, type MirrorRow } from '@app/sync';
+import { Redis } from 'ioredis';
 import { createGatewayApp } from '../src/bootstrap.js';
 import { SseClient } from '../../../test/jest/sse-client.js';
 import { testConfig } from '../../../test/jest/test-env.js';
@@ -103,6 +104,15 @@ describe('change stream', () => {
     return client;
   };
 
+  /** Polls `check` every 50 ms for up to 10 s. */
+  const waitUntil = async (check: () => Promise<boolean>) => {
+    for (let i = 0; i < 200; i++) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error('the condition never held');
+  };
+
   const live = (client: SseClient) => client.waitFor(() => client.events.some((e) => e.event === 'live'), 'live');
 
   const expectIncreasing = (ids: readonly string[]) => {
@@ -198,23 +208,73 @@ describe('change stream', () => {
       }
     })();
     const clients: SseClient[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       clients.push(await stream(i % 2 ? baseB : baseA, projectId, '', bearer(owner)));
       await new Promise((resolve) => setTimeout(resolve, 30));
-      if (i === 1) for (const c of clients) c.close();
     }
-    // The user's limit is 3: the two closed ones freed their slots.
-    expect(clients.map((c) => c.status)).toEqual([200, 200, 200, 200]);
+    expect(clients.map((c) => c.status)).toEqual([200, 200, 200]);
     writing = false;
     await writes;
     const { state, head } = await feedState(owner, projectId);
-    for (const client of clients.slice(2)) {
+    for (const client of clients) {
       await client.waitFor(() => client.ids().at(-1) === head, `the feed's head ${head}`);
       const ids = client.ids();
       expectIncreasing(ids);
       expect(new Set(ids).size).toBe(ids.length);
       expect(stateOf(client.rows<Row>())).toEqual(state);
+      client.close();
     }
+  });
+
+  it("starts a position past the project's newest version at that version, and the feed goes on for every stream", async () => {
+    const owner = `user_${randomUUID()}`;
+    const projectId = await newProject(owner);
+    await upsert(projectId, [row('First')]);
+    const { head } = await feedState(owner, projectId);
+    // Another project's id, or a restored database: far past this feed.
+    const ahead = await stream(baseA, projectId, '?after=9223372036854775807', bearer(owner));
+    await live(ahead);
+    expect(JSON.parse(ahead.events.find((e) => e.event === 'live')!.data)).toEqual({ version: head });
+    const fresh = await stream(baseA, projectId, '?after=0', bearer(owner));
+    await live(fresh);
+    await upsert(projectId, [row('Second')]);
+    for (const client of [ahead, fresh]) {
+      await client.waitFor(() => client.rows<Row>().some((r) => r.title === 'Second'), 'the next write');
+      client.close();
+    }
+    expect(fresh.rows<Row>().map((r) => r.title)).toEqual(['First', 'Second']);
+  });
+
+  it('answers HEAD with the stream headers and opens nothing; frees what a client that left at once held', async () => {
+    const owner = `user_${randomUUID()}`;
+    const projectId = await newProject(owner);
+    const openOn = async (app: NestFastifyApplication) => (await app.get(Metrics).streamsOpen.get()).values[0]!.value;
+    const before = (await openOn(a)) + (await openOn(b));
+    const head = await fetch(`${baseA}/projects/${projectId}/changes/stream`, {
+      method: 'HEAD',
+      headers: bearer(owner),
+    });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    // Clients that go away while the stream is being opened (before, during or after the checks).
+    for (let i = 0; i < 6; i++) {
+      const aborter = new AbortController();
+      const request = fetch(`${i % 2 ? baseB : baseA}/projects/${projectId}/changes/stream`, {
+        headers: bearer(owner),
+        signal: aborter.signal,
+      }).catch(() => undefined);
+      setTimeout(() => aborter.abort(), i);
+      await request;
+    }
+    for (let i = 0; i < 100 && (await openOn(a)) + (await openOn(b)) !== before; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await openOn(a)) + (await openOn(b))).toBe(before);
+    // None of them holds a slot: the user may open the limit (3).
+    const three = [];
+    for (let i = 0; i < 3; i++) three.push(await stream(baseA, projectId, '', bearer(owner)));
+    expect(three.map((c) => c.status)).toEqual([200, 200, 200]);
+    for (const c of three) c.close();
   });
 
   it('opens with a ticket, on the stream route and its project only', async () => {
@@ -308,6 +368,29 @@ describe('change stream', () => {
     };
     const again = await waitForSlot();
     for (const c of [...held, again]) c.close();
+  });
+
+  it('counts again the streams whose slots Redis lost (a restart without persistence) at the next heartbeat', async () => {
+    const beating = await createGatewayApp(
+      testConfig({ ...COMMON, STREAM_HEARTBEAT_SECONDS: '1', STREAM_LIMIT_PER_USER: '2' }),
+    );
+    await beating.listen(0, '127.0.0.1');
+    const redis = new Redis(config.redis.url);
+    try {
+      const base = `${await beating.getUrl()}/api/v1`;
+      const owner = `user_${randomUUID()}`;
+      const projectId = await newProject(owner);
+      const held = [await stream(base, projectId, '', bearer(owner)), await stream(base, projectId, '', bearer(owner))];
+      expect(held.map((c) => c.status)).toEqual([200, 200]);
+      expect(await redis.del(`${config.redis.keyPrefix}:stream-slots:${owner}`)).toBe(1);
+      // Renewed within a heartbeat or two: the user holds the limit again.
+      await waitUntil(async () => (await redis.zcard(`${config.redis.keyPrefix}:stream-slots:${owner}`)) === 2);
+      expect((await stream(base, projectId, '', bearer(owner))).status).toBe(429);
+      for (const c of held) c.close();
+    } finally {
+      redis.disconnect();
+      await beating.close();
+    }
   });
 
   it('cuts a stream whose client does not read, and the client resumes from its last id', async () => {

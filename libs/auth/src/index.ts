@@ -5,4 +5,4 @@ export { signDevToken, type DevTokenOptions } from './dev-token.js';
 export { JwtAuthGuard } from './jwt-auth.guard.js';
 export { parseTokenArgs, TOKEN_USAGE, tokenFor, TokenUsageError, type TokenArgs } from './token.command.js';
 export { ACCEPTS_STREAM_TICKET_KEY, AcceptsStreamTicket, IS_PUBLIC_KEY, Public } from './public.decorator.js';
-export { StreamTickets, type OpenedStreamTicket } from './stream-ticket.js';
+export { MAX_TICKET_LENGTH, StreamTickets, type OpenedStreamTicket } from './stream-ticket.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { loadConfig } from '@app/config';
-import { StreamTickets } from './stream-ticket.js';
+import { MAX_TICKET_LENGTH, StreamTickets } from './stream-ticket.js';
 
 /** The default STREAM_TICKET_TTL_SECONDS. */
 const STREAM_TICKET_TTL_MS = 60_000;
@@ -19,6 +19,15 @@ describe('StreamTickets', () => {
     expect(ticket).toMatch(/^st1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{32}$/);
     expect(t.open(ticket, PROJECT, NOW + STREAM_TICKET_TTL_MS - 1)).toEqual({ ok: true, ownerId: 'auth0|alice' });
     expect(t.open(ticket, PROJECT, NOW + STREAM_TICKET_TTL_MS)).toEqual({ ok: false, reason: 'expired' });
+  });
+
+  it('carries the longest owner ids (255 characters of three UTF-8 bytes, or of JSON escapes)', () => {
+    const t = tickets();
+    for (const ownerId of ['語'.repeat(255), '"\\'.repeat(127) + 'x']) {
+      const { ticket } = t.issue({ ownerId, projectId: PROJECT }, NOW);
+      expect(ticket.length).toBeLessThanOrEqual(MAX_TICKET_LENGTH);
+      expect(t.open(ticket, PROJECT, NOW)).toEqual({ ok: true, ownerId });
+    }
   });
 
   it("refuses another project's stream", () => {

@@ -2,10 +2,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppConfig, derivedKey } from '@app/config';
 
-/** Longer input is refused before any work. */
-const MAX_TICKET_LENGTH = 400;
+/**
+ * Longer input is refused before any work. The payload is base64url of
+ * `[projectId, ownerId, expiresAt]`: an owner id of 255 characters of up to
+ * 3 UTF-8 bytes each, JSON-escaped at worst, still fits.
+ */
+export const MAX_TICKET_LENGTH = 1600;
 const VERSION = 'st1';
-const SHAPE = /^st1\.([A-Za-z0-9_-]{1,300})\.([A-Za-z0-9_-]{32})$/;
+const SHAPE = /^st1\.([A-Za-z0-9_-]{1,1500})\.([A-Za-z0-9_-]{32})$/;
 
 export type OpenedStreamTicket =
   | { readonly ok: true; readonly ownerId: string }

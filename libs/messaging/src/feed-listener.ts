@@ -12,14 +12,19 @@ const RECONNECT_MAX_MS = 1000;
  * A gateway's one subscriber to the writers' announcements (`FeedAnnouncer`):
  * calls `onAdvance` for every project a message names. Reconnects forever and
  * subscribes again (ioredis does both); what is published meanwhile is lost,
- * which the streams' timer makes up for. A malformed message is ignored.
+ * so `resubscribed` is called after each reconnect (the streams read their
+ * feeds), and the streams' timer covers the rest. A malformed message is ignored.
  */
 export class FeedListener {
   private readonly logger = new Logger(FeedListener.name);
   private readonly redis: Redis;
   private readonly channel: string;
 
-  constructor(config: AppConfig, onAdvance: (advance: FeedAdvance) => void) {
+  constructor(
+    config: AppConfig,
+    onAdvance: (advance: FeedAdvance) => void,
+    options: { readonly resubscribed?: () => void } = {},
+  ) {
     this.channel = config.redis.channelPrefix + FEED_ADVANCED_CHANNEL;
     this.redis = new Redis({
       ...redisConnectionOptions(config.redis.url),
@@ -28,6 +33,11 @@ export class FeedListener {
       retryStrategy: (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_MS),
     });
     reportOutagesOnce(this.redis, this.logger);
+    // ioredis subscribes again on each reconnect; what was published meanwhile is lost.
+    let connections = 0;
+    this.redis.on('ready', () => {
+      if (connections++ > 0) options.resubscribed?.();
+    });
     this.redis.on('message', (channel: string, text: string) => {
       if (channel !== this.channel) return;
       for (const advance of parseMessage(text)) onAdvance(advance);

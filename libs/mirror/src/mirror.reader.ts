@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
-import { exactTimestamp } from '@app/database';
+import { exactTimestamp, selectRows } from '@app/database';
 import { FileLinks, type FileLinker } from './files/file-links.js';
 import { servedFiles } from './files/served-files.js';
 import type { MirrorPageView } from './mirror-page.js';
@@ -104,6 +104,24 @@ export class MirrorReader {
     const shaping = await this.shaping(projectId, select);
     const row = await this.pages.findOneBy({ projectId, pageId });
     return row ? toView(row, shaping) : null;
+  }
+
+  /**
+   * Each project's newest change-feed version (projects without rows are
+   * absent): one index lookup per project, so a live stream's timer learns
+   * which feeds moved without reading them.
+   */
+  async heads(projectIds: readonly string[]): Promise<Map<string, string>> {
+    if (projectIds.length === 0) return new Map();
+    const rows = await selectRows<{ project_id: string; version: string }>(
+      this.pages.manager,
+      `SELECT p.id AS project_id, h.version::text AS version
+       FROM unnest($1::uuid[]) AS p(id)
+       CROSS JOIN LATERAL (SELECT max(version) AS version FROM notion_pages WHERE project_id = p.id) h
+       WHERE h.version IS NOT NULL`,
+      [projectIds],
+    );
+    return new Map(rows.map((row) => [row.project_id, row.version]));
   }
 
   /**

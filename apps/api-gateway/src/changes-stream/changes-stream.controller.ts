@@ -93,8 +93,8 @@ export class ChangesStreamController {
     @Headers('last-event-id') lastEventId: string | undefined,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    const after = lastEventId === undefined || lastEventId === '' ? query.after : version(lastEventId);
-    await this.pages.openChanges(user.id, params.id, after, query.filter_properties);
+    const asked = lastEventId === undefined || lastEventId === '' ? query.after : version(lastEventId);
+    const after = await this.pages.openChanges(user.id, params.id, asked, query.filter_properties);
     await this.streams.open(user.id, params.id, after, query.filter_properties, reply);
   }
 }

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import {
   Injectable,
   Logger,
-  ServiceUnavailableException,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
@@ -12,15 +11,17 @@ import { AppConfig } from '@app/config';
 import { DomainError, ErrorCode, type FeedAdvance } from '@app/contracts';
 import { FeedListener } from '@app/messaging';
 import { MirrorReader } from '@app/mirror';
-import { ProjectsService } from '@app/projects';
 import { Metrics } from '@app/observability';
+import { ProjectsService } from '@app/projects';
 import { PageResponseDto } from '../pages/dto/page-response.dto.js';
 import { FeedHub, type FeedPage, type FeedStream } from './feed-hub.js';
-import { changeFrame, SseStream, type FrameRow, type StreamEnd } from './sse-stream.js';
+import { changeFrame, shutdownAnswer, SSE_HEADERS, SseStream, type FrameRow, type StreamEnd } from './sse-stream.js';
 import { StreamSlots, type StreamSlot } from './stream-slots.js';
 
 /** Rows per read of the feed (a replay of a large project takes several). */
 const READ_PAGE = 500;
+/** A stream whose socket has not drained for this many heartbeats is cut. */
+const STALLED_HEARTBEATS = 2;
 
 /** The user holds `STREAM_LIMIT_PER_USER` streams already (429). */
 export class StreamLimitError extends DomainError {
@@ -36,6 +37,7 @@ export class StreamLimitError extends DomainError {
 
 interface OpenStream {
   readonly projectId: string;
+  readonly key: string;
   readonly sse: SseStream;
   readonly slot: StreamSlot;
   feed?: FeedStream;
@@ -57,6 +59,8 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
   private readonly hub: FeedHub<FrameRow>;
   private readonly listener: FeedListener;
   private readonly streams = new Set<OpenStream>();
+  /** Per project, the hub feeds of its streams here. */
+  private readonly feeds = new Map<string, Set<string>>();
   /** Per project: the oldest receipt of a delivery announced and not read yet (for the lag metric). */
   private readonly unread = new Map<string, number>();
   private timers: NodeJS.Timeout[] = [];
@@ -69,8 +73,13 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     private readonly slots: StreamSlots,
     private readonly metrics: Metrics,
   ) {
-    this.hub = new FeedHub<FrameRow>((key, after) => this.read(key, after));
-    this.listener = new FeedListener(config, (advance) => this.advanced(advance));
+    this.hub = new FeedHub<FrameRow>((key, after) => this.read(key, after), {
+      failed: (key, err) => this.readFailed(key, err),
+    });
+    this.listener = new FeedListener(config, (advance) => this.advanced(advance), {
+      // Announcements were lost while the subscription was down: read every feed.
+      resubscribed: () => this.wakeAll(),
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -96,11 +105,20 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     select: readonly string[] | undefined,
     reply: FastifyReply,
   ): Promise<void> {
-    if (this.closing) throw new ServiceUnavailableException('This gateway is shutting down: reconnect');
+    // HEAD: the head a GET would have, without a stream (Node sends a HEAD's headers only at its end).
+    if (reply.request.method === 'HEAD') return void reply.status(200).headers(SSE_HEADERS).send();
+    if (this.closing) return this.refuseClosing(reply);
     const slot = await this.slots.take(userId, randomUUID());
     if (!slot) throw new StreamLimitError(this.config.stream.limitPerUser, this.config.stream.heartbeatSeconds);
+    // Shutdown began, or the client left, while the slot was taken: there is no stream to start.
+    if (this.closing || gone(reply)) {
+      await this.slots.release(slot);
+      return this.closing ? this.refuseClosing(reply) : undefined;
+    }
+    const key = feedKey(projectId, select);
     const open: OpenStream = {
       projectId,
+      key,
       slot,
       sse: new SseStream(reply.raw, {
         bufferEvents: this.config.stream.bufferEvents,
@@ -111,10 +129,12 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     };
     this.streams.add(open);
     this.metrics.streamsOpen.inc();
+    const keys = this.feeds.get(projectId) ?? new Set<string>();
+    this.feeds.set(projectId, keys.add(key));
     const headers = reply.getHeaders();
     reply.hijack();
     open.sse.start(headers);
-    open.feed = this.hub.open(feedKey(projectId, select), after, open.sse);
+    open.feed = this.hub.open(key, after, open.sse);
   }
 
   /** Ends every stream (with a retry hint: their clients reconnect to another gateway), before the server closes. */
@@ -131,60 +151,87 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     this.listener.stop();
   }
 
+  /** A stream asked for while shutting down: 200, an end and a retry hint, so an EventSource reconnects (elsewhere). */
+  private refuseClosing(reply: FastifyReply): void {
+    void reply.status(200).headers(SSE_HEADERS).send(shutdownAnswer(this.config.stream.retryMs));
+  }
+
   private ended(stream: OpenStream, reason: StreamEnd): void {
     if (!this.streams.delete(stream)) return;
     stream.feed?.close();
+    if (this.hub.size(stream.key) === 0) {
+      const keys = this.feeds.get(stream.projectId);
+      keys?.delete(stream.key);
+      if (keys?.size === 0) {
+        this.feeds.delete(stream.projectId);
+        this.unread.delete(stream.projectId);
+      }
+    }
     this.metrics.streamsOpen.dec();
     this.metrics.streamsEnded.inc({ reason });
     if (!this.closing) void this.slots.release(stream.slot);
   }
 
   private advanced({ projectId, receivedAt }: FeedAdvance): void {
+    const keys = this.feeds.get(projectId);
+    // Nobody here streams this project.
+    if (!keys) return;
     if (receivedAt !== undefined) {
       const known = this.unread.get(projectId);
       if (known === undefined || receivedAt < known) this.unread.set(projectId, receivedAt);
     }
-    for (const key of this.hub.projectIds()) {
-      if (projectOf(key) === projectId) this.hub.wake(key);
-    }
-    // Nobody here streams this project: its lag is not ours to measure.
-    if (!this.hub.projectIds().some((key) => projectOf(key) === projectId)) this.unread.delete(projectId);
+    for (const key of keys) this.hub.wake(key);
+  }
+
+  private wakeAll(): void {
+    for (const keys of this.feeds.values()) for (const key of keys) this.hub.wake(key);
   }
 
   /**
-   * The timer: a lost announcement delays events by at most this period. It
-   * also ends the streams of deleted projects (an `end` event, reason
-   * `deleted`: the client's reconnect then gets 404), in one query.
+   * The timer: a lost announcement delays events by at most this period.
+   * One query says which streamed projects moved past their feeds' positions
+   * (only those feeds are read) and one which still exist: a deleted
+   * project's streams end (`event: end`, reason `deleted`; the client's
+   * reconnect then gets 404).
    */
   private async refresh(): Promise<void> {
-    for (const key of this.hub.projectIds()) this.hub.wake(key);
-    const projectIds = [...new Set([...this.streams].map((s) => s.projectId))];
+    const projectIds = [...this.feeds.keys()];
+    if (projectIds.length === 0) return;
     try {
-      const existing = await this.projects.existing(projectIds);
+      const [heads, existing] = await Promise.all([this.mirror.heads(projectIds), this.projects.existing(projectIds)]);
+      for (const [projectId, keys] of this.feeds) {
+        const head = heads.get(projectId);
+        for (const key of keys) {
+          const position = this.hub.head(key);
+          if (head !== undefined && (position === undefined || BigInt(head) > position)) this.hub.wake(key);
+        }
+      }
       for (const stream of [...this.streams]) {
         if (!existing.has(stream.projectId)) stream.sse.end('deleted');
       }
     } catch (err) {
-      this.logger.debug(`Deleted projects' streams not checked: ${(err as Error).message}`);
+      // Read every feed then, as announcements would.
+      this.logger.warn(`Stream refresh could not ask for the feeds' heads: ${(err as Error).message}`);
+      this.wakeAll();
     }
   }
 
   private heartbeat(): void {
-    for (const stream of this.streams) stream.sse.heartbeat();
+    const stalledMs = this.config.stream.heartbeatSeconds * 1000 * STALLED_HEARTBEATS;
+    for (const stream of [...this.streams]) stream.sse.heartbeat(stalledMs);
     void this.slots.renew([...this.streams].map((s) => s.slot));
   }
 
   /** One read of a feed: rows written out once, for every stream of the feed. */
   private async read(key: string, after: string): Promise<FeedPage<FrameRow>> {
     const projectId = projectOf(key);
-    const select = selectOf(key);
-    const page = await this.mirror.changes(projectId, after, READ_PAGE, select);
-    if (page.items.length > 0) {
-      const receivedAt = this.unread.get(projectId);
-      if (receivedAt !== undefined) {
-        this.unread.delete(projectId);
-        this.metrics.webhookToEventLag.observe(Math.max(0, (Date.now() - receivedAt) / 1000));
-      }
+    const page = await this.mirror.changes(projectId, after, READ_PAGE, selectOf(key));
+    // A delivery's receipt is settled by the first read after it (an announced write that made no
+    // new version leaves nothing to send: it must not count against the next change, hours later).
+    const receivedAt = this.unread.get(projectId);
+    if (receivedAt !== undefined) {
+      this.unread.delete(projectId);
+      if (page.items.length > 0) this.metrics.webhookToEventLag.observe(Math.max(0, (Date.now() - receivedAt) / 1000));
     }
     return {
       items: page.items.map((view) => ({
@@ -195,11 +242,28 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
       hasMore: page.hasMore,
     };
   }
+
+  /** A domain error (a property of the selection renamed away, the project gone) will not heal: end the streams. */
+  private readFailed(key: string, err: unknown): 'fatal' | 'retry' {
+    const fatal = err instanceof DomainError;
+    this.logger.warn({
+      msg: fatal ? 'Change stream feed cannot be read: ending its streams' : 'Change stream feed read failed',
+      projectId: projectOf(key),
+      reason: (err as Error)?.message,
+    });
+    return fatal ? 'fatal' : 'retry';
+  }
 }
 
-/** A hub feed: the project, and the properties its streams asked for (none: all). */
+/** The client left before its stream started (its socket closed while the checks ran). */
+function gone(reply: FastifyReply): boolean {
+  const socket = reply.raw.socket;
+  return reply.raw.destroyed || !socket || socket.destroyed || !socket.writable;
+}
+
+/** A hub feed: the project, and the properties its streams asked for (none: all), in one order. */
 function feedKey(projectId: string, select: readonly string[] | undefined): string {
-  return select?.length ? `${projectId} ${JSON.stringify(select)}` : projectId;
+  return select?.length ? `${projectId} ${JSON.stringify([...new Set(select)].sort())}` : projectId;
 }
 
 const projectOf = (key: string): string => key.split(' ', 1)[0]!;

@@ -55,12 +55,31 @@ interface ProjectFeed<T extends FeedRow> {
   readonly members: Set<Member<T>>;
   reading: boolean;
   again: boolean;
+  /** Live reads that failed in a row. */
+  failures: number;
+}
+
+/** Live reads of a feed that may fail in a row before its streams end. */
+const MAX_FAILURES = 3;
+
+export interface FeedHubOptions {
+  /** A live read failed: `fatal` ends the feed's streams at once (else after `maxFailures` in a row). */
+  failed?(projectId: string, err: unknown): 'fatal' | 'retry';
+  maxFailures?: number;
 }
 
 export class FeedHub<T extends FeedRow> {
   private readonly projects = new Map<string, ProjectFeed<T>>();
 
-  constructor(private readonly read: FeedReader<T>) {}
+  constructor(
+    private readonly read: FeedReader<T>,
+    private readonly options: FeedHubOptions = {},
+  ) {}
+
+  /** The feed's live position, if it has one: the timer wakes only feeds behind the project's newest version. */
+  head(projectId: string): bigint | undefined {
+    return this.projects.get(projectId)?.head;
+  }
 
   /** Projects with open streams (for the timer's wake-ups). */
   projectIds(): string[] {
@@ -95,7 +114,7 @@ export class FeedHub<T extends FeedRow> {
   private feed(projectId: string): ProjectFeed<T> {
     let feed = this.projects.get(projectId);
     if (!feed) {
-      feed = { head: undefined, members: new Set(), reading: false, again: false };
+      feed = { head: undefined, members: new Set(), reading: false, again: false, failures: 0 };
       this.projects.set(projectId, feed);
     }
     return feed;
@@ -104,6 +123,7 @@ export class FeedHub<T extends FeedRow> {
   private async replay(projectId: string, feed: ProjectFeed<T>, member: Member<T>): Promise<void> {
     try {
       for (;;) {
+        const headBefore = feed.head;
         const page = await this.read(projectId, String(member.last));
         if (!member.open) return;
         if (!this.deliver(projectId, feed, member, page.items)) return;
@@ -115,8 +135,12 @@ export class FeedHub<T extends FeedRow> {
         }
         // Caught up with what this read saw. Joining is one synchronous step:
         // the hub's next read starts at `head`, at or below this member's last.
+        // Or, when `head` did not move while this read ran, it is behind
+        // `head` only by rows that no longer exist (superseded, or a purged
+        // tombstone): every row up to `head` had committed before the hub's
+        // read of it ended, so before this read began, which saw none.
         if (feed.head === undefined) feed.head = member.last;
-        if (member.last >= feed.head) {
+        if (member.last >= feed.head || feed.head === headBefore) {
           member.live = true;
           member.sink.live?.(String(member.last));
           // A wake-up that came while no stream was live was not read: read now.
@@ -144,8 +168,17 @@ export class FeedHub<T extends FeedRow> {
           if (!page.hasMore) break;
         }
       } while (feed.again && feed.members.size > 0);
-    } catch {
-      // The next wake-up (an announcement or the timer) reads again from `head`.
+      feed.failures = 0;
+    } catch (err) {
+      // The next wake-up (an announcement or the timer) reads again from
+      // `head`; a feed that cannot be read (its selection no longer fits the
+      // schema, a database that stays down) ends its streams: their clients
+      // reconnect, and see why.
+      feed.failures++;
+      const fatal = this.options.failed?.(projectId, err) === 'fatal';
+      if (fatal || feed.failures >= (this.options.maxFailures ?? MAX_FAILURES)) {
+        for (const member of [...feed.members]) this.drop(projectId, feed, member, 'error');
+      }
     } finally {
       feed.reading = false;
       if (feed.members.size === 0) this.projects.delete(projectId);

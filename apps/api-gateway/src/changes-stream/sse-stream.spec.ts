@@ -90,15 +90,29 @@ describe('SseStream', () => {
     expect(sse.send(rows(17))).toBe(false);
   });
 
-  it('sends heartbeats only while the socket takes them', () => {
-    const { raw, sse } = open();
-    sse.heartbeat();
+  it('sends heartbeats only while the socket takes them, and cuts a stream whose socket has not drained for long', () => {
+    const { raw, sse, ends } = open();
+    sse.heartbeat(30_000);
     expect(raw.written).toBe(': heartbeat\n\n');
     raw.full = true;
     sse.send(rows(1));
     raw.written = '';
-    sse.heartbeat();
+    sse.heartbeat(30_000);
     expect(raw.written).toBe('');
+    expect(ends).toEqual([]);
+    sse.heartbeat(30_000, Date.now() + 30_000);
+    expect(ends).toEqual(['slow']);
+    expect(raw.destroyed).toBe(true);
+  });
+
+  it('cuts rather than ends a stream whose socket is full at shutdown (the last frame would wait)', () => {
+    const { raw, sse, ends } = open();
+    raw.full = true;
+    sse.send(rows(1));
+    sse.end('shutdown');
+    expect(raw.destroyed).toBe(true);
+    expect(raw.endedWith).toBeUndefined();
+    expect(ends).toEqual(['shutdown']);
   });
 
   it('ends with an end event and a retry hint on shutdown, cuts a slow stream, and reports each end once', () => {

@@ -14,6 +14,23 @@ export function changeFrame(version: string, row: unknown): string {
   return `id: ${version}\nevent: change\ndata: ${JSON.stringify(row)}\n\n`;
 }
 
+/** The headers of a change stream. */
+export const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  // nginx and others buffer responses unless told not to.
+  'x-accel-buffering': 'no',
+} as const;
+
+/** The whole answer of a stream refused because the gateway shuts down: an end, and when to come back (elsewhere). */
+export function shutdownAnswer(retryMs: number): string {
+  return `retry: ${retryMs}\n\n${endFrame('shutdown', retryMs)}`;
+}
+
+function endFrame(reason: StreamEnd, retryMs: number): string {
+  return `event: end\ndata: ${JSON.stringify({ reason })}\nretry: ${retryMs}\n\n`;
+}
+
 /** Each read's rows, encoded once for all the streams that take them whole. */
 const encoded = new WeakMap<readonly FrameRow[], Buffer>();
 
@@ -39,8 +56,8 @@ function encode(rows: readonly FrameRow[]): Buffer {
 export class SseStream implements FeedSink<FrameRow> {
   /** Events sent since the socket's buffer filled. */
   private backlog = 0;
-  /** The socket's buffer is full: resolved at the drain. */
-  private full?: { readonly drained: Promise<void>; readonly resolve: () => void };
+  /** The socket's buffer is full since `at`: resolved at the drain. */
+  private full?: { readonly drained: Promise<void>; readonly resolve: () => void; readonly at: number };
   private ended = false;
 
   constructor(
@@ -62,14 +79,7 @@ export class SseStream implements FeedSink<FrameRow> {
 
   /** Sends the head: 200, the SSE headers (`headers` are the reply's, CORS among them) and the retry hint. */
   start(headers: Record<string, string | number | string[] | undefined>): void {
-    this.raw.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      // nginx and others buffer responses unless told not to.
-      'x-accel-buffering': 'no',
-      connection: 'keep-alive',
-    });
+    this.raw.writeHead(200, { ...headers, ...SSE_HEADERS, connection: 'keep-alive' });
     this.raw.write(`retry: ${this.options.retryMs}\n\n`);
   }
 
@@ -82,7 +92,7 @@ export class SseStream implements FeedSink<FrameRow> {
     if (!this.raw.write(encode(rows)) && !this.full) {
       let resolve!: () => void;
       const drained = new Promise<void>((done) => (resolve = done));
-      this.full = { drained, resolve };
+      this.full = { drained, resolve, at: Date.now() };
     }
     this.options.onEvents(rows.length);
     return true;
@@ -98,10 +108,15 @@ export class SseStream implements FeedSink<FrameRow> {
     if (!this.ended) this.raw.write(`event: live\ndata: ${JSON.stringify({ version })}\n\n`);
   }
 
-  /** A comment line, so that proxies and clients see the connection alive. */
-  heartbeat(): void {
-    // A stream that does not drain gets no more bytes; it is cut once it falls behind.
-    if (!this.ended && !this.full) this.raw.write(': heartbeat\n\n');
+  /**
+   * A comment line, so that proxies and clients see the connection alive. A
+   * stream whose socket has not drained for `stalledMs` is cut (a client that
+   * stopped reading during its replay, or with nothing new to fall behind on).
+   */
+  heartbeat(stalledMs: number, now = Date.now()): void {
+    if (this.ended) return;
+    if (!this.full) this.raw.write(': heartbeat\n\n');
+    else if (now - this.full.at >= stalledMs) this.end('slow');
   }
 
   /** The hub dropped the stream. */
@@ -112,11 +127,11 @@ export class SseStream implements FeedSink<FrameRow> {
   /** Ends the stream from our side, telling the client why and when to come back. */
   end(reason: Exclude<StreamEnd, 'client'>): void {
     if (this.ended) return;
-    if (reason === 'slow') {
-      // Its socket is full: another frame would wait behind the backlog. Cut it.
+    if (reason === 'slow' || this.full) {
+      // Its socket is full: a last frame would wait behind the backlog (and hold a shutdown up). Cut it.
       this.raw.destroy();
     } else {
-      this.raw.end(`event: end\ndata: ${JSON.stringify({ reason })}\nretry: ${this.options.retryMs}\n\n`);
+      this.raw.end(endFrame(reason, this.options.retryMs));
     }
     this.finish(reason);
   }

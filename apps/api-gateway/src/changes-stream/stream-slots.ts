@@ -6,29 +6,37 @@ import { boundedRedisOptions, reportOutagesOnce } from '@app/messaging';
 /** A slot is held while renewed: one missed renewal more than this many heartbeats frees it. */
 const STALE_HEARTBEATS = 3;
 
+/** Redis's clock in ms: every gateway's slots are scored on one clock, so a skewed gateway evicts nothing live. */
+const NOW = `local t = redis.call('TIME') local now = t[1] * 1000 + math.floor(t[2] / 1000)`;
+
 /**
  * Takes a slot if the user holds fewer than the limit: drops the user's stale
  * slots (a gateway that died renews nothing), counts, adds. One script, so two
  * gateways opening at once cannot both take the last slot.
- * KEYS[1] the user's set; ARGV: now ms, stale-before ms, limit, slot id, key TTL s.
+ * KEYS[1] the user's set; ARGV: stale after ms, limit, slot id, key TTL s.
  */
-const TAKE = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
-redis.call('EXPIRE', KEYS[1], ARGV[5])
+const TAKE = `${NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return 1
+`;
+
+/**
+ * Renews a slot of a stream still open, adding it back if Redis lost it (a
+ * restart, an outage, a stream opened while Redis was down): the count
+ * reflects the streams that are open. KEYS[1] the user's set; ARGV: slot id, key TTL s.
+ */
+const RENEW = `${NOW}
+redis.call('ZADD', KEYS[1], now, ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
 interface SlotCommands {
-  takeStreamSlot(
-    key: string,
-    now: number,
-    staleBefore: number,
-    limit: number,
-    slot: string,
-    ttl: number,
-  ): Promise<number>;
+  takeStreamSlot(key: string, staleMs: number, limit: number, slot: string, ttl: number): Promise<number>;
+  renewStreamSlot(key: string, slot: string, ttl: number): Promise<number>;
 }
 
 /** An open stream's slot. */
@@ -56,6 +64,7 @@ export class StreamSlots implements OnApplicationShutdown {
   constructor(private readonly config: AppConfig) {
     const redis = new Redis(boundedRedisOptions(config.redis.url));
     redis.defineCommand('takeStreamSlot', { numberOfKeys: 1, lua: TAKE });
+    redis.defineCommand('renewStreamSlot', { numberOfKeys: 1, lua: RENEW });
     reportOutagesOnce(redis, this.logger);
     this.redis = redis as Redis & SlotCommands;
     this.staleMs = config.stream.heartbeatSeconds * 1000 * STALE_HEARTBEATS;
@@ -64,12 +73,10 @@ export class StreamSlots implements OnApplicationShutdown {
 
   /** The user's new slot, or undefined when the user holds the limit. */
   async take(userId: string, id: string): Promise<StreamSlot | undefined> {
-    const now = Date.now();
     try {
       const taken = await this.redis.takeStreamSlot(
         this.keyFor(userId),
-        now,
-        now - this.staleMs,
+        this.staleMs,
         this.config.stream.limitPerUser,
         id,
         this.ttlSeconds,
@@ -87,13 +94,11 @@ export class StreamSlots implements OnApplicationShutdown {
   /** Renews the slots of the streams still open (with the heartbeats). */
   async renew(slots: readonly StreamSlot[]): Promise<void> {
     if (slots.length === 0) return;
-    const now = Date.now();
-    const pipeline = this.redis.pipeline();
-    for (const slot of slots) {
-      // XX: a slot freed meanwhile (by close, or as stale) is not taken back.
-      pipeline.zadd(this.keyFor(slot.userId), 'XX', now, slot.id);
-      pipeline.expire(this.keyFor(slot.userId), this.ttlSeconds);
-    }
+    // One round trip; a closed stream is released on this same connection and never renewed after.
+    const pipeline = this.redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      renewStreamSlot(key: string, slot: string, ttl: number): unknown;
+    };
+    for (const slot of slots) pipeline.renewStreamSlot(this.keyFor(slot.userId), slot.id, this.ttlSeconds);
     await pipeline.exec().catch((err: Error) => this.logger.debug(`Stream slots not renewed: ${err.message}`));
   }
 

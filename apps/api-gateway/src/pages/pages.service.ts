@@ -169,17 +169,22 @@ export class PagesService {
   /**
    * Checks that a change stream may start at `after` (the owner's project, a
    * position at or above the purge watermark, properties it knows) before any
-   * byte of it is sent.
+   * byte of it is sent; answers the position to start from.
    * The stream's first rows are read later: a purge that moves the watermark
    * past `after` meanwhile deletes only tombstones older than the retention
    * horizon, which a stream opened now could not have missed but by a race
    * the horizon (days) makes moot.
    */
-  async openChanges(ownerId: string, projectId: string, after: string, select?: readonly string[]): Promise<void> {
+  async openChanges(ownerId: string, projectId: string, after: string, select?: readonly string[]): Promise<string> {
     await this.projects.get(ownerId, projectId);
     await this.checkPosition(projectId, after);
     // A property the project does not know is a 400 here, not a stream that ends at its first read.
     if (select?.length) await this.mirror.changes(projectId, after, 1, select);
+    // A position past the project's newest version (another project's id, a
+    // restored database) starts at that version: no row lies between them,
+    // and a stream must never hold a position the feed has not reached.
+    const head = (await this.mirror.heads([projectId])).get(projectId) ?? '0';
+    return BigInt(after) > BigInt(head) ? head : after;
   }
 
   /** `ChangesExpiredError` (410) when a tombstone newer than `after` was purged (see `changes`). */
