@@ -39,9 +39,11 @@ import type { NotionPriority } from './notion-job-scope.js';
  * now when burst > 1; one interval off when burst = 1) and a token at once
  * (burst - 1 left).
  *
- * Returns {status, ms}: 0 start now; 1 sleep ms, then `turn` again (keyed) or
+ * Returns {status, ms, at}: 0 start now; 1 sleep ms, then `turn` again (keyed) or
  * `start`; 2 sleep ms, then `start`; 3 not now: come back in ms; 4 sleep ms,
- * then `idle` again (nothing was taken). A key left alone until the bucket is
+ * then `idle` again (nothing was taken). `at` is Redis's clock (ms) at the
+ * decision: the limiter's bound holds on these times, which its specs check
+ * (a request's arrival at Notion adds the network's jitter). A key left alone until the bucket is
  * full and the line empty expires.
  */
 const TURN = `
@@ -134,7 +136,7 @@ redis.call('HSET', KEYS[1], 'tokens', string.format(f, tokens), 'ts', string.for
   'until', string.format(f, pausedUntil), 'tat', string.format(f, tat))
 local keepUs = math.max(capacity / perUs, pausedUntil - now, tat - now)
 redis.call('PEXPIRE', KEYS[1], math.ceil(keepUs / 1000) + 1000)
-return {status, math.ceil(wait / 1000)}
+return {status, math.ceil(wait / 1000), math.floor(now / 1000)}
 `;
 
 const enum Status {
@@ -157,7 +159,7 @@ interface LimiterCommands {
     ms: number,
     keyed: '0' | '1',
     graceMs: number,
-  ): Promise<[Status, number]>;
+  ): Promise<[Status, number, number]>;
 }
 
 /** The longest a 429's `Retry-After` may hold back every replica's requests. */
@@ -329,7 +331,7 @@ export class NotionRateLimiter implements OnApplicationShutdown {
   private async call(bucket: string, reservation: string | undefined, op: Op, ms: number): Promise<[Status, number]> {
     const { burst, ratePerSecond } = this.config.notion;
     try {
-      return await this.redis.notionRateTurn(
+      const [status, wait] = await this.redis.notionRateTurn(
         bucket,
         reservation ?? bucket,
         burst,
@@ -339,6 +341,7 @@ export class NotionRateLimiter implements OnApplicationShutdown {
         reservation === undefined ? '0' : '1',
         RESERVATION_GRACE_MS,
       );
+      return [status, wait];
     } catch (err) {
       throw new NotionLimiterUnavailableError(err);
     }
