@@ -3,10 +3,7 @@ import { Redis } from 'ioredis';
 import type { AppConfig } from '@app/config';
 import { FEED_ADVANCED_CHANNEL, type FeedAdvance } from '@app/contracts';
 import { reportOutagesOnce } from './outages.js';
-import { redisConnectionOptions } from './redis-connection.js';
-
-/** Longest wait between two reconnection attempts. */
-const RECONNECT_MAX_MS = 1000;
+import { reconnectForever, redisConnectionOptions } from './redis-connection.js';
 
 /**
  * A gateway's one subscriber to the writers' announcements (`FeedAnnouncer`):
@@ -30,7 +27,7 @@ export class FeedListener {
       ...redisConnectionOptions(config.redis.url),
       lazyConnect: true,
       maxRetriesPerRequest: null,
-      retryStrategy: (attempt: number) => Math.min(attempt * 100, RECONNECT_MAX_MS),
+      retryStrategy: reconnectForever,
     });
     reportOutagesOnce(this.redis, this.logger);
     // ioredis subscribes again on each reconnect; what was published meanwhile is lost.

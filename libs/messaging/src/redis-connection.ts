@@ -42,8 +42,11 @@ export function boundedRedisOptions(url: string) {
   };
 }
 
-/** Longest wait between two reconnection attempts to Redis, for BullMQ's connections. */
-export const BULL_RECONNECT_MAX_MS = 1000;
+/** Longest wait between two reconnection attempts to Redis, for connections that must come back. */
+const RECONNECT_MAX_MS = 1000;
+
+/** Reconnects forever, at most a second apart (ioredis's `retryStrategy`). */
+export const reconnectForever = (attempt: number): number => Math.min(250 * attempt, RECONNECT_MAX_MS);
 
 /**
  * What every BullMQ queue and worker of the app shares: its key prefix and its
@@ -61,7 +64,7 @@ export function bullConnection(redis: { readonly url: string; readonly keyPrefix
     prefix: redis.keyPrefix,
     connection: {
       ...redisConnectionOptions(redis.url),
-      retryStrategy: (attempt) => Math.min(250 * attempt, BULL_RECONNECT_MAX_MS),
+      retryStrategy: reconnectForever,
     },
   };
 }

@@ -1,11 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Injectable,
-  Logger,
-  type BeforeApplicationShutdown,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { AppConfig } from '@app/config';
 import { DomainError, ErrorCode, type FeedAdvance } from '@app/contracts';
@@ -54,7 +48,7 @@ interface OpenStream {
  * written out once per read for every stream that shares both).
  */
 @Injectable()
-export class ChangesStreams implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ChangesStreams implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(ChangesStreams.name);
   private readonly hub: FeedHub<FrameRow>;
   private readonly listener: FeedListener;
@@ -145,10 +139,6 @@ export class ChangesStreams implements OnApplicationBootstrap, BeforeApplication
     const slots = [...this.streams].map((s) => s.slot);
     for (const stream of [...this.streams]) stream.sse.end('shutdown');
     await Promise.all(slots.map((slot) => this.slots.release(slot)));
-  }
-
-  onApplicationShutdown(): void {
-    this.listener.stop();
   }
 
   /** A stream asked for while shutting down: 200, an end and a retry hint, so an EventSource reconnects (elsewhere). */
