@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { BusEvent, JobName, QueueName } from '@app/contracts';
+import { BusEvent, JobName, QueueName, type NotionWebhooksReceivedEvent } from '@app/contracts';
 import { EventBus, PrefixedRedisClient, redisClientOptions, redisConnectionOptions } from '@app/messaging';
 import { deliveryStatus, insertDelivery, insertProject, waitFor } from '@app/testing';
 import { createGatewayApp } from '../apps/api-gateway/src/bootstrap.js';
@@ -45,6 +45,24 @@ describe('event bus and task queue round trip', () => {
     });
   });
 
+  /**
+   * The gateway's emit, taken by Redis. Its transport connects in the
+   * background at boot and refuses a publish (no offline queue) until the
+   * connection is ready, which on a busy CI machine can be after the first
+   * test starts: publish again until Redis takes it. Deliveries are
+   * dispatched once whatever the number of signals (a lease per delivery).
+   */
+  const publish = async (payload: NotionWebhooksReceivedEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await bus.emitAndWait(BusEvent.NotionWebhooksReceived, payload);
+      } catch (err) {
+        if (attempt === 50) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  };
+
   afterAll(async () => {
     await queue?.close();
     for (const app of apps) await app.close();
@@ -53,7 +71,7 @@ describe('event bus and task queue round trip', () => {
 
   it('delivers a gateway emit to the event-worker, whose job the job-worker runs to completion', async () => {
     const { deliveryId, entityId, correlationId } = await insertDelivery(pg, projectId);
-    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, { deliveries: [{ deliveryId, projectId, correlationId }] });
+    await publish({ deliveries: [{ deliveryId, projectId, correlationId }] });
 
     await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'processed', {
       what: 'the delivery to be processed',
@@ -66,7 +84,7 @@ describe('event bus and task queue round trip', () => {
 
   it('dispatches every delivery of a coalesced signal, beside ids that lead nowhere', async () => {
     const sent = [await insertDelivery(pg, projectId), await insertDelivery(pg, projectId)];
-    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, {
+    await publish({
       deliveries: [
         sent[0]!,
         { deliveryId: 'not-a-uuid', correlationId: 'c' },
@@ -86,7 +104,7 @@ describe('event bus and task queue round trip', () => {
       type: 'comment.created',
       entityType: 'comment',
     });
-    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, { deliveries: [{ deliveryId, projectId, correlationId }] });
+    await publish({ deliveries: [{ deliveryId, projectId, correlationId }] });
     await waitFor(async () => (await deliveryStatus(pg, deliveryId)) === 'ignored');
     const { rows } = await pg.query('SELECT reason FROM webhook_deliveries WHERE id = $1', [deliveryId]);
     expect(rows[0].reason).toBe('no job handles comment.created events');
@@ -108,7 +126,7 @@ describe('event bus and task queue round trip', () => {
     await foreign.close();
 
     const sent = await insertDelivery(pg, projectId);
-    await bus.emitAndWait(BusEvent.NotionWebhooksReceived, {
+    await publish({
       deliveries: [{ deliveryId: sent.deliveryId, projectId, correlationId: sent.correlationId }],
     });
     await waitFor(async () => (await deliveryStatus(pg, sent.deliveryId)) === 'processed');
